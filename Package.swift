@@ -1,0 +1,64 @@
+// swift-tools-version:6.1
+//
+// InfoPlane: information-bottleneck analysis of neural networks.
+//
+// Targets, bottom to top (imports only point down this list):
+//   CBLAS, CPNG, CZlib      system-library shims found with pkg-config
+//   ArrayIO                 atomic files, zlib streams, NumPy .npy/.npz
+//   Tensors                 Float tensors, BLAS matmul, seeded RNG
+//   Autodiff                reverse-mode tape over tensors
+//   NeuralNets              layers, activations, losses, initializers, optimizers
+//   Datasets                the 12-bit task, CSV and IDX readers, splits
+//   ActivationStore         the on-disk run directory (manifest, activations, CSVs)
+//   Training                instrumented training loop, schedules, recording hooks
+//   InfoTheory              entropy and mutual-information estimators
+//   Plotting                raster canvas, text, axes, figures, PNG output
+//   infoplane               the command-line tool
+//   infoplane-bench         release-mode micro-benchmarks
+import PackageDescription
+
+let package = Package(
+    name: "InfoPlane",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "infoplane", targets: ["infoplane"]),
+        .executable(name: "infoplane-bench", targets: ["infoplane-bench"]),
+        .library(name: "InfoTheory", targets: ["InfoTheory"]),
+        .library(name: "Plotting", targets: ["Plotting"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+
+        .target(name: "ArrayIO", dependencies: ["CZlib"]),
+        .target(name: "Tensors", dependencies: [
+            "CBLAS",
+            .product(name: "RealModule", package: "swift-numerics"),
+        ]),
+        .target(name: "Autodiff", dependencies: ["Tensors"]),
+        .target(name: "NeuralNets", dependencies: ["Autodiff", "Tensors"]),
+        .target(name: "Datasets", dependencies: ["Tensors", "ArrayIO"]),
+        .target(name: "ActivationStore", dependencies: ["Tensors", "ArrayIO"]),
+        .target(name: "Training", dependencies: ["NeuralNets", "Datasets", "ActivationStore"]),
+        .target(name: "InfoTheory", dependencies: [
+            "Tensors",
+            .product(name: "RealModule", package: "swift-numerics"),
+        ]),
+        .target(name: "Plotting", dependencies: ["CPNG", "ArrayIO"]),
+        .target(name: "TestSupport", dependencies: ["Tensors", "Autodiff"]),
+
+        .executableTarget(name: "infoplane", dependencies: [
+            "Training", "InfoTheory", "Plotting",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "infoplane-bench", dependencies: [
+            "Training", "InfoTheory", "Plotting",
+        ]),
+
+    ]
+)

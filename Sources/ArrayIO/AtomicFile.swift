@@ -1,0 +1,190 @@
+// Atomic file writes: a temporary file in the target's directory, flushed to
+// disk, then renamed over the target.
+//
+// A reader (or a process restarted after `kill -9`) therefore sees either the
+// old file or the complete new one, never a prefix. This is what makes an
+// InfoPlane run directory crash-safe; it is deliberately not a general file API.
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Writing and reading whole files.
+public enum AtomicFile {
+    /// Writes `bytes` to `path` atomically.
+    ///
+    /// The bytes go to `path.tmp-<pid>-<n>` in the same directory, which is
+    /// fsync'ed and renamed onto `path`; on any failure the temporary file is
+    /// removed and the previous content of `path` (if any) is left untouched.
+    ///
+    /// - Throws: `FileError` naming `path` if the directory is missing or not
+    ///   writable, the disk is full, or the rename fails.
+    public static func write(_ bytes: [UInt8], to path: String) throws {
+        try bytes.withUnsafeBufferPointer { try write(UnsafeRawBufferPointer($0), to: path) }
+    }
+
+    /// Writes the UTF-8 bytes of `text` to `path` atomically.
+    public static func write(_ text: String, to path: String) throws {
+        try write(Array(text.utf8), to: path)
+    }
+
+    /// Writes a raw buffer to `path` atomically (see `write(_:to:)`).
+    public static func write(_ buffer: UnsafeRawBufferPointer, to path: String) throws {
+        let temporary = temporaryPath(for: path)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw FileError(path: path, reason: "cannot create file (\(errnoString()))")
+        }
+        var ok = false
+        defer {
+            if !ok { unlink(temporary) }
+        }
+        var offset = 0
+        while offset < buffer.count {
+            let n = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                let message = errnoString()
+                close(fd)
+                throw FileError(path: path, reason: "write failed (\(message))")
+            }
+            offset += n
+        }
+        if fsync(fd) != 0 {
+            let message = errnoString()
+            close(fd)
+            throw FileError(path: path, reason: "fsync failed (\(message))")
+        }
+        if close(fd) != 0 {
+            throw FileError(path: path, reason: "close failed (\(errnoString()))")
+        }
+        if rename(temporary, path) != 0 {
+            throw FileError(path: path, reason: "rename failed (\(errnoString()))")
+        }
+        ok = true
+    }
+
+    /// Reads the whole file at `path`.
+    ///
+    /// - Throws: `FileError` if the file is missing or unreadable.
+    public static func read(_ path: String) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw FileError(path: path, reason: "cannot open file (\(errnoString()))")
+        }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+            throw FileError(path: path, reason: "cannot stat file (\(errnoString()))")
+        }
+        if (st.st_mode & S_IFMT) == S_IFDIR {
+            throw FileError(path: path, reason: "is a directory, not a file")
+        }
+        var result = [UInt8]()
+        result.reserveCapacity(Int(st.st_size))
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw FileError(path: path, reason: "read failed (\(errnoString()))")
+            }
+            if n == 0 { break }
+            result.append(contentsOf: chunk[0..<n])
+        }
+        return result
+    }
+
+    /// Reads the file at `path` as UTF-8 text.
+    public static func readText(_ path: String) throws -> String {
+        let bytes = try read(path)
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw FileError(path: path, reason: "not valid UTF-8 text")
+        }
+        return text
+    }
+
+    /// Whether a file or directory exists at `path`.
+    public static func exists(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0
+    }
+
+    /// Whether `path` is an existing directory.
+    public static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    /// Creates `path` and its missing parents, like `mkdir -p`.
+    ///
+    /// - Throws: `FileError` if a component exists and is not a directory, or
+    ///   the directory cannot be created.
+    public static func createDirectory(_ path: String) throws {
+        if isDirectory(path) { return }
+        var prefix = path.hasPrefix("/") ? "/" : ""
+        for component in path.split(separator: "/") {
+            prefix += component
+            if !isDirectory(prefix) {
+                if mkdir(prefix, 0o755) != 0 && errno != EEXIST {
+                    throw FileError(path: path, reason: "cannot create directory (\(errnoString()))")
+                }
+                if !isDirectory(prefix) {
+                    throw FileError(path: prefix, reason: "exists and is not a directory")
+                }
+            }
+            prefix += "/"
+        }
+    }
+
+    /// The names of the entries of directory `path`, sorted, without `.` and `..`.
+    public static func listDirectory(_ path: String) throws -> [String] {
+        guard let dir = opendir(path) else {
+            throw FileError(path: path, reason: "cannot open directory (\(errnoString()))")
+        }
+        defer { closedir(dir) }
+        var names = [String]()
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+
+    /// Removes the file at `path` if it exists.
+    public static func remove(_ path: String) {
+        unlink(path)
+    }
+
+    private static func temporaryPath(for path: String) -> String {
+        // The pid and a per-process counter keep concurrent writers apart; the
+        // suffix is recognisable so a crashed run's leftovers can be cleaned.
+        let n = counter.next()
+        return "\(path).tmp-\(getpid())-\(n)"
+    }
+
+    private static let counter = Counter()
+}
+
+/// A thread-safe increasing counter for temporary-file names.
+private final class Counter: @unchecked Sendable {
+    private var value = 0
+    private var lock = pthread_mutex_t()
+    init() { pthread_mutex_init(&lock, nil) }
+    func next() -> Int {
+        pthread_mutex_lock(&lock)
+        defer { pthread_mutex_unlock(&lock) }
+        value += 1
+        return value
+    }
+}
+
+func errnoString() -> String {
+    String(cString: strerror(errno))
+}

@@ -1,0 +1,1 @@
+// The NeuralNets module.
