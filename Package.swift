@@ -60,5 +60,8 @@ let package = Package(
             "Training", "InfoTheory", "Plotting",
         ]),
 
+        .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),
+        .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "TestSupport"]),
+        .testTarget(name: "NeuralNetsTests", dependencies: ["NeuralNets", "TestSupport"]),
     ]
 )

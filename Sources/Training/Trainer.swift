@@ -1,0 +1,193 @@
+// The training loop for classification MLPs: shuffled minibatches, one
+// optimizer step per batch, per-epoch metrics, and per-layer gradient
+// statistics on request.
+//
+// Everything random (initial weights, the order of minibatches) comes from
+// the trainer's own `RandomGenerator`, so a run is a pure function of its
+// seed, and saving the generator's state with the weights and the optimizer
+// state is enough to resume it exactly.
+
+import NeuralNets
+import Tensors
+
+/// The data a classification run trains and evaluates on.
+public struct TrainingData: Sendable {
+    /// Training inputs [nTrain, features].
+    public var trainInputs: Tensor
+    /// Training labels, each in 0..<classes.
+    public var trainLabels: [Int]
+    /// Test inputs [nTest, features] (may have zero rows).
+    public var testInputs: Tensor
+    /// Test labels.
+    public var testLabels: [Int]
+    /// The number of classes.
+    public var classes: Int
+
+    public init(trainInputs: Tensor, trainLabels: [Int], testInputs: Tensor, testLabels: [Int], classes: Int) {
+        precondition(trainInputs.rank == 2 && trainInputs.shape[0] == trainLabels.count,
+                     "TrainingData: \(trainInputs.shape) training inputs for \(trainLabels.count) labels")
+        precondition(testInputs.rank == 2 && testInputs.shape[0] == testLabels.count,
+                     "TrainingData: \(testInputs.shape) test inputs for \(testLabels.count) labels")
+        precondition(testInputs.shape[1] == trainInputs.shape[1], "TrainingData: feature counts differ")
+        self.trainInputs = trainInputs
+        self.trainLabels = trainLabels
+        self.testInputs = testInputs
+        self.testLabels = testLabels
+        self.classes = classes
+    }
+}
+
+/// Loss (mean softmax cross-entropy, nats) and accuracy on both splits.
+public struct EpochMetrics: Sendable, Equatable {
+    public var epoch: Int
+    public var trainLoss: Double
+    public var trainAccuracy: Double
+    public var testLoss: Double
+    public var testAccuracy: Double
+
+    public init(epoch: Int, trainLoss: Double, trainAccuracy: Double, testLoss: Double, testAccuracy: Double) {
+        self.epoch = epoch
+        self.trainLoss = trainLoss
+        self.trainAccuracy = trainAccuracy
+        self.testLoss = testLoss
+        self.testAccuracy = testAccuracy
+    }
+}
+
+/// Per-layer statistics of the weight gradients over one epoch's minibatches
+/// (Saxe et al. 2018, App. I, Eq. 26-27; Shwartz-Ziv & Tishby's
+/// drift-to-diffusion figure).
+public struct LayerGradientStatistics: Sendable, Equatable {
+    /// The layer, numbered from 1.
+    public var layer: Int
+    /// m = ‖mean_b g_b‖_F.
+    public var meanNorm: Double
+    /// s = ‖std_b g_b‖_F, with the elementwise population standard deviation.
+    public var standardDeviationNorm: Double
+    /// ‖W‖_F at the end of the epoch.
+    public var weightNorm: Double
+    /// The minibatches averaged over.
+    public var batches: Int
+
+    /// m / s, the signal-to-noise ratio (infinite when s = 0).
+    public var signalToNoise: Double { meanNorm / standardDeviationNorm }
+}
+
+/// Accumulates Σg and Σg² per weight element over minibatches, in Double.
+public struct GradientAccumulator: Sendable {
+    private var sums: [[Double]]
+    private var squares: [[Double]]
+    public private(set) var batches = 0
+
+    /// An accumulator for weight matrices of the given element counts.
+    public init(counts: [Int]) {
+        sums = counts.map { [Double](repeating: 0, count: $0) }
+        squares = sums
+    }
+
+    /// Adds one minibatch's weight gradients (one tensor per layer).
+    public mutating func add(_ gradients: [Tensor]) {
+        precondition(gradients.count == sums.count, "GradientAccumulator: \(gradients.count) layers, expected \(sums.count)")
+        for l in gradients.indices {
+            gradients[l].scalars.withUnsafeBufferPointer { g in
+                sums[l].withUnsafeMutableBufferPointer { s in
+                    squares[l].withUnsafeMutableBufferPointer { q in
+                        for i in 0..<g.count {
+                            let v = Double(g[i])
+                            s[i] += v
+                            q[i] += v * v
+                        }
+                    }
+                }
+            }
+        }
+        batches += 1
+    }
+
+    /// m and s per layer (see `LayerGradientStatistics`), with the weight norms.
+    public func statistics(weights: [Tensor]) -> [LayerGradientStatistics] {
+        precondition(batches > 0, "GradientAccumulator: no minibatches")
+        let n = Double(batches)
+        return sums.indices.map { l in
+            var meanSquare = 0.0, variance = 0.0
+            for i in sums[l].indices {
+                let mean = sums[l][i] / n
+                meanSquare += mean * mean
+                // E[g²] - E[g]², clamped: rounding can make it slightly negative.
+                variance += max(squares[l][i] / n - mean * mean, 0)
+            }
+            return LayerGradientStatistics(layer: l + 1, meanNorm: meanSquare.squareRoot(),
+                                           standardDeviationNorm: variance.squareRoot(),
+                                           weightNorm: weights[l].norm(), batches: batches)
+        }
+    }
+}
+
+/// Trains an MLP with softmax cross-entropy, one epoch at a time.
+public struct Trainer: Sendable {
+    /// The network being trained.
+    public var model: MLP
+    /// The optimizer, with its state.
+    public var optimizer: any Optimizer
+    /// The generator for minibatch order.
+    public var rng: RandomGenerator
+    /// Epochs completed so far.
+    public var epoch: Int
+    /// Samples per minibatch; the last minibatch of an epoch may be smaller.
+    public let batchSize: Int
+    /// The data.
+    public let data: TrainingData
+
+    public init(model: MLP, optimizer: any Optimizer, rng: RandomGenerator, batchSize: Int, data: TrainingData, epoch: Int = 0) {
+        precondition(batchSize > 0, "Trainer: batch size \(batchSize)")
+        precondition(model.widths.first == data.trainInputs.shape[1] && model.widths.last == data.classes,
+                     "Trainer: network \(model.widths) for \(data.trainInputs.shape[1]) inputs and \(data.classes) classes")
+        self.model = model
+        self.optimizer = optimizer
+        self.rng = rng
+        self.batchSize = batchSize
+        self.data = data
+        self.epoch = epoch
+    }
+
+    /// One pass over the training data in a fresh random order.
+    ///
+    /// - Parameter gradients: when given, every minibatch's weight gradients
+    ///   are added to it (for `LayerGradientStatistics`).
+    /// - Returns: the mean minibatch loss during the pass.
+    @discardableResult
+    public mutating func trainEpoch(gradients: inout GradientAccumulator?) -> Double {
+        let n = data.trainLabels.count
+        let order = rng.permutation(n)
+        var lossSum = 0.0, batches = 0
+        var start = 0
+        while start < n {
+            let indices = Array(order[start..<min(start + batchSize, n)])
+            start += batchSize
+            let x = data.trainInputs.gatherRows(indices)
+            let targets = oneHot(indices.map { data.trainLabels[$0] }, classes: data.classes)
+            let (loss, grads) = model.crossEntropyGradients(x: x, targets: targets)
+            if gradients != nil {
+                gradients!.add(stride(from: 0, to: grads.count, by: 2).map { grads[$0] })
+            }
+            model.updateParameters { optimizer.update(&$0, gradients: grads, multiplier: 1) }
+            lossSum += Double(loss)
+            batches += 1
+        }
+        epoch += 1
+        return lossSum / Double(max(batches, 1))
+    }
+
+    /// Loss and accuracy of the current network on both splits.
+    public func evaluate() -> EpochMetrics {
+        let train = crossEntropyAndAccuracy(logits: model(data.trainInputs), labels: data.trainLabels)
+        let test = data.testLabels.isEmpty
+            ? (loss: Double.nan, accuracy: Double.nan)
+            : crossEntropyAndAccuracy(logits: model(data.testInputs), labels: data.testLabels)
+        return EpochMetrics(epoch: epoch, trainLoss: train.loss, trainAccuracy: train.accuracy,
+                            testLoss: test.loss, testAccuracy: test.accuracy)
+    }
+
+    /// The weight matrices, one per layer.
+    public var weights: [Tensor] { model.layers.map(\.weight) }
+}

@@ -1,0 +1,84 @@
+// Training-step benchmarks: steps per second and achieved GFLOP/s of a
+// forward+backward+Adam step, next to the cblas_sgemm rate for the same GEMMs.
+
+import Foundation
+import NeuralNets
+import Tensors
+
+/// Seconds per call of `body`, the best of `repeats` runs of `iterations` calls.
+func bestTime(iterations: Int, repeats: Int = 5, _ body: () -> Void) -> Double {
+    var best = Double.infinity
+    for _ in 0..<repeats {
+        let start = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<iterations { body() }
+        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+        best = min(best, elapsed / Double(iterations))
+    }
+    return best
+}
+
+/// FLOPs of one training step: forward 2B·Σ in·out, backward dW the same,
+/// dX the same except for the first layer (the input needs no gradient).
+func stepFlops(widths: [Int], batch: Int) -> Double {
+    let products = zip(widths, widths.dropFirst()).map { Double($0 * $1) }
+    let total = products.reduce(0, +)
+    return 2 * Double(batch) * (3 * total - products[0])
+}
+
+/// The time of the step's GEMMs alone through cblas_sgemm, for the same shapes.
+func sgemmTime(widths: [Int], batch: Int) -> Double {
+    var total = 0.0
+    for (l, (inputs, outputs)) in zip(widths, widths.dropFirst()).enumerated() {
+        let x = Tensor(shape: [batch, inputs], repeating: 0.5)
+        let w = Tensor(shape: [outputs, inputs], repeating: 0.01)
+        let dz = Tensor(shape: [batch, outputs], repeating: 0.1)
+        var y = Tensor.zeros([batch, outputs]), dx = Tensor.zeros([batch, inputs]), dw = Tensor.zeros([outputs, inputs])
+        let iterations = max(1, 20_000_000 / (batch * inputs * outputs))
+        func blas(_ a: Tensor, _ b: Tensor, _ c: inout Tensor, _ ta: Bool, _ tb: Bool, _ m: Int, _ n: Int, _ k: Int) {
+            a.scalars.withUnsafeBufferPointer { pa in
+                b.scalars.withUnsafeBufferPointer { pb in
+                    c.scalars.withUnsafeMutableBufferPointer { pc in
+                        BLAS.sgemm(transposeA: ta, transposeB: tb, m: m, n: n, k: k, a: pa.baseAddress!, lda: a.shape[1],
+                                   b: pb.baseAddress!, ldb: b.shape[1], c: pc.baseAddress!, ldc: n)
+                    }
+                }
+            }
+        }
+        total += bestTime(iterations: iterations) { blas(x, w, &y, false, true, batch, outputs, inputs) }
+        total += bestTime(iterations: iterations) { blas(dz, x, &dw, true, false, outputs, inputs, batch) }
+        if l > 0 { total += bestTime(iterations: iterations) { blas(dz, w, &dx, false, false, batch, inputs, outputs) } }
+    }
+    return total
+}
+
+func benchmarkTrainingStep(name: String, widths: [Int], activation: Activation, batch: Int, threads: Int) {
+    BLAS.threads = threads
+    var rng = RandomGenerator(seed: 1)
+    var model = MLP(widths: widths, hiddenActivation: activation, initializer: .truncatedNormal, rng: &rng)
+    var optimizer: any Optimizer = Adam(learningRate: 4e-4)
+    let x = Tensor(shape: [batch, widths[0]], scalars: (0..<(batch * widths[0])).map { _ in rng.nextFloat() })
+    let targets = oneHot((0..<batch).map { _ in rng.nextInt(below: widths.last!) }, classes: widths.last!)
+    let flops = stepFlops(widths: widths, batch: batch)
+    let iterations = max(3, Int(2e9 / flops / 10))
+    let seconds = bestTime(iterations: iterations) {
+        let (_, grads) = model.crossEntropyGradients(x: x, targets: targets)
+        model.updateParameters { optimizer.update(&$0, gradients: grads, multiplier: 1) }
+    }
+    let gemm = sgemmTime(widths: widths, batch: batch)
+    let line = String(format: "%@ batch %d, %d BLAS thread(s): %.1f µs/step, %.0f steps/s, %.2f GFLOP/s; sgemm alone on the same shapes %.2f GFLOP/s (%.0f%%)",
+                      name, batch, threads, seconds * 1e6, 1 / seconds, flops / seconds * 1e-9,
+                      flops / gemm * 1e-9, gemm / seconds * 100)
+    print(line)
+}
+
+func runTrainingBenchmarks() {
+    print("== training steps (forward + backward + Adam) ==")
+    for activation in [Activation.tanh, .relu] {
+        benchmarkTrainingStep(name: "12-10-7-5-4-3-2 \(activation)", widths: [12, 10, 7, 5, 4, 3, 2],
+                              activation: activation, batch: 256, threads: 1)
+    }
+    for threads in [1, 2] {
+        benchmarkTrainingStep(name: "784-1024-20-20-20-10 tanh", widths: [784, 1024, 20, 20, 20, 10],
+                              activation: .tanh, batch: 128, threads: threads)
+    }
+}
