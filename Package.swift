@@ -60,5 +60,7 @@ let package = Package(
             "Training", "InfoTheory", "Plotting",
         ]),
 
+        .testTarget(name: "ArrayIOTests", dependencies: ["ArrayIO"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "ArrayIO", "Tensors"]),
     ]
 )
