@@ -60,6 +60,8 @@ let package = Package(
             "Training", "InfoTheory", "Plotting",
         ]),
 
+        .testTarget(name: "ArrayIOTests", dependencies: ["ArrayIO"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "ArrayIO", "Tensors"]),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),
         .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "TestSupport"]),
         .testTarget(name: "NeuralNetsTests", dependencies: ["NeuralNets", "TestSupport"]),

@@ -45,7 +45,7 @@ public enum AtomicFile {
         }
         var offset = 0
         while offset < buffer.count {
-            let n = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+            let n = systemWrite(fd, buffer.baseAddress! + offset, buffer.count - offset)
             if n < 0 {
                 if errno == EINTR { continue }
                 let message = errnoString()
@@ -66,6 +66,21 @@ public enum AtomicFile {
             throw FileError(path: path, reason: "rename failed (\(errnoString()))")
         }
         ok = true
+        // Make the rename itself durable: without an fsync of the directory a
+        // power failure can lose the new directory entry. Best effort: some
+        // file systems refuse to fsync a directory, and the data is already safe.
+        let directory = fileDirectory(path)
+        let dirfd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dirfd >= 0 {
+            _ = fsync(dirfd)
+            close(dirfd)
+        }
+    }
+
+    /// The directory containing `path` ("." for a bare file name).
+    static func fileDirectory(_ path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
     }
 
     /// Reads the whole file at `path`.
@@ -88,7 +103,7 @@ public enum AtomicFile {
         result.reserveCapacity(Int(st.st_size))
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) }
+            let n = chunk.withUnsafeMutableBytes { systemRead(fd, $0.baseAddress!, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw FileError(path: path, reason: "read failed (\(errnoString()))")
@@ -183,6 +198,30 @@ private final class Counter: @unchecked Sendable {
         value += 1
         return value
     }
+}
+
+// The C functions named like the Swift methods above, reached through the
+// platform module (`Glibc.write` alone would not build on macOS or Musl).
+@inline(__always)
+private func systemWrite(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
+    #if canImport(Glibc)
+    Glibc.write(fd, buffer, count)
+    #elseif canImport(Musl)
+    Musl.write(fd, buffer, count)
+    #else
+    Darwin.write(fd, buffer, count)
+    #endif
+}
+
+@inline(__always)
+private func systemRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {
+    #if canImport(Glibc)
+    Glibc.read(fd, buffer, count)
+    #elseif canImport(Musl)
+    Musl.read(fd, buffer, count)
+    #else
+    Darwin.read(fd, buffer, count)
+    #endif
 }
 
 func errnoString() -> String {

@@ -37,15 +37,22 @@ public enum Zlib {
     ///   - input: the compressed bytes.
     ///   - format: the container (`.gzip` for `.gz` files).
     ///   - expectedSize: a capacity hint, such as the size a ZIP entry declares.
-    /// - Throws: `ZlibError` if the stream is corrupt or ends early.
-    public static func inflate(_ input: [UInt8], format: Format, expectedSize: Int? = nil) throws -> [UInt8] {
+    ///     It is only a hint: it is capped at the most that `input` can
+    ///     inflate to (deflate's ratio is at most 1032:1), so a corrupt header
+    ///     cannot make this reserve absurd amounts of memory.
+    ///   - maximumSize: if given, stop and throw once the output would exceed
+    ///     it (protection against a corrupt or hostile size declaration).
+    /// - Throws: `ZlibError` if the stream is corrupt, ends early, or exceeds `maximumSize`.
+    public static func inflate(_ input: [UInt8], format: Format, expectedSize: Int? = nil,
+                               maximumSize: Int? = nil) throws -> [UInt8] {
         var stream = z_stream()
         var status = inflateInit2_(&stream, format.windowBits, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
         guard status == Z_OK else { throw ZlibError(description: "inflateInit failed (\(status))") }
         defer { inflateEnd(&stream) }
 
         var output = [UInt8]()
-        output.reserveCapacity(max(expectedSize ?? input.count * 4, 1024))
+        let ceiling = input.count.multipliedReportingOverflow(by: 1032).partialValue &+ 1024
+        output.reserveCapacity(min(max(expectedSize ?? input.count * 4, 1024), max(ceiling, 1024), maximumSize ?? .max))
         var chunk = [UInt8](repeating: 0, count: 1 << 18)
         try input.withUnsafeBufferPointer { inBuf in
             stream.next_in = UnsafeMutablePointer(mutating: inBuf.baseAddress)
@@ -56,6 +63,9 @@ public enum Zlib {
                     stream.avail_out = UInt32(outBuf.count)
                     status = CZlib.inflate(&stream, Z_NO_FLUSH)
                     return outBuf.count - Int(stream.avail_out)
+                }
+                if let maximumSize, produced > maximumSize - output.count {
+                    throw ZlibError(description: "inflated data exceeds the expected \(maximumSize) bytes")
                 }
                 output.append(contentsOf: chunk[0..<produced])
                 switch status {

@@ -1,0 +1,107 @@
+// The .npz reader and writer: round trips (stored, deflated, forced ZIP64),
+// a hand-checked archive layout, CRC and truncation errors, and corruption
+// at every byte never crashing.
+
+import Testing
+@testable import ArrayIO
+
+@Suite struct NPZTests {
+    static let arrays: [(String, NPYArray)] = [
+        ("weights", NPYArray(floats: (0..<24).map { Float($0).squareRoot() }, shape: [2, 3, 4])),
+        ("labels", NPYArray(int64s: [0, 1, 1, 0], shape: [4])),
+        ("mask", NPYArray(bools: [true, false, true], shape: [3])),
+        ("empty", NPYArray(floats: [], shape: [0, 5], as: .float16)),
+        ("scalar", NPYArray(doubles: [2.5], shape: [])),
+    ]
+
+    @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
+    func roundTrip(compressed: Bool, zip64: Bool) throws {
+        let bytes = try NPZ.encode(Self.arrays, compressed: compressed, forceZip64: zip64)
+        let back = try NPZ.decode(bytes, name: "a.npz")
+        #expect(back.map(\.name) == Self.arrays.map(\.0))
+        #expect(back.map(\.array) == Self.arrays.map(\.1))
+    }
+
+    @Test func writeAndReadAFile() throws {
+        let dir = try makeTemporaryDirectory()
+        try NPZ.write(Self.arrays, to: dir + "/run.npz", compressed: true)
+        #expect(try NPZ.read(path: dir + "/run.npz", member: "labels").int64s() == [0, 1, 1, 0])
+        let error = try #require(throws: FileError.self) { try NPZ.read(path: dir + "/run.npz", member: "nope") }
+        #expect(error.description == dir + "/run.npz: no array named 'nope' in the archive")
+        // Deterministic: writing again gives the same bytes.
+        try NPZ.write(Self.arrays, to: dir + "/again.npz", compressed: true)
+        #expect(try AtomicFile.read(dir + "/run.npz") == AtomicFile.read(dir + "/again.npz"))
+    }
+
+    @Test func storedLayoutByHand() throws {
+        let array = NPYArray(uint8s: [7], shape: [1])
+        let bytes = try NPZ.encode([("a", array)])
+        let npy = NPY.encode(array)
+        // Local header (30) + "a.npy" (5) + data, central header (46) + name, end record (22).
+        #expect(bytes.count == 30 + 5 + npy.count + 46 + 5 + 22)
+        #expect(Array(bytes[0..<4]) == [0x50, 0x4B, 0x03, 0x04])
+        #expect(Array(bytes[30..<35]) == ascii("a.npy"))
+        #expect(Array(bytes[35..<(35 + npy.count)]) == npy)
+        let crc = Zlib.crc32(npy)
+        #expect(Array(bytes[14..<18]) == (0..<4).map { UInt8(truncatingIfNeeded: crc >> (8 * $0)) })
+        #expect(Array(bytes.suffix(22).prefix(4)) == [0x50, 0x4B, 0x05, 0x06])
+    }
+
+    @Test func crc32KnownValue() {
+        // The standard check value of CRC-32 (ISO 3309).
+        #expect(Zlib.crc32(ascii("123456789")) == 0xCBF4_3926)
+    }
+
+    @Test func corruptDataFailsTheCRC() throws {
+        var bytes = try NPZ.encode([("x", NPYArray(floats: [1, 2, 3], shape: [3]))])
+        bytes[30 + 5 + 128 + 2] ^= 0x01  // inside the float data of the stored member
+        let error = try #require(throws: FileError.self) { try NPZ.decode(bytes, name: "/d/c.npz") }
+        #expect(error.description.hasPrefix("/d/c.npz: CRC-32 mismatch in member 'x.npy'"))
+    }
+
+    @Test func badMemberIsNamed() throws {
+        var bytes = try NPZ.encode([("x", NPYArray(floats: [1], shape: [1]))])
+        // Make the member's descr big-endian and fix up the CRCs so only the .npy check can object.
+        let start = 35
+        let npyLength = 128 + 4
+        var npy = Array(bytes[start..<(start + npyLength)])
+        let descr = npy.firstIndex(of: UInt8(ascii: "<"))!
+        npy[descr] = UInt8(ascii: ">")
+        bytes.replaceSubrange(start..<(start + npyLength), with: npy)
+        let crc = Zlib.crc32(npy)
+        let crcBytes = (0..<4).map { UInt8(truncatingIfNeeded: crc >> (8 * $0)) }
+        bytes.replaceSubrange(14..<18, with: crcBytes)
+        let central = start + npyLength
+        bytes.replaceSubrange((central + 16)..<(central + 20), with: crcBytes)
+        let error = try #require(throws: FileError.self) { try NPZ.decode(bytes, name: "m.npz") }
+        #expect(error.description == "m.npz: member 'x.npy': big-endian dtype '>f4' is not supported")
+    }
+
+    @Test func notAnArchive() throws {
+        for (bytes, reason) in [([UInt8](), "not a .npz (ZIP) archive"),
+                                (NPY.encode(NPYArray(floats: [1], shape: [1])), "bad magic: not a .npz (ZIP) archive")] {
+            let error = try #require(throws: FileError.self) { try NPZ.decode(bytes, name: "n.npz") }
+            #expect(error.reason.hasPrefix(reason))
+        }
+    }
+
+    @Test func truncationAndCorruptionNeverCrash() throws {
+        for (compressed, zip64) in [(false, false), (true, true)] {
+            let valid = try NPZ.encode(Array(Self.arrays.prefix(3)), compressed: compressed, forceZip64: zip64)
+            for length in 0..<valid.count {
+                #expect(throws: FileError.self) { try NPZ.decode(Array(valid.prefix(length)), name: "t.npz") }
+            }
+            for offset in 0..<valid.count {
+                var corrupt = valid
+                corrupt[offset] ^= 0xFF
+                do {
+                    let entries = try NPZ.decode(corrupt, name: "c.npz")
+                    // Only bytes no check covers (times, attributes, "version made by") may change silently.
+                    #expect(entries.map(\.array) == Self.arrays.prefix(3).map(\.1), "offset \(offset)")
+                } catch let error as FileError {
+                    #expect(error.path == "c.npz")
+                }
+            }
+        }
+    }
+}
