@@ -163,24 +163,42 @@ public enum NPY {
 
     /// Reorders Fortran-order (column-major) elements into C order.
     ///
-    /// Element (i₀, …, iₙ₋₁) sits at Fortran offset Σ iₖ·Πⱼ<ₖ dⱼ; the loop
-    /// walks C order with an odometer and keeps that offset incrementally.
+    /// Element (i₀, …, iₙ₋₁) sits at Fortran offset Σ iₖ·Πⱼ<ₖ dⱼ. An odometer
+    /// walks the C-order rows (all axes but the last) keeping that offset
+    /// incrementally; the inner loop gathers one C row, a strided run along the
+    /// last axis, with typed loads of the element size.
     static func fortranToC(_ data: [UInt8], shape: [Int], itemSize: Int) -> [UInt8] {
+        switch itemSize {
+        case 1: fortranToC(data, shape: shape, as: UInt8.self)
+        case 2: fortranToC(data, shape: shape, as: UInt16.self)
+        case 4: fortranToC(data, shape: shape, as: UInt32.self)
+        default: fortranToC(data, shape: shape, as: UInt64.self)
+        }
+    }
+
+    private static func fortranToC<T: FixedWidthInteger>(_ data: [UInt8], shape: [Int], as _: T.Type) -> [UInt8] {
         let count = shape.reduce(1, *)
         if count == 0 { return [] }
         let rank = shape.count
         var fortranStride = [Int](repeating: 1, count: rank)
         for k in 1..<rank { fortranStride[k] = fortranStride[k - 1] * shape[k - 1] }
-        var index = [Int](repeating: 0, count: rank)
+        let rowLength = shape[rank - 1], rowStride = fortranStride[rank - 1]
+        var index = [Int](repeating: 0, count: rank - 1)
         var result = [UInt8](repeating: 0, count: data.count)
-        data.withUnsafeBytes { src in
-            result.withUnsafeMutableBytes { dst in
+        data.withUnsafeBytes { srcRaw in
+            result.withUnsafeMutableBytes { dstRaw in
+                let src = srcRaw.bindMemory(to: T.self).baseAddress!
+                var dst = dstRaw.bindMemory(to: T.self).baseAddress!
                 var offset = 0
-                for c in 0..<count {
-                    dst.baseAddress!.advanced(by: c * itemSize)
-                        .copyMemory(from: src.baseAddress!.advanced(by: offset * itemSize), byteCount: itemSize)
-                    // Advance the odometer on the last (fastest in C) axis.
-                    var k = rank - 1
+                for _ in 0..<(count / rowLength) {
+                    var f = offset
+                    for j in 0..<rowLength {
+                        dst[j] = src[f]
+                        f &+= rowStride
+                    }
+                    dst += rowLength
+                    // Advance the odometer over axes rank-2 ... 0.
+                    var k = rank - 2
                     while k >= 0 {
                         index[k] += 1
                         offset += fortranStride[k]

@@ -28,7 +28,8 @@ public enum NPZ {
     /// Reads one array by name (without `.npy`) from the archive at `path`.
     /// - Throws: `FileError` if the archive is invalid or has no such member.
     public static func read(path: String, member: String) throws -> NPYArray {
-        guard let entry = try read(path: path).first(where: { $0.name == member }) else {
+        // Only the wanted member is inflated and checked.
+        guard let entry = try decode(AtomicFile.read(path), name: path, only: member).first else {
             throw FileError(path: path, reason: "no array named '\(member)' in the archive")
         }
         return entry.array
@@ -36,9 +37,14 @@ public enum NPZ {
 
     /// Decodes a whole `.npz` archive held in memory (see `read(path:)`).
     public static func decode(_ bytes: [UInt8], name: String) throws -> [Entry] {
+        try decode(bytes, name: name, only: nil)
+    }
+
+    /// `decode`, restricted to the member named `only` (without `.npy`) if given.
+    static func decode(_ bytes: [UInt8], name: String, only: String?) throws -> [Entry] {
         let reader = ZipReader(bytes: bytes, name: name)
         var result = [Entry]()
-        for member in try reader.members() {
+        for member in try reader.members() where only.map({ member.name == $0 + ".npy" }) ?? true {
             let data = try reader.contents(of: member)
             guard member.name.hasSuffix(".npy") else {
                 throw FileError(path: name, reason: "member '\(member.name)' is not a .npy array")

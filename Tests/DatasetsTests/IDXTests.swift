@@ -69,6 +69,25 @@ func writeTinyFashionMNIST(_ dir: String, gzip: Bool, trainCount: Int = 6, testC
         }
     }
 
+    @Test func truncationAndCorruptionNeverCrash() throws {
+        let plain = IDX.encode(tinyImages(count: 2, size: 2))
+        for valid in [plain, try Zlib.deflate(plain, format: .gzip)] {
+            for length in 0..<valid.count {
+                #expect(throws: FileError.self) { try IDX.decode(Array(valid.prefix(length)), name: "t") }
+            }
+            for offset in 0..<valid.count {
+                var corrupt = valid
+                corrupt[offset] ^= 0xA5
+                do {
+                    let array = try IDX.decode(corrupt, name: "c")
+                    #expect(array.bytes.count == array.dimensions.reduce(1, *))
+                } catch let error as FileError {
+                    #expect(error.path == "c")
+                }
+            }
+        }
+    }
+
     @Test(arguments: [false, true])
     func loadsFashionMNISTLayout(gzip: Bool) throws {
         let dir = try temporaryDirectory()
