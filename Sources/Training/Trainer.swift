@@ -7,6 +7,7 @@
 // seed, and saving the generator's state with the weights and the optimizer
 // state is enough to resume it exactly.
 
+import ActivationStore
 import NeuralNets
 import Tensors
 
@@ -35,42 +36,6 @@ public struct TrainingData: Sendable {
         self.testLabels = testLabels
         self.classes = classes
     }
-}
-
-/// Loss (mean softmax cross-entropy, nats) and accuracy on both splits.
-public struct EpochMetrics: Sendable, Equatable {
-    public var epoch: Int
-    public var trainLoss: Double
-    public var trainAccuracy: Double
-    public var testLoss: Double
-    public var testAccuracy: Double
-
-    public init(epoch: Int, trainLoss: Double, trainAccuracy: Double, testLoss: Double, testAccuracy: Double) {
-        self.epoch = epoch
-        self.trainLoss = trainLoss
-        self.trainAccuracy = trainAccuracy
-        self.testLoss = testLoss
-        self.testAccuracy = testAccuracy
-    }
-}
-
-/// Per-layer statistics of the weight gradients over one epoch's minibatches
-/// (Saxe et al. 2018, App. I, Eq. 26-27; Shwartz-Ziv & Tishby's
-/// drift-to-diffusion figure).
-public struct LayerGradientStatistics: Sendable, Equatable {
-    /// The layer, numbered from 1.
-    public var layer: Int
-    /// m = ‖mean_b g_b‖_F.
-    public var meanNorm: Double
-    /// s = ‖std_b g_b‖_F, with the elementwise population standard deviation.
-    public var standardDeviationNorm: Double
-    /// ‖W‖_F at the end of the epoch.
-    public var weightNorm: Double
-    /// The minibatches averaged over.
-    public var batches: Int
-
-    /// m / s, the signal-to-noise ratio (infinite when s = 0).
-    public var signalToNoise: Double { meanNorm / standardDeviationNorm }
 }
 
 /// Accumulates Σg and Σg² per weight element over minibatches, in Double.
@@ -105,7 +70,7 @@ public struct GradientAccumulator: Sendable {
     }
 
     /// m and s per layer (see `LayerGradientStatistics`), with the weight norms.
-    public func statistics(weights: [Tensor]) -> [LayerGradientStatistics] {
+    public func statistics(epoch: Int, weights: [Tensor]) -> [LayerGradientStatistics] {
         precondition(batches > 0, "GradientAccumulator: no minibatches")
         let n = Double(batches)
         return sums.indices.map { l in
@@ -116,7 +81,7 @@ public struct GradientAccumulator: Sendable {
                 // E[g²] - E[g]², clamped: rounding can make it slightly negative.
                 variance += max(squares[l][i] / n - mean * mean, 0)
             }
-            return LayerGradientStatistics(layer: l + 1, meanNorm: meanSquare.squareRoot(),
+            return LayerGradientStatistics(epoch: epoch, layer: l + 1, meanNorm: meanSquare.squareRoot(),
                                            standardDeviationNorm: variance.squareRoot(),
                                            weightNorm: weights[l].norm(), batches: batches)
         }

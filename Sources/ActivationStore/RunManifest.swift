@@ -1,0 +1,203 @@
+// manifest.json: what a run is, and the commit record of what it has written.
+//
+// The manifest is written last, atomically, after every file it refers to.
+// A reader trusts exactly what it lists: the recorded epochs whose activation
+// files are complete, and the metrics up to `epochs_completed`. Anything else
+// in the directory (files of an epoch being written when the process was
+// killed) is ignored and rewritten, byte for byte the same, on resume.
+
+import ArrayIO
+import Foundation
+
+/// One layer of the recorded network.
+public struct LayerDescription: Codable, Sendable, Equatable {
+    /// 1-based layer number, as in file names.
+    public var index: Int
+    /// A name for legends ("layer 1", …, "softmax").
+    public var name: String
+    /// The number of units.
+    public var width: Int
+    /// The activation function's name ("tanh", "relu", …, "softmax").
+    public var activation: String
+
+    public init(index: Int, name: String, width: Int, activation: String) {
+        self.index = index
+        self.name = name
+        self.width = width
+        self.activation = activation
+    }
+}
+
+/// The training settings of a run: everything needed to reproduce it.
+public struct RunSettings: Codable, Sendable, Equatable {
+    /// The task ("tishby", "tishby-original", "fashion-mnist").
+    public var task: String
+    /// Where the data came from ("generated", a directory, a package path).
+    public var dataSource: String
+    /// Widths from input to output.
+    public var widths: [Int]
+    /// The hidden activation.
+    public var activation: String
+    /// The weight initializer.
+    public var initializer: String
+    /// Optimizer name and hyper-parameters.
+    public var optimizer: [String: String]
+    /// Samples per minibatch.
+    public var batchSize: Int
+    /// The planned number of epochs.
+    public var epochs: Int
+    /// The seed of every random choice (weights, minibatch order, split).
+    public var seed: UInt64
+    /// The fraction of samples used for training.
+    public var trainingFraction: Double
+    /// "random" (seeded) or "leading" (the first rows, as in IDNNs).
+    public var splitMethod: String
+    /// Training subset size for large data sets (nil: all).
+    public var trainingSubset: Int?
+    /// Test subset size for large data sets (nil: all).
+    public var testSubset: Int?
+    /// The recording schedule's name (`every`, `every:K`, `log:N`, `ibsgd`, a list).
+    public var schedule: String
+    /// "post" (after the activation, as both papers) or "pre".
+    public var activations: String
+    /// "float32" or "float16".
+    public var dtype: String
+    /// Epochs between checkpoints.
+    public var checkpointInterval: Int
+
+    public init(task: String, dataSource: String, widths: [Int], activation: String, initializer: String,
+                optimizer: [String: String], batchSize: Int, epochs: Int, seed: UInt64,
+                trainingFraction: Double, splitMethod: String, trainingSubset: Int? = nil, testSubset: Int? = nil,
+                schedule: String, activations: String, dtype: String, checkpointInterval: Int) {
+        self.task = task
+        self.dataSource = dataSource
+        self.widths = widths
+        self.activation = activation
+        self.initializer = initializer
+        self.optimizer = optimizer
+        self.batchSize = batchSize
+        self.epochs = epochs
+        self.seed = seed
+        self.trainingFraction = trainingFraction
+        self.splitMethod = splitMethod
+        self.trainingSubset = trainingSubset
+        self.testSubset = testSubset
+        self.schedule = schedule
+        self.activations = activations
+        self.dtype = dtype
+        self.checkpointInterval = checkpointInterval
+    }
+
+    /// The names of the settings that differ between two runs, for error messages.
+    public func differences(from other: RunSettings) -> [String] {
+        var names = [String]()
+        let mirrorA = Mirror(reflecting: self), mirrorB = Mirror(reflecting: other)
+        for (a, b) in zip(mirrorA.children, mirrorB.children) where "\(a.value)" != "\(b.value)" {
+            names.append("\(a.label ?? "?"): \(b.value) in the run, \(a.value) requested")
+        }
+        return names
+    }
+}
+
+/// The contents of `manifest.json` (keys in snake_case: `format_version`,
+/// `epochs_completed`, `recorded_epochs`, …).
+public struct RunManifest: Codable, Sendable, Equatable {
+    /// The version of this directory layout.
+    public var formatVersion: Int
+    /// The program that wrote the run.
+    public var software: String
+    /// How the run was trained.
+    public var settings: RunSettings
+    /// The recorded layers, input side first; the last is the softmax output.
+    public var layers: [LayerDescription]
+    /// Samples in `inputs.npy` (training and test).
+    public var sampleCount: Int
+    /// Training samples (rows marked true in `train_mask.npy`).
+    public var trainCount: Int
+    /// Test samples.
+    public var testCount: Int
+    /// The epochs the schedule will record, for readers planning ahead.
+    public var plannedEpochs: [Int]
+    /// Training epochs completed and committed (metrics rows 0...this are valid).
+    public var epochsCompleted: Int
+    /// Epochs whose activation files are all written and valid.
+    public var recordedEpochs: [Int]
+    /// The epoch of the newest checkpoint, if any.
+    public var checkpointEpoch: Int?
+    /// Whether training finished and the final weights are written.
+    public var complete: Bool
+
+    /// The current directory-format version.
+    public static let currentFormatVersion = 1
+
+    public init(software: String, settings: RunSettings, layers: [LayerDescription], sampleCount: Int,
+                trainCount: Int, testCount: Int, plannedEpochs: [Int]) {
+        formatVersion = Self.currentFormatVersion
+        self.software = software
+        self.settings = settings
+        self.layers = layers
+        self.sampleCount = sampleCount
+        self.trainCount = trainCount
+        self.testCount = testCount
+        self.plannedEpochs = plannedEpochs
+        epochsCompleted = -1
+        recordedEpochs = []
+        checkpointEpoch = nil
+        complete = false
+    }
+
+    /// Deterministic JSON: sorted keys, pretty-printed, trailing newline.
+    public func encoded() throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        return Array(try encoder.encode(self)) + [10]
+    }
+
+    /// Decodes and validates a manifest read from `path`.
+    ///
+    /// - Throws: `FileError` naming `path` when the JSON is malformed, a
+    ///   field is missing, the format version is unknown, or the commit
+    ///   record is inconsistent.
+    public static func decode(_ bytes: [UInt8], path: String) throws -> RunManifest {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let manifest: RunManifest
+        do {
+            manifest = try decoder.decode(RunManifest.self, from: Data(bytes))
+        } catch let error as DecodingError {
+            throw FileError(path: path, reason: "damaged manifest (\(describe(error)))")
+        } catch {
+            throw FileError(path: path, reason: "damaged manifest (\(error))")
+        }
+        guard manifest.formatVersion == currentFormatVersion else {
+            throw FileError(path: path, reason: "manifest format version \(manifest.formatVersion) is not supported (expected \(currentFormatVersion))")
+        }
+        guard manifest.layers.enumerated().allSatisfy({ $0.element.index == $0.offset + 1 && $0.element.width > 0 }),
+              !manifest.layers.isEmpty else {
+            throw FileError(path: path, reason: "damaged manifest (layers must be numbered 1, 2, … with positive widths)")
+        }
+        guard manifest.recordedEpochs == manifest.recordedEpochs.sorted(),
+              manifest.recordedEpochs.allSatisfy({ $0 >= 0 && $0 <= manifest.epochsCompleted }) else {
+            throw FileError(path: path, reason: "damaged manifest (recorded epochs beyond epochs_completed or unsorted)")
+        }
+        return manifest
+    }
+}
+
+private func describe(_ error: DecodingError) -> String {
+    switch error {
+    case .dataCorrupted(let context):
+        return "not valid JSON" + (context.codingPath.isEmpty ? "" : " at \(path(context.codingPath))")
+    case .keyNotFound(let key, let context):
+        return "missing field \(path(context.codingPath + [key]))"
+    case .typeMismatch(_, let context), .valueNotFound(_, let context):
+        return "wrong type for \(path(context.codingPath))"
+    @unknown default:
+        return "\(error)"
+    }
+}
+
+private func path(_ codingPath: [any CodingKey]) -> String {
+    codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+}

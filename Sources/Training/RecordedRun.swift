@@ -1,0 +1,333 @@
+// Training with recording: the run directory written as training goes,
+// committed through the manifest, checkpointed, and resumable.
+//
+// Commit protocol, for each committed epoch E (a recorded epoch, a
+// checkpoint epoch, or the last epoch):
+//   1. the activation files of E (if recorded), each atomically;
+//   2. metrics.csv and gradients.csv with every row up to E, atomically;
+//   3. checkpoint.npz (if E is a checkpoint epoch), atomically;
+//   4. manifest.json with epochs_completed = E, atomically — the commit.
+// A kill between steps leaves files the manifest does not yet vouch for;
+// resuming restarts from the checkpoint and rewrites them with the same bytes.
+
+import ActivationStore
+import ArrayIO
+import Datasets
+import NeuralNets
+import Tensors
+
+/// What a training run reports as it goes.
+public struct TrainingProgress: Sendable {
+    public var epoch: Int
+    public var totalEpochs: Int
+    public var metrics: EpochMetrics
+}
+
+/// An error in starting or resuming a run.
+public struct RunError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// A training run recorded into a run directory.
+public struct RecordedRun {
+    /// The run's settings.
+    public let settings: RunSettings
+    /// The directory.
+    public let directory: RunDirectory
+    /// The program name and version written into manifests.
+    public static let software = "infoplane 0.1.0"
+
+    private let data: Dataset
+    private let schedule: Set<Int>
+    private var manifest: RunManifest
+    private var trainer: Trainer
+    private var metrics: [EpochMetrics] = []
+    private var gradientRows: [LayerGradientStatistics] = []
+
+    /// The schedule named in the settings.
+    public static func schedule(_ settings: RunSettings) throws -> EpochSchedule {
+        guard let schedule = EpochSchedule(settings.schedule) else {
+            throw RunError("unknown schedule \"\(settings.schedule)\" (use every, every:K, log, log:N, ibsgd, or a list such as 0,10,100)")
+        }
+        return schedule
+    }
+
+    /// The optimizer the settings describe.
+    public static func optimizer(_ settings: RunSettings) throws -> any Optimizer {
+        let o = settings.optimizer
+        guard let lrText = o["learning_rate"], let lr = Float(lrText) else {
+            throw RunError("optimizer settings lack a learning_rate")
+        }
+        switch o["name"] {
+        case "adam": return Adam(learningRate: lr)
+        case "sgd": return SGD(learningRate: lr, momentum: Float(o["momentum"] ?? "0") ?? 0)
+        default: throw RunError("unknown optimizer \"\(o["name"] ?? "")\" (use adam or sgd)")
+        }
+    }
+
+    /// Starts a new run in `path`, which must not already hold a run.
+    ///
+    /// - Throws: `RunError` if `path` holds a manifest (nothing is touched),
+    ///   `FileError` if data cannot be read or files cannot be written.
+    public static func start(settings: RunSettings, at path: String) throws -> RecordedRun {
+        let directory = RunDirectory(path)
+        if AtomicFile.exists(directory.manifest) {
+            throw RunError("\(path) already holds a run; use --resume \(path) to continue it, or choose another --out")
+        }
+        try validate(settings)
+        let data = try Tasks.dataset(for: settings)
+        var run = try RecordedRun(settings: settings, directory: directory, data: data)
+        try AtomicFile.createDirectory(directory.activationsDirectory)
+        try NPY.write(NPYArray(floats: data.inputs.scalars, shape: data.inputs.shape), to: directory.inputs)
+        try NPY.write(NPYArray(int64s: data.labels.map(Int64.init), shape: [data.sampleCount]), to: directory.labels)
+        var mask = [Bool](repeating: false, count: data.sampleCount)
+        for i in data.split.train { mask[i] = true }
+        try NPY.write(NPYArray(bools: mask, shape: [data.sampleCount]), to: directory.trainMask)
+        try run.writeManifest()
+        return run
+    }
+
+    /// Reopens the run in `path` to continue it from its last checkpoint.
+    ///
+    /// - Parameter requested: settings given on the command line, which must
+    ///   equal the run's (nil: take the run's).
+    /// - Throws: `FileError` for a missing or damaged manifest or checkpoint,
+    ///   `RunError` for settings that differ from the run's.
+    public static func resume(at path: String, requested: RunSettings? = nil) throws -> RecordedRun {
+        let directory = RunDirectory(path)
+        let manifest = try directory.readManifest()
+        if let requested, requested != manifest.settings {
+            throw RunError("cannot resume \(path) with other settings: " + requested.differences(from: manifest.settings).joined(separator: "; "))
+        }
+        let data = try Tasks.dataset(for: manifest.settings)
+        var run = try RecordedRun(settings: manifest.settings, directory: directory, data: data)
+        guard manifest.layers == run.manifest.layers, manifest.sampleCount == data.sampleCount else {
+            throw FileError(path: directory.manifest, reason: "the manifest's layers or sample count do not match its settings")
+        }
+        run.manifest = manifest
+        if let epoch = manifest.checkpointEpoch {
+            try run.restoreCheckpoint(epoch: epoch)
+        }
+        // Without a checkpoint the run restarts from its seed: the same bytes again.
+        return run
+    }
+
+    private static func validate(_ settings: RunSettings) throws {
+        guard settings.epochs > 0 else { throw RunError("the number of epochs must be positive (got \(settings.epochs))") }
+        guard settings.batchSize > 0 else { throw RunError("the batch size must be positive (got \(settings.batchSize))") }
+        guard settings.checkpointInterval > 0 else { throw RunError("the checkpoint interval must be positive") }
+        guard Activation(rawValue: settings.activation) != nil else {
+            throw RunError("unknown activation \"\(settings.activation)\" (use \(Activation.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        guard ["post", "pre"].contains(settings.activations) else { throw RunError("activations must be post or pre") }
+        guard ["float32", "float16"].contains(settings.dtype) else { throw RunError("dtype must be float32 or float16") }
+        _ = try schedule(settings)
+        _ = try optimizer(settings)
+    }
+
+    private init(settings: RunSettings, directory: RunDirectory, data: Dataset) throws {
+        try Self.validate(settings)
+        guard settings.widths.first == data.featureCount, settings.widths.last == data.classCount else {
+            throw RunError("network \(settings.widths.map(String.init).joined(separator: "-")) does not fit \(data.featureCount) inputs and \(data.classCount) classes")
+        }
+        self.settings = settings
+        self.directory = directory
+        self.data = data
+        schedule = Set(try Self.schedule(settings).epochs(total: settings.epochs))
+        var rng = RandomGenerator(seed: settings.seed)
+        let activation = Activation(rawValue: settings.activation)!
+        guard let initializer = Initializer(rawValue: settings.initializer) else {
+            throw RunError("unknown initializer \"\(settings.initializer)\"")
+        }
+        let model = MLP(widths: settings.widths, hiddenActivation: activation, initializer: initializer, rng: &rng)
+        let train = data.train, test = data.test
+        trainer = Trainer(model: model, optimizer: try Self.optimizer(settings), rng: rng, batchSize: settings.batchSize,
+                          data: TrainingData(trainInputs: train.inputs, trainLabels: train.labels,
+                                             testInputs: test.inputs, testLabels: test.labels, classes: data.classCount))
+        var layers = (1..<(settings.widths.count - 1)).map {
+            LayerDescription(index: $0, name: "layer \($0)", width: settings.widths[$0], activation: settings.activation)
+        }
+        layers.append(LayerDescription(index: settings.widths.count - 1, name: "softmax", width: settings.widths.last!,
+                                       activation: settings.activations == "pre" ? "linear" : "softmax"))
+        manifest = RunManifest(software: Self.software, settings: settings, layers: layers,
+                               sampleCount: data.sampleCount, trainCount: data.split.train.count,
+                               testCount: data.split.test.count,
+                               plannedEpochs: schedule.sorted())
+    }
+
+    /// The epoch training continues from.
+    public var epoch: Int { trainer.epoch }
+    /// Whether the run has finished.
+    public var isComplete: Bool { manifest.complete }
+    /// The metrics so far.
+    public var metricsHistory: [EpochMetrics] { metrics }
+    /// The current network.
+    public var model: MLP { trainer.model }
+
+    /// Trains to the planned number of epochs, recording and committing as it goes.
+    ///
+    /// - Parameters:
+    ///   - stopAfter: stop (uncommitted work dropped as by a crash) after this
+    ///     many epochs; for tests of resumption.
+    ///   - progress: called after every epoch.
+    public mutating func run(stopAfter: Int? = nil, progress: (TrainingProgress) -> Void = { _ in }) throws {
+        if manifest.complete { return }
+        if trainer.epoch == 0 && metrics.isEmpty {
+            let m = trainer.evaluate()
+            metrics.append(m)
+            try commit(epoch: 0, record: schedule.contains(0), checkpoint: false)
+            progress(TrainingProgress(epoch: 0, totalEpochs: settings.epochs, metrics: m))
+        }
+        let layerCount = trainer.model.layers.count
+        while trainer.epoch < settings.epochs {
+            if let stopAfter, trainer.epoch >= stopAfter { return }
+            let next = trainer.epoch + 1
+            let recorded = schedule.contains(next)
+            var accumulator: GradientAccumulator? = recorded
+                ? GradientAccumulator(counts: trainer.model.layers.map(\.weight.count)) : nil
+            trainer.trainEpoch(gradients: &accumulator)
+            _ = layerCount
+            let m = trainer.evaluate()
+            metrics.append(m)
+            if let accumulator {
+                gradientRows += accumulator.statistics(epoch: next, weights: trainer.weights)
+            }
+            let checkpoint = next % settings.checkpointInterval == 0 || next == settings.epochs
+            if recorded || checkpoint {
+                try commit(epoch: next, record: recorded, checkpoint: checkpoint)
+            }
+            progress(TrainingProgress(epoch: next, totalEpochs: settings.epochs, metrics: m))
+        }
+        try finish()
+    }
+
+    private mutating func commit(epoch: Int, record: Bool, checkpoint: Bool) throws {
+        if record {
+            let outputs = trainer.model.layerOutputs(data.inputs, preActivation: settings.activations == "pre")
+            let dtype: NPYDType = settings.dtype == "float16" ? .float16 : .float32
+            for (l, output) in outputs.enumerated() {
+                guard output.isFinite else {
+                    throw RunError("layer \(l + 1) has NaN or infinite activations at epoch \(epoch): training diverged (lower the learning rate)")
+                }
+                try NPY.write(NPYArray(floats: output.scalars, shape: output.shape, as: dtype),
+                              to: directory.activations(epoch: epoch, layer: l + 1))
+            }
+        }
+        try AtomicFile.write(RunCSV.text(header: EpochMetrics.csvHeader, rows: metrics.map(\.csvRow)), to: directory.metrics)
+        try AtomicFile.write(RunCSV.text(header: LayerGradientStatistics.csvHeader, rows: gradientRows.map(\.csvRow)),
+                             to: directory.gradients)
+        if checkpoint {
+            try writeCheckpoint()
+            manifest.checkpointEpoch = epoch
+        }
+        manifest.epochsCompleted = epoch
+        if record && manifest.recordedEpochs.last != epoch {
+            manifest.recordedEpochs = (manifest.recordedEpochs.filter { $0 < epoch }) + [epoch]
+        }
+        try writeManifest()
+    }
+
+    private mutating func finish() throws {
+        let parameters = trainer.model.parameters
+        let arrays = parameters.enumerated().map { i, p in
+            ("\(i % 2 == 0 ? "W" : "b")\(i / 2 + 1)", NPYArray(floats: p.scalars, shape: p.shape))
+        }
+        try NPZ.write(arrays, to: directory.weights)
+        manifest.complete = true
+        try writeManifest()
+    }
+
+    private func writeManifest() throws {
+        try AtomicFile.write(manifest.encoded(), to: directory.manifest)
+    }
+
+    // MARK: Checkpoints
+
+    private func writeCheckpoint() throws {
+        var arrays = [(String, NPYArray)]()
+        for (i, p) in trainer.model.parameters.enumerated() {
+            arrays.append(("param_\(i)", NPYArray(floats: p.scalars, shape: p.shape)))
+        }
+        let state = trainer.optimizer.state
+        arrays.append(("optimizer_step", NPYArray(int64s: [Int64(state.step)], shape: [])))
+        for (s, slot) in state.slots.enumerated() {
+            for (i, t) in slot.enumerated() {
+                arrays.append(("optimizer_slot_\(s)_\(i)", NPYArray(floats: t.scalars, shape: t.shape)))
+            }
+        }
+        arrays.append(("rng_state", NPYArray(int64s: trainer.rng.stateWords.map { Int64(bitPattern: $0) }, shape: [4])))
+        arrays.append(("epoch", NPYArray(int64s: [Int64(trainer.epoch)], shape: [])))
+        arrays.append(("metrics", NPYArray(doubles: metrics.flatMap {
+            [Double($0.epoch), $0.trainLoss, $0.trainAccuracy, $0.testLoss, $0.testAccuracy]
+        }, shape: [metrics.count, 5])))
+        arrays.append(("gradients", NPYArray(doubles: gradientRows.flatMap {
+            [Double($0.epoch), Double($0.layer), $0.meanNorm, $0.standardDeviationNorm, $0.weightNorm, Double($0.batches)]
+        }, shape: [gradientRows.count, 6])))
+        try NPZ.write(arrays, to: directory.checkpoint)
+    }
+
+    private mutating func restoreCheckpoint(epoch: Int) throws {
+        let path = directory.checkpoint
+        let entries = try NPZ.read(path: path)
+        var byName = [String: NPYArray]()
+        for entry in entries { byName[entry.name] = entry.array }
+        func array(_ name: String) throws -> NPYArray {
+            guard let a = byName[name] else { throw FileError(path: path, reason: "damaged checkpoint: no array \"\(name)\"") }
+            return a
+        }
+        func int(_ name: String) throws -> Int {
+            guard let v = try? array(name).int64s(), v.count == 1 else {
+                throw FileError(path: path, reason: "damaged checkpoint: \"\(name)\" is not one integer")
+            }
+            return Int(v[0])
+        }
+        guard try int("epoch") == epoch else {
+            throw FileError(path: path, reason: "checkpoint is of epoch \(try int("epoch")), the manifest says \(epoch)")
+        }
+        var parameters = trainer.model.parameters
+        for i in parameters.indices {
+            let a = try array("param_\(i)")
+            guard a.shape == parameters[i].shape else {
+                throw FileError(path: path, reason: "parameter \(i) has shape \(a.shape), expected \(parameters[i].shape)")
+            }
+            parameters[i] = Tensor(shape: a.shape, scalars: a.floats())
+        }
+        trainer.model.parameters = parameters
+        var state = trainer.optimizer.state
+        state.step = try int("optimizer_step")
+        if state.step > 0 {
+            state.slots = try state.slots.indices.map { s in
+                try parameters.indices.map { i in
+                    let a = try array("optimizer_slot_\(s)_\(i)")
+                    guard a.shape == parameters[i].shape else {
+                        throw FileError(path: path, reason: "optimizer slot \(s) of parameter \(i) has shape \(a.shape)")
+                    }
+                    return Tensor(shape: a.shape, scalars: a.floats())
+                }
+            }
+        }
+        trainer.optimizer.state = state
+        guard let words = try? array("rng_state").int64s(), words.count == 4 else {
+            throw FileError(path: path, reason: "damaged checkpoint: rng_state is not 4 integers")
+        }
+        trainer.rng = RandomGenerator(state: words.map { UInt64(bitPattern: $0) })
+        trainer.epoch = epoch
+        let m = try array("metrics"), g = try array("gradients")
+        guard m.shape.count == 2, m.shape[1] == 5, g.shape.count == 2, g.shape[1] == 6 else {
+            throw FileError(path: path, reason: "damaged checkpoint: metrics or gradients history has the wrong shape")
+        }
+        let mv = m.doubles(), gv = g.doubles()
+        metrics = (0..<m.shape[0]).map { r in
+            EpochMetrics(epoch: Int(mv[5 * r]), trainLoss: mv[5 * r + 1], trainAccuracy: mv[5 * r + 2],
+                         testLoss: mv[5 * r + 3], testAccuracy: mv[5 * r + 4])
+        }
+        gradientRows = (0..<g.shape[0]).map { r in
+            LayerGradientStatistics(epoch: Int(gv[6 * r]), layer: Int(gv[6 * r + 1]), meanNorm: gv[6 * r + 2],
+                                    standardDeviationNorm: gv[6 * r + 3], weightNorm: gv[6 * r + 4], batches: Int(gv[6 * r + 5]))
+        }
+        guard metrics.count == epoch + 1 else {
+            throw FileError(path: path, reason: "damaged checkpoint: \(metrics.count) metrics rows for epoch \(epoch)")
+        }
+    }
+}

@@ -1,0 +1,16 @@
+// infoplane: the command-line tool.
+//
+// Each subcommand parses and validates its options, then calls library code;
+// the work itself lives in the library modules.
+
+import ArgumentParser
+
+@main
+struct InfoPlane: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "infoplane",
+        abstract: "Information-plane analysis of neural networks: train, record, estimate, plot.",
+        version: "0.1.0",
+        subcommands: [Train.self]
+    )
+}

@@ -1,0 +1,196 @@
+// `infoplane train`: train a network and record it into a run directory.
+
+import ActivationStore
+import ArgumentParser
+import Foundation
+import NeuralNets
+import Tensors
+import Training
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a network, recording activations, gradient statistics and metrics.",
+        discussion: """
+        Examples:
+          infoplane train --task tishby --activation tanh --epochs 8000 --record log --out runs/tanh
+          infoplane train --task tishby --data ../shared/data/tishby-var-u --out runs/original
+          infoplane train --task fashion-mnist --hidden 1024,20,20,20 --optimizer sgd --lr 0.001 --batch-size 128 --out runs/fm
+          infoplane train --resume runs/tanh
+        """
+    )
+
+    @Option(help: "Task: \(Tasks.names.filter { $0 != "tishby-original" }.joined(separator: ", ")). (default: tishby)")
+    var task: String?
+
+    @Option(help: "Data directory: x.csv and y.csv of the original 12-bit data, or Fashion-MNIST's IDX files.")
+    var data: String?
+
+    @Option(help: "Hidden layer widths, comma-separated (default: 10,7,5,4,3 for tishby, 1024,20,20,20 for fashion-mnist).")
+    var hidden: String?
+
+    @Option(help: "Hidden activation: \(Activation.allCases.map(\.rawValue).joined(separator: ", ")). (default: tanh)")
+    var activation: String?
+
+    @Option(help: "Weight initializer: \(Initializer.allCases.map(\.rawValue).joined(separator: ", ")). (default: truncatedNormal)")
+    var initializer: String?
+
+    @Option(help: "Number of epochs. (default: 1000)")
+    var epochs: Int?
+
+    @Option(help: "Minibatch size. (default: 256)")
+    var batchSize: Int?
+
+    @Option(help: "Optimizer: adam or sgd. (default: adam)")
+    var optimizer: String?
+
+    @Option(help: "Learning rate. (default: 4e-4)")
+    var lr: Double?
+
+    @Option(help: "SGD momentum. (default: 0)")
+    var momentum: Double?
+
+    @Option(help: "Seed for weights, minibatch order, split and subsets. (default: 1)")
+    var seed: UInt64?
+
+    @Option(help: "Fraction of samples used for training. (default: 0.8)")
+    var trainingFraction: Double?
+
+    @Option(help: "Split: random (seeded) or leading (first rows, as IDNNs). (default: random)")
+    var split: String?
+
+    @Option(help: "Training subset size for fashion-mnist (seeded). (default: all)")
+    var trainSubset: Int?
+
+    @Option(help: "Test subset size for fashion-mnist (seeded). (default: all)")
+    var testSubset: Int?
+
+    @Flag(help: "Downsample Fashion-MNIST to 14 x 14.")
+    var downsample = false
+
+    @Option(help: "Recorded epochs: every, every:K, log, log:N, ibsgd, or a list like 0,10,100. (default: log)")
+    var record: String?
+
+    @Option(help: "Record post- or pre-activations: post or pre. (default: post)")
+    var activations: String?
+
+    @Option(help: "Activation storage: float32 or float16. (default: float32)")
+    var dtype: String?
+
+    @Option(help: "Epochs between checkpoints. (default: 100)")
+    var checkpointInterval: Int?
+
+    @Option(help: "Output run directory (must not hold a run).")
+    var out: String?
+
+    @Option(help: "Continue the run in this directory from its last checkpoint.")
+    var resume: String?
+
+    func validate() throws {
+        if resume == nil && out == nil { throw ValidationError("give --out DIR for a new run, or --resume DIR") }
+        if resume != nil && out != nil { throw ValidationError("--out and --resume exclude each other") }
+        if let epochs, epochs <= 0 { throw ValidationError("--epochs must be positive (got \(epochs))") }
+        if let batchSize, batchSize <= 0 { throw ValidationError("--batch-size must be positive (got \(batchSize))") }
+        if let lr, !(lr > 0) { throw ValidationError("--lr must be positive (got \(lr))") }
+        if let f = trainingFraction, !(f > 0 && f <= 1) { throw ValidationError("--training-fraction must be in (0, 1] (got \(f))") }
+        if let task, !Tasks.names.contains(task) {
+            throw ValidationError("unknown task \"\(task)\" (known: tishby, fashion-mnist)")
+        }
+        if let activation, Activation(rawValue: activation) == nil {
+            throw ValidationError("unknown activation \"\(activation)\" (known: \(Activation.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        if let initializer, Initializer(rawValue: initializer) == nil {
+            throw ValidationError("unknown initializer \"\(initializer)\"")
+        }
+        if let optimizer, !["adam", "sgd"].contains(optimizer) { throw ValidationError("unknown optimizer \"\(optimizer)\" (known: adam, sgd)") }
+        if let split, !["random", "leading"].contains(split) { throw ValidationError("--split must be random or leading") }
+        if let record, EpochSchedule(record) == nil {
+            throw ValidationError("unknown schedule \"\(record)\" (use every, every:K, log, log:N, ibsgd, or a list such as 0,10,100)")
+        }
+        if let activations, !["post", "pre"].contains(activations) { throw ValidationError("--activations must be post or pre") }
+        if let dtype, !["float32", "float16"].contains(dtype) { throw ValidationError("--dtype must be float32 or float16") }
+        if let c = checkpointInterval, c <= 0 { throw ValidationError("--checkpoint-interval must be positive") }
+        if let hidden, parseWidths(hidden) == nil { throw ValidationError("--hidden must be positive integers separated by commas (got \"\(hidden)\")") }
+        if let s = trainSubset, s <= 0 { throw ValidationError("--train-subset must be positive") }
+        if let s = testSubset, s <= 0 { throw ValidationError("--test-subset must be positive") }
+    }
+
+    func parseWidths(_ text: String) -> [Int]? {
+        let parts = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !parts.isEmpty, parts.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
+        return parts.map { $0! }
+    }
+
+    /// Settings from the options, each missing one taken from `base`.
+    func settings(over base: RunSettings?) throws -> RunSettings {
+        var task = task ?? base?.task ?? "tishby"
+        var dataSource = base?.dataSource ?? "generated"
+        if task == "tishby" || task == "tishby-original" {
+            if let data { task = "tishby-original"; dataSource = data }
+            else if self.task != nil { task = "tishby"; dataSource = "generated" }
+        } else if task == "fashion-mnist" {
+            if data != nil || self.task != nil || downsample {
+                dataSource = (data ?? "/usr/share/datasets/fashion-mnist") + (downsample ? "@14" : "")
+            }
+        }
+        let classes = task == "fashion-mnist" ? 10 : 2
+        var widths = base?.widths ?? Tasks.defaultWidths(task: task, downsample: downsample)!
+        if let hidden {
+            widths = [widths.first!] + parseWidths(hidden)! + [classes]
+        } else if self.task != nil || downsample, base == nil || base?.task != task {
+            widths = Tasks.defaultWidths(task: task, downsample: downsample)!
+        }
+        if downsample && task == "fashion-mnist" { widths[0] = 196 }
+        let optimizerName = optimizer ?? base?.optimizer["name"] ?? "adam"
+        var optimizerSettings = ["name": optimizerName]
+        let learningRate = lr.map { Float($0) } ?? base?.optimizer["learning_rate"].flatMap(Float.init) ?? 4e-4
+        optimizerSettings["learning_rate"] = "\(learningRate)"
+        if optimizerName == "sgd" {
+            let m = momentum.map { Float($0) } ?? base?.optimizer["momentum"].flatMap(Float.init) ?? 0
+            optimizerSettings["momentum"] = "\(m)"
+        }
+        return RunSettings(
+            task: task, dataSource: dataSource, widths: widths,
+            activation: activation ?? base?.activation ?? "tanh",
+            initializer: initializer ?? base?.initializer ?? Initializer.truncatedNormal.rawValue,
+            optimizer: optimizerSettings,
+            batchSize: batchSize ?? base?.batchSize ?? 256,
+            epochs: epochs ?? base?.epochs ?? 1000,
+            seed: seed ?? base?.seed ?? 1,
+            trainingFraction: trainingFraction ?? base?.trainingFraction ?? 0.8,
+            splitMethod: split ?? base?.splitMethod ?? "random",
+            trainingSubset: trainSubset ?? base?.trainingSubset,
+            testSubset: testSubset ?? base?.testSubset,
+            schedule: record ?? base?.schedule ?? "log",
+            activations: activations ?? base?.activations ?? "post",
+            dtype: dtype ?? base?.dtype ?? "float32",
+            checkpointInterval: checkpointInterval ?? base?.checkpointInterval ?? 100)
+    }
+
+    func run() throws {
+        // The networks here are small: one BLAS thread is faster than two for
+        // every product in them but the 784 x 1024 layer (see infoplane-bench).
+        BLAS.threads = 1
+        var recorded: RecordedRun
+        if let resume {
+            let manifest = try RunDirectory(resume).readManifest()
+            recorded = try RecordedRun.resume(at: resume, requested: try settings(over: manifest.settings))
+            if recorded.isComplete {
+                print("\(resume) is already complete (\(manifest.settings.epochs) epochs).")
+                return
+            }
+        } else {
+            recorded = try RecordedRun.start(settings: try settings(over: nil), at: out!)
+        }
+        let progress = TerminalProgress()
+        let start = Date()
+        try recorded.run { p in
+            progress.update(p.epoch, of: p.totalEpochs, String(format: "epoch %d: train loss %.4f acc %.3f, test acc %.3f",
+                                                             p.epoch, p.metrics.trainLoss, p.metrics.trainAccuracy, p.metrics.testAccuracy))
+        }
+        progress.finish()
+        let last = recorded.metricsHistory.last!
+        print(String(format: "%@: %d epochs in %.1f s; train loss %.4f, accuracy %.4f; test loss %.4f, accuracy %.4f",
+                     recorded.directory.path, last.epoch, Date().timeIntervalSince(start),
+                     last.trainLoss, last.trainAccuracy, last.testLoss, last.testAccuracy))
+    }
+}
