@@ -106,6 +106,12 @@ public struct RecordedRun {
             throw FileError(path: directory.manifest, reason: "the manifest's layers or sample count do not match its settings")
         }
         run.manifest = manifest
+        // Temporary files of writes a kill interrupted: never committed, never read.
+        for folder in [directory.path, directory.activationsDirectory] where AtomicFile.isDirectory(folder) {
+            for name in try AtomicFile.listDirectory(folder) where name.contains(".tmp-") {
+                AtomicFile.remove(folder + "/" + name)
+            }
+        }
         if let epoch = manifest.checkpointEpoch {
             try run.restoreCheckpoint(epoch: epoch)
         }

@@ -1,0 +1,122 @@
+// Run directories: what is written, crash safety and resumption.
+
+import ActivationStore
+import ArrayIO
+import Foundation
+import Testing
+import Training
+
+func temporaryDirectory() throws -> String {
+    let path = NSTemporaryDirectory() + "infoplane-test-" + UUID().uuidString
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+func smallSettings(epochs: Int = 12, schedule: String = "every:2", checkpoint: Int = 4, dtype: String = "float32") -> RunSettings {
+    RunSettings(task: "tishby", dataSource: "generated", widths: [12, 10, 7, 5, 4, 3, 2], activation: "tanh",
+                initializer: "truncatedNormal", optimizer: ["name": "adam", "learning_rate": "0.001"],
+                batchSize: 256, epochs: epochs, seed: 7, trainingFraction: 0.8, splitMethod: "random",
+                schedule: schedule, activations: "post", dtype: dtype, checkpointInterval: checkpoint)
+}
+
+/// Every file of a directory tree, by relative path, with its bytes.
+func snapshot(_ root: String) throws -> [String: [UInt8]] {
+    var result = [String: [UInt8]]()
+    let enumerator = FileManager.default.enumerator(atPath: root)!
+    while let relative = enumerator.nextObject() as? String {
+        let full = root + "/" + relative
+        if !AtomicFile.isDirectory(full) { result[relative] = try AtomicFile.read(full) }
+    }
+    return result
+}
+
+@Test func a_run_writes_what_its_manifest_promises() throws {
+    let dir = try temporaryDirectory() + "/run"
+    var run = try RecordedRun.start(settings: smallSettings(), at: dir)
+    try run.run()
+    let reader = try RunReader(path: dir)
+    #expect(reader.manifest.complete)
+    #expect(reader.manifest.recordedEpochs == [0, 2, 4, 6, 8, 10, 12])
+    #expect(reader.manifest.epochsCompleted == 12)
+    #expect(try reader.metrics().map(\.epoch) == Array(0...12))
+    let gradients = try reader.gradientStatistics()
+    #expect(gradients.count == 6 * 6)  // recorded epochs 2...12, six layers each
+    for epoch in reader.manifest.recordedEpochs {
+        for layer in 1...6 {
+            let a = try reader.activations(epoch: epoch, layer: layer)
+            #expect(a.rows == 4096 && a.columns == reader.manifest.layers[layer - 1].width)
+        }
+    }
+    // The softmax layer's rows sum to one.
+    let p = try reader.activations(epoch: 12, layer: 6).values
+    #expect(abs(p[0] + p[1] - 1) < 1e-6)
+    #expect(try reader.labels().count == 4096)
+    #expect(try reader.trainMask().filter { $0 }.count == 3277)
+    #expect(throws: FileError.self) { try reader.activations(epoch: 3, layer: 1) }
+}
+
+@Test func float16_storage_halves_the_files_and_keeps_values() throws {
+    let root = try temporaryDirectory()
+    var a = try RecordedRun.start(settings: smallSettings(epochs: 2, schedule: "every", dtype: "float32"), at: root + "/a")
+    try a.run()
+    var b = try RecordedRun.start(settings: smallSettings(epochs: 2, schedule: "every", dtype: "float16"), at: root + "/b")
+    try b.run()
+    let fa = try AtomicFile.read(RunDirectory(root + "/a").activations(epoch: 2, layer: 1))
+    let fb = try AtomicFile.read(RunDirectory(root + "/b").activations(epoch: 2, layer: 1))
+    #expect(fb.count - 128 == (fa.count - 128) / 2)
+    let va = try RunReader(path: root + "/a").activations(epoch: 2, layer: 1).values
+    let vb = try RunReader(path: root + "/b").activations(epoch: 2, layer: 1).values
+    // Half precision keeps 11 significant bits: relative error at most 2^-11.
+    #expect(zip(va, vb).allSatisfy { abs($0 - $1) <= abs($0) * 0x1p-11 + 1e-7 })
+}
+
+@Test("resuming after an interruption gives byte-identical files", arguments: [1, 3, 5, 9])
+func resume_is_byte_identical(stopAfter: Int) throws {
+    let root = try temporaryDirectory()
+    var whole = try RecordedRun.start(settings: smallSettings(), at: root + "/whole")
+    try whole.run()
+
+    var first = try RecordedRun.start(settings: smallSettings(), at: root + "/cut")
+    try first.run(stopAfter: stopAfter)
+    // What a crash leaves: the committed state, plus a stray temporary file.
+    try AtomicFile.write([1, 2, 3], to: root + "/cut/activations/epoch-99-layer-1.npy.tmp-1-1")
+    let committed = try RunReader(path: root + "/cut").manifest
+    #expect(!committed.complete)
+    #expect(committed.epochsCompleted <= stopAfter)
+
+    var resumed = try RecordedRun.resume(at: root + "/cut")
+    try resumed.run()
+    let a = try snapshot(root + "/whole"), b = try snapshot(root + "/cut")
+    #expect(a.keys.sorted() == b.keys.sorted())
+    for (name, bytes) in a { #expect(b[name] == bytes, "\(name) differs") }
+}
+
+@Test func bad_run_directories_give_clear_errors_and_lose_nothing() throws {
+    let root = try temporaryDirectory()
+    // No manifest.
+    try AtomicFile.createDirectory(root + "/empty")
+    #expect { try RecordedRun.resume(at: root + "/empty") } throws: { "\($0)".contains("missing manifest") }
+    #expect { try RecordedRun.resume(at: root + "/nowhere") } throws: { "\($0)".contains("no such run directory") }
+    // A damaged manifest.
+    try AtomicFile.createDirectory(root + "/damaged")
+    try AtomicFile.write("{\"format_version\": 1, \"software\": ", to: root + "/damaged/manifest.json")
+    #expect { try RecordedRun.resume(at: root + "/damaged") } throws: {
+        "\($0)".contains("damaged/manifest.json") && "\($0)".contains("damaged manifest")
+    }
+    // An existing run is never overwritten by a new one.
+    var run = try RecordedRun.start(settings: smallSettings(epochs: 2), at: root + "/run")
+    try run.run()
+    let before = try snapshot(root + "/run")
+    #expect { try RecordedRun.start(settings: smallSettings(epochs: 2), at: root + "/run") } throws: {
+        "\($0)".contains("already holds a run")
+    }
+    // Resuming with other settings names the difference.
+    var other = smallSettings(epochs: 2)
+    other.seed = 8
+    #expect { try RecordedRun.resume(at: root + "/run", requested: other) } throws: { "\($0)".contains("seed") }
+    // An unknown schedule.
+    #expect { try RecordedRun.start(settings: smallSettings(schedule: "sometimes"), at: root + "/new") } throws: {
+        "\($0)".contains("unknown schedule")
+    }
+    #expect(try snapshot(root + "/run") == before)
+}
