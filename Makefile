@@ -1,0 +1,25 @@
+# InfoPlane: the two commands of the quick start, and a few more.
+#
+#   make demo    install what is missing, build (release), run the demo
+#   make test    install what is missing, run the Swift and Python tests
+#   make bench   release-mode benchmarks
+
+SWIFT ?= swift
+
+.PHONY: setup demo test bench
+
+setup:
+	@scripts/setup.sh
+
+demo: setup
+	$(SWIFT) build -c release --product infoplane
+	.build/release/infoplane train --task tishby --activation tanh --epochs 8000 --record log --out runs/demo-tanh-$$(date +%s)
+
+test: setup
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+	python3 -m pytest -q Tests/python
+
+bench: setup
+	$(SWIFT) build -c release --product infoplane-bench
+	OPENBLAS_NUM_THREADS=1 .build/release/infoplane-bench
