@@ -59,6 +59,7 @@ let package = Package(
         .executableTarget(name: "infoplane-bench", dependencies: [
             "Training", "InfoTheory", "Plotting",
         ]),
+        .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
 
     ]
 )
