@@ -27,8 +27,8 @@ public enum SmallGEMM {
     ///
     /// As in BLAS, when `beta == 0` C is not read (it may be uninitialized or
     /// hold NaN), and when `alpha == 0` or `k == 0` A and B are not read.
-    /// Sums run in increasing p in Float; alpha is applied to op(B) before
-    /// the products, so results can differ from BLAS by rounding.
+    /// Sums run in increasing p in Float and alpha multiplies the sum, so
+    /// results can differ from BLAS by rounding.
     /// - Precondition: m, n, k ≥ 0.
     /// - Complexity: 2mnk flops, plus packing k × min(n, 16) elements of B
     ///   per 16-column panel.
@@ -54,16 +54,24 @@ public enum SmallGEMM {
         // concrete code, so that the generic panel code below is specialized
         // (a generic closure passed to withUnsafeTemporaryAllocation is not).
         let widest = n > 8 ? 16 : n > 4 ? 8 : 4
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: k * widest) { buffer in
-            let packing = buffer.baseAddress!
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: k * widest + 16) { buffer in
+            // Start the packed rows on a 64-byte boundary (one cache line).
+            let raw = UInt(bitPattern: buffer.baseAddress!)
+            let packing = UnsafeMutablePointer<Float>(bitPattern: (raw + 63) & ~63)!
             var j0 = 0
             while j0 < n {
                 let width = min(16, n - j0)
+                let vectorWidth = width <= 4 ? 4 : width <= 8 ? 8 : 16
+                var overlapRows = 0
+                if beta == 0 && n <= 16 && ldc == n && m * n >= vectorWidth {
+                    // Row i's vector ends inside C: i * n + vectorWidth <= m * n.
+                    overlapRows = (m * n - vectorWidth) / n + 1
+                }
                 let panel = Panel(
                     m: m, k: k, columns: width, alpha: alpha,
                     a: a, rowStride: rowStride, depthStride: depthStride,
                     b: transposeB ? b + j0 * ldb : b + j0, ldb: ldb, transposeB: transposeB,
-                    beta: beta, c: c + j0, ldc: ldc, packing: packing)
+                    beta: beta, c: c + j0, ldc: ldc, packing: packing, overlapRows: overlapRows)
                 if width <= 4 {
                     panel.run(SIMD4<Float>.self, rowsPerPass: 4)
                 } else if width <= 8 {
@@ -107,6 +115,14 @@ public enum SmallGEMM {
 }
 
 /// One panel of at most 16 columns of C: C[:, j0 ..< j0 + columns].
+///
+/// Rows of op(B) are read as whole `V` vectors. With `transposeB` the
+/// k × columns panel of op(B) (the small weight matrix W) is packed first.
+/// Without it, op(B) is packed when many row passes reuse it (m large, k
+/// small), and otherwise read in place from B: a vector starting at row p
+/// may run past the panel's columns into the rest of the row or the next row
+/// (lanes that are never stored), so only the last rows, where it could run
+/// past the end of B, are copied into a zero-padded buffer.
 struct Panel {
     let m: Int, k: Int, columns: Int
     let alpha: Float
@@ -116,61 +132,96 @@ struct Panel {
     let beta: Float
     /// Points at C[0, j0].
     let c: UnsafeMutablePointer<Float>, ldc: Int
-    /// Room for k × `V.scalarCount` floats of packed op(B).
+    /// Room for k × `V.scalarCount` floats of packed op(B), 64-byte aligned.
     let packing: UnsafeMutablePointer<Float>
+    /// Rows 0..<overlapRows of C may be stored as whole vectors of `V`
+    /// lanes although only `columns` are valid. This holds when C is one
+    /// contiguous m × n block (ldc = n, a single panel), beta is 0 (no old
+    /// values to read) and rows are stored in increasing order, so the
+    /// spill-over is overwritten by the next row, and the vector ends inside C.
+    let overlapRows: Int
 
-    /// Packs alpha · op(B)[:, panel] into rows of `V.scalarCount` floats
-    /// (zero-padded) unless B can be used in place, then sweeps the rows of C.
+    /// Rows of op(B) for p in 0..<count, row p at `base + p * stride`, each
+    /// with at least `V.scalarCount` readable floats.
+    struct Segment {
+        var base: UnsafePointer<Float>, stride: Int, count: Int
+    }
+
     @inline(__always)
     func run<V: SIMD>(_: V.Type, rowsPerPass: Int) where V.Scalar == Float {
         let width = V.scalarCount
-        if !transposeB && alpha == 1 && columns == width {
-            // Rows of B are already contiguous and full width: no packing.
-            sweep(V.self, rowsPerPass: rowsPerPass, packed: b, packedStride: ldb)
-            return
-        }
-        let packed = packing
-        if columns < width {
-            packed.initialize(repeating: 0, count: k * width)
-        }
         if transposeB {
             // op(B)[p, j] = b[j * ldb + p]: read each stored row once.
+            if columns < width { packing.initialize(repeating: 0, count: k * width) }
             for j in 0..<columns {
                 let source = b + j * ldb
-                var target = packed + j
+                var target = packing + j
                 for p in 0..<k {
-                    target.initialize(to: alpha * source[p])
+                    target.initialize(to: source[p])
                     target += width
                 }
             }
-        } else {
-            for p in 0..<k {
-                let source = b + p * ldb
-                let target = packed + p * width
-                for j in 0..<columns { target[j] = alpha * source[j] }
+            let packed = Segment(base: UnsafePointer(packing), stride: width, count: k)
+            sweep(V.self, rowsPerPass: rowsPerPass, packed, Segment(base: packed.base, stride: width, count: 0))
+            return
+        }
+        // Pack all of op(B) when many passes over the rows of C reuse it:
+        // aligned rows never straddle cache lines. Otherwise (the weight
+        // gradient: k = batch, m = out) read it in place while row p's vector
+        // ends inside B; B's last element (relative to b) is at
+        // (k - 1) * ldb + columns - 1.
+        var copied = 0
+        if m >= 16 && k <= 64 {
+            copied = k
+        } else if columns < width {
+            let overrun = width - columns
+            copied = min(k, 1 + (overrun + ldb - 1) / max(ldb, 1))
+        }
+        let direct = Segment(base: b, stride: ldb, count: k - copied)
+        if copied > 0 {
+            if columns < width { packing.initialize(repeating: 0, count: copied * width) }
+            for t in 0..<copied {
+                (packing + t * width).update(from: b + (direct.count + t) * ldb, count: columns)
             }
         }
-        sweep(V.self, rowsPerPass: rowsPerPass, packed: UnsafePointer(packed), packedStride: width)
+        sweep(V.self, rowsPerPass: rowsPerPass, direct,
+              Segment(base: UnsafePointer(packing), stride: width, count: copied))
     }
 
-    /// Computes every row of the panel from op(B) rows at `packed` (row p at
-    /// `packed + p * packedStride`, at least `V.scalarCount` readable floats).
+    /// Computes every row of the panel from op(B) rows in two segments
+    /// (p in 0..<first.count, then the rest).
     @inline(__always)
-    func sweep<V: SIMD>(_: V.Type, rowsPerPass: Int, packed: UnsafePointer<Float>, packedStride: Int)
+    func sweep<V: SIMD>(_: V.Type, rowsPerPass: Int, _ first: Segment, _ second: Segment)
     where V.Scalar == Float {
         var i = 0
         if rowsPerPass == 4 {
             while i + 4 <= m {
-                rows4(V.self, i, packed, packedStride)
+                var acc = (V(), V(), V(), V())
+                var pa = a + i * rowStride
+                accumulate4(&acc, &pa, first)
+                accumulate4(&acc, &pa, second)
+                store(acc.0, row: i)
+                store(acc.1, row: i + 1)
+                store(acc.2, row: i + 2)
+                store(acc.3, row: i + 3)
                 i += 4
             }
         }
         while i + 2 <= m {
-            rows2(V.self, i, packed, packedStride)
+            var acc = (V(), V())
+            var pa = a + i * rowStride
+            accumulate2(&acc, &pa, first)
+            accumulate2(&acc, &pa, second)
+            store(acc.0, row: i)
+            store(acc.1, row: i + 1)
             i += 2
         }
         if i < m {
-            rows1(V.self, i, packed, packedStride)
+            var acc = V()
+            var pa = a + i * rowStride
+            accumulate1(&acc, &pa, first)
+            accumulate1(&acc, &pa, second)
+            store(acc, row: i)
         }
     }
 
@@ -179,76 +230,101 @@ struct Panel {
         UnsafeRawPointer(p).loadUnaligned(as: V.self)
     }
 
-    /// Writes `value` (the first `columns` lanes) to C row `i`, adding
-    /// beta · C only when beta is not 0.
+    // Micro-kernels: acc[r] += op(A)[i + r, p] · op(B)[p, :] for the rows of
+    // one segment; `pa` points at op(A)[i, p] and advances with p.
+
+    @inline(__always)
+    func accumulate4<V: SIMD>(_ acc: inout (V, V, V, V), _ pa: inout UnsafePointer<Float>, _ s: Segment)
+    where V.Scalar == Float {
+        let r1 = rowStride, r2 = 2 * rowStride, r3 = 3 * rowStride
+        var pb = s.base
+        for _ in 0..<s.count {
+            let row: V = load(pb)
+            acc.0 += row * pa[0]
+            acc.1 += row * pa[r1]
+            acc.2 += row * pa[r2]
+            acc.3 += row * pa[r3]
+            pa += depthStride
+            pb += s.stride
+        }
+    }
+
+    @inline(__always)
+    func accumulate2<V: SIMD>(_ acc: inout (V, V), _ pa: inout UnsafePointer<Float>, _ s: Segment)
+    where V.Scalar == Float {
+        let r1 = rowStride
+        var pb = s.base
+        for _ in 0..<s.count {
+            let row: V = load(pb)
+            acc.0 += row * pa[0]
+            acc.1 += row * pa[r1]
+            pa += depthStride
+            pb += s.stride
+        }
+    }
+
+    @inline(__always)
+    func accumulate1<V: SIMD>(_ acc: inout V, _ pa: inout UnsafePointer<Float>, _ s: Segment)
+    where V.Scalar == Float {
+        var pb = s.base
+        for _ in 0..<s.count {
+            let row: V = load(pb)
+            acc += row * pa[0]
+            pa += depthStride
+            pb += s.stride
+        }
+    }
+
+    /// Writes alpha · `value` (its first `columns` lanes) to C row `i`,
+    /// adding beta · C only when beta is not 0.
     @inline(__always)
     func store<V: SIMD>(_ value: V, row i: Int) where V.Scalar == Float {
-        let target = c + i * ldc
+        let target = UnsafeMutableRawPointer(c + i * ldc)
+        var v = value
+        if alpha != 1 { v *= alpha }
         if columns == V.scalarCount {
-            var v = value
-            if beta != 0 { v += beta * load(UnsafePointer(target)) as V }
-            UnsafeMutableRawPointer(target).storeBytes(of: v, as: V.self)
-        } else if beta == 0 {
-            for j in 0..<columns { target[j] = value[j] }
-        } else {
-            for j in 0..<columns { target[j] = value[j] + beta * target[j] }
+            if beta != 0 { v += beta * target.loadUnaligned(as: V.self) }
+            target.storeBytes(of: v, as: V.self)
+            return
+        }
+        if i < overlapRows {
+            // The extra lanes land on the start of row i + 1, which is
+            // written after this one (see `overlapRows`).
+            target.storeBytes(of: v, as: V.self)
+            return
+        }
+        // A partial row: lanes in chunks of 8, 4, 2 and 1 (a lane loop with a
+        // variable index spills the vector once per lane).
+        var offset = 0, remaining = columns
+        if remaining >= 8 {
+            storeChunk(SIMD8<Float>.self, v, target, offset)
+            offset += 8
+            remaining -= 8
+        }
+        if remaining >= 4 {
+            storeChunk(SIMD4<Float>.self, v, target, offset)
+            offset += 4
+            remaining -= 4
+        }
+        if remaining >= 2 {
+            storeChunk(SIMD2<Float>.self, v, target, offset)
+            offset += 2
+            remaining -= 2
+        }
+        if remaining == 1 {
+            var x = v[offset]
+            if beta != 0 { x += beta * target.load(fromByteOffset: 4 * offset, as: Float.self) }
+            target.storeBytes(of: x, toByteOffset: 4 * offset, as: Float.self)
         }
     }
 
-    // Micro-kernels: 4, 2 or 1 rows of C, each a V accumulator per row.
-
+    /// Stores lanes offset ..< offset + Chunk.scalarCount of `v` (plus beta · C).
     @inline(__always)
-    func rows4<V: SIMD>(_: V.Type, _ i: Int, _ packed: UnsafePointer<Float>, _ stride: Int)
-    where V.Scalar == Float {
-        var acc0 = V(), acc1 = V(), acc2 = V(), acc3 = V()
-        var pa = a + i * rowStride
-        var pb = packed
-        let r1 = rowStride, r2 = 2 * rowStride, r3 = 3 * rowStride
-        for _ in 0..<k {
-            let row: V = load(pb)
-            acc0 += row * pa[0]
-            acc1 += row * pa[r1]
-            acc2 += row * pa[r2]
-            acc3 += row * pa[r3]
-            pa += depthStride
-            pb += stride
-        }
-        store(acc0, row: i)
-        store(acc1, row: i + 1)
-        store(acc2, row: i + 2)
-        store(acc3, row: i + 3)
-    }
-
-    @inline(__always)
-    func rows2<V: SIMD>(_: V.Type, _ i: Int, _ packed: UnsafePointer<Float>, _ stride: Int)
-    where V.Scalar == Float {
-        var acc0 = V(), acc1 = V()
-        var pa = a + i * rowStride
-        var pb = packed
-        let r1 = rowStride
-        for _ in 0..<k {
-            let row: V = load(pb)
-            acc0 += row * pa[0]
-            acc1 += row * pa[r1]
-            pa += depthStride
-            pb += stride
-        }
-        store(acc0, row: i)
-        store(acc1, row: i + 1)
-    }
-
-    @inline(__always)
-    func rows1<V: SIMD>(_: V.Type, _ i: Int, _ packed: UnsafePointer<Float>, _ stride: Int)
-    where V.Scalar == Float {
-        var acc0 = V()
-        var pa = a + i * rowStride
-        var pb = packed
-        for _ in 0..<k {
-            let row: V = load(pb)
-            acc0 += row * pa[0]
-            pa += depthStride
-            pb += stride
-        }
-        store(acc0, row: i)
+    func storeChunk<Chunk: SIMD, V: SIMD>(_: Chunk.Type, _ v: V, _ target: UnsafeMutableRawPointer, _ offset: Int)
+    where Chunk.Scalar == Float, V.Scalar == Float {
+        var chunk = Chunk()
+        for lane in 0..<Chunk.scalarCount { chunk[lane] = v[offset + lane] }
+        if beta != 0 { chunk += beta * target.loadUnaligned(fromByteOffset: 4 * offset, as: Chunk.self) }
+        target.storeBytes(of: chunk, toByteOffset: 4 * offset, as: Chunk.self)
     }
 }

@@ -150,6 +150,24 @@ let transposeCombinations: [(Bool, Bool)] = [(false, false), (false, true), (tru
         }
     }
 
+    /// Contiguous C (ldc = n) is stored with whole vectors that spill into
+    /// the next row; nothing may land past the last element of C.
+    @Test(arguments: transposeCombinations)
+    func noWritesPastTheEndOfC(_ transposes: (Bool, Bool)) {
+        for s in [(1, 3, 2), (1, 2, 5), (2, 3, 3), (3, 5, 2), (1, 9, 2), (2, 7, 3), (1, 13, 1), (5, 2, 4)] {
+            let g = GEMMCase(transposeA: transposes.0, transposeB: transposes.1, m: s.0, n: s.1, k: s.2)
+            var rng = RandomGenerator(seed: 5)
+            let a = (0..<g.aRows * g.lda).map { _ in rng.uniform(-1, 1) }
+            let b = (0..<g.bRows * g.ldb).map { _ in rng.uniform(-1, 1) }
+            var c = [Float](repeating: 777, count: g.m * g.n + 16)
+            SmallGEMM.sgemm(transposeA: g.transposeA, transposeB: g.transposeB, m: g.m, n: g.n, k: g.k,
+                            a: a, lda: g.lda, b: b, ldb: g.ldb, c: &c, ldc: g.n)
+            let expected = naiveGEMM(g, a, b, Array(c[0..<(g.m * g.n)]))
+            for index in 0..<(g.m * g.n) { #expect(abs(Double(c[index]) - expected[index]) <= 1e-5, "\(g)") }
+            #expect(c[(g.m * g.n)...].allSatisfy { $0 == 777 }, "\(g) wrote past C")
+        }
+    }
+
     /// k = 0 gives C = beta·C (zeros for beta = 0, even over NaN); m = 0 or
     /// n = 0 touch nothing.
     @Test func emptySizes() {
