@@ -1,16 +1,17 @@
 // A register-blocked SIMD GEMM for the tiny matrices of the small networks.
 //
 // The 12-bit network 12-10-7-5-4-3-2 multiplies [256, 12] by [12, 10] and
-// smaller: about 60,000 flops per product, where one `cblas_sgemm` call costs
-// ~3 µs in dispatch, packing and thread checks alone. This kernel has no
-// set-up beyond packing op(B) (at most 16 columns) into a small buffer: each
-// row of C is 1-4 SIMD registers (SIMD4/8/16 by the panel width) accumulated
-// as scalar(op(A)[i, p]) × row(op(B)[p, :]), with 2-4 rows of C per pass to
-// reuse each loaded row of B.
+// smaller: at most 60,000 flops per product, while one `cblas_sgemm` call
+// costs 1-2 µs before any arithmetic (argument checks, packing into its
+// panels, edge kernels). This kernel has almost no set-up: each row of C is
+// one SIMD4, SIMD8 or SIMD16 accumulator (by the width of the 16-column
+// panel), built as the sum over p of scalar(op(A)[i, p]) × row(op(B)[p, :]),
+// with 2-4 rows of C per pass so each loaded row of op(B) is reused.
 //
-// It is deliberately not a general GEMM: there is no cache blocking over k
-// or m, so it loses to OpenBLAS once the matrices are large. `prefersBLAS`
-// holds the measured crossover, and callers dispatch on it.
+// It is deliberately not a general GEMM: there is no cache blocking, and the
+// package is compiled for baseline x86-64 (SSE2, no FMA) while OpenBLAS
+// dispatches to AVX2+FMA at run time, so BLAS wins once the work dominates.
+// `prefersBLAS` holds the measured crossover and callers dispatch on it.
 
 /// Row-major single-precision GEMM for small matrices.
 ///
@@ -30,8 +31,8 @@ public enum SmallGEMM {
     /// Sums run in increasing p in Float and alpha multiplies the sum, so
     /// results can differ from BLAS by rounding.
     /// - Precondition: m, n, k ≥ 0.
-    /// - Complexity: 2mnk flops, plus packing k × min(n, 16) elements of B
-    ///   per 16-column panel.
+    /// - Complexity: 2mnk flops, plus copying at most k × min(n, 16)
+    ///   elements of op(B) per 16-column panel.
     public static func sgemm(
         transposeA: Bool, transposeB: Bool,
         m: Int, n: Int, k: Int,
@@ -87,19 +88,28 @@ public enum SmallGEMM {
     /// Whether `cblas_sgemm` (one thread) is faster than `sgemm` here for an
     /// m × n × k product.
     ///
-    /// Measured with infoplane-bench (release, OPENBLAS_NUM_THREADS=1) over
-    /// all three Dense shapes; see `runKernelBenchmarks` for the table. The
-    /// small kernel wins whenever op(B) fits one or two 16-wide panels and the
-    /// product is small; OpenBLAS wins for wide outputs and deep sums, where
-    /// its cache blocking and 4-row × 16-column micro-kernel pay off.
+    /// OpenBLAS picks AVX2+FMA kernels at run time, while this package is
+    /// compiled for baseline x86-64 (SSE2, no FMA), so per flop BLAS is about
+    /// twice as fast; `sgemm` wins only where BLAS's fixed cost (~1-2 µs per
+    /// call: dispatch, packing, edge kernels) is comparable to the work, or
+    /// where its 16-wide column panels fit the shape. Measured with
+    /// infoplane-bench (release, OPENBLAS_NUM_THREADS=1, 2-core AMD EPYC;
+    /// `runKernelBenchmarks` prints the full grid), `sgemm` is faster for:
+    /// - tiny outputs, m·n ≤ 64: the weight gradients dYᵀ·X of the 12-bit
+    ///   network's narrow layers, for any batch k (1.3-2.8× at m, n ≤ 8);
+    /// - depth k ≤ 4, any n (1.0-1.9×);
+    /// - k ≤ 16 with n ≤ 4, and k ≤ 10 with n ≤ 8 (SIMD4/SIMD8 rows, no waste).
+    /// Everything else, including 12→10 and 10→7 layers at n ≥ 10 and all of
+    /// the 784-1024-20-20-20-10 network, goes to BLAS. The rule agrees with
+    /// the measured winner on the network shapes; near the boundary the two
+    /// are within ~15 % of each other and the measurement noise.
     public static func prefersBLAS(m: Int, n: Int, k: Int) -> Bool {
-        let flops = 2 * m * n * k
-        if flops < crossoverFlops { return false }
-        return n > 16 || (k > 64 && m > 64)
+        if m * n <= 64 { return false }
+        if k <= 4 { return false }
+        if n <= 4 && k <= 16 { return false }
+        if n <= 8 && k <= 10 { return false }
+        return true
     }
-
-    /// Below this many flops BLAS's fixed per-call cost always dominates.
-    static let crossoverFlops = 200_000
 
     /// C = beta · C without reading C when beta is 0.
     static func scale(_ c: UnsafeMutablePointer<Float>, ldc: Int, m: Int, n: Int, beta: Float) {

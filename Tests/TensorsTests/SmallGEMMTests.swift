@@ -206,10 +206,17 @@ let transposeCombinations: [(Bool, Bool)] = [(false, false), (false, true), (tru
         }
     }
 
+    /// The dispatch rule: tiny products stay here, large ones go to BLAS, and
+    /// the 12-bit network's narrow layers (n <= 8, k <= 10) stay here.
     @Test func prefersBLASOnlyForLargeProducts() {
-        #expect(!SmallGEMM.prefersBLAS(m: 256, n: 10, k: 12))
-        #expect(!SmallGEMM.prefersBLAS(m: 1, n: 1, k: 1))
-        #expect(SmallGEMM.prefersBLAS(m: 128, n: 1024, k: 784))
+        for (m, n, k) in [(1, 1, 1), (2, 3, 4096), (8, 8, 256), (256, 7, 10), (256, 5, 7),
+                          (256, 4, 5), (256, 2, 3), (4096, 3, 4), (128, 64, 4)] {
+            #expect(!SmallGEMM.prefersBLAS(m: m, n: n, k: k), "\(m)x\(n)x\(k)")
+        }
+        for (m, n, k) in [(128, 1024, 784), (128, 20, 1024), (20, 1024, 128), (128, 20, 20),
+                          (256, 10, 12), (256, 64, 64)] {
+            #expect(SmallGEMM.prefersBLAS(m: m, n: n, k: k), "\(m)x\(n)x\(k)")
+        }
     }
 
     @Test func negativeSizeTraps() async {
