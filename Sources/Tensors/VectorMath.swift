@@ -152,6 +152,14 @@ public enum VectorMath {
     /// come out right. NaN propagates through the arithmetic.
     @inline(__always)
     static func expCore(_ xc: V) -> V {
+        expCore(xc, splitScale: true)
+    }
+
+    /// `expCore`; with `splitScale: false` the result is scaled by one 2ⁿ,
+    /// valid only for xc in [-87, 88] (normal results), one multiply and
+    /// three integer operations cheaper.
+    @inline(__always)
+    static func expCore(_ xc: V, splitScale: Bool) -> V {
         let t = xc * 1.44269504088896341 + roundingMagic
         let n = t - roundingMagic
         let ni = bits(t) &- roundingMagicBits
@@ -166,6 +174,9 @@ public enum VectorMath {
         p = p * r + 1.6666665459e-1
         p = p * r + 5.0000001201e-1
         p = p * z + r + 1
+        if !splitScale {
+            return p * float((ni &+ 127) &<< 23)
+        }
         let n1 = ni &>> 1
         let n2 = ni &- n1
         let s1 = float((n1 &+ 127) &<< 23)
@@ -227,8 +238,9 @@ public enum VectorMath {
         // `any(small)`, which mispredicts on mixed pre-activations.
         // e = e^(-2|x|) in (0, 1]: for |x| ≥ 0.625, e ≤ 0.29 so (1 - e)/(1 + e)
         // has no cancellation, and it rounds to exactly 1 once e < 2^-25
-        // (|x| > 9.011). Below -88 the Float result is 1 whatever e is.
-        let e = expCore(atLeast(-88, -(ax + ax)))
+        // (|x| > 9.011). Below -87 the Float result is 1 whatever e is, and
+        // above it e is normal, so one scaling by 2ⁿ suffices.
+        let e = expCore(atLeast(-87, -(ax + ax)), splitScale: false)
         let large = (1 - e) / (1 + e)
         let z = ax * ax
         var p = V(repeating: -5.70498872745e-3)
