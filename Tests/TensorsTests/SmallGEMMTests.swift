@@ -210,11 +210,11 @@ let transposeCombinations: [(Bool, Bool)] = [(false, false), (false, true), (tru
     /// the 12-bit network's narrow layers (n <= 8, k <= 10) stay here.
     @Test func prefersBLASOnlyForLargeProducts() {
         for (m, n, k) in [(1, 1, 1), (2, 3, 4096), (8, 8, 256), (256, 7, 10), (256, 5, 7),
-                          (256, 4, 5), (256, 2, 3), (4096, 3, 4), (128, 64, 4)] {
+                          (256, 4, 5), (256, 2, 3), (4096, 3, 4), (128, 64, 4), (7, 10, 256), (10, 12, 4096)] {
             #expect(!SmallGEMM.prefersBLAS(m: m, n: n, k: k), "\(m)x\(n)x\(k)")
         }
         for (m, n, k) in [(128, 1024, 784), (128, 20, 1024), (20, 1024, 128), (128, 20, 20),
-                          (256, 10, 12), (256, 64, 64)] {
+                          (256, 10, 12), (256, 64, 64), (8, 10, 256), (12, 12, 256)] {
             #expect(SmallGEMM.prefersBLAS(m: m, n: n, k: k), "\(m)x\(n)x\(k)")
         }
     }
