@@ -55,7 +55,9 @@ public enum SmallGEMM {
         // concrete code, so that the generic panel code below is specialized
         // (a generic closure passed to withUnsafeTemporaryAllocation is not).
         let widest = n > 8 ? 16 : n > 4 ? 8 : 4
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: k * widest + 16) { buffer in
+        // Without a full pack, at most 1 + 15 rows of B are copied (Panel.run).
+        let packedRows = Panel.packsAllOfB(m: m, k: k, transposeB: transposeB) ? k : min(k, 16)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: packedRows * widest + 16) { buffer in
             // Start the packed rows on a 64-byte boundary (one cache line).
             let raw = UInt(bitPattern: buffer.baseAddress!)
             let packing = UnsafeMutablePointer<Float>(bitPattern: (raw + 63) & ~63)!
@@ -158,6 +160,12 @@ struct Panel {
     /// spill-over is overwritten by the next row, and the vector ends inside C.
     let overlapRows: Int
 
+    /// Whether all of op(B) is packed: always with `transposeB`, else when
+    /// many row passes reuse it (see `run`).
+    static func packsAllOfB(m: Int, k: Int, transposeB: Bool) -> Bool {
+        transposeB || (m >= 16 && k <= 64)
+    }
+
     /// Rows of op(B) for p in 0..<count, row p at `base + p * stride`, each
     /// with at least `V.scalarCount` readable floats.
     struct Segment {
@@ -188,7 +196,7 @@ struct Panel {
         // ends inside B; B's last element (relative to b) is at
         // (k - 1) * ldb + columns - 1.
         var copied = 0
-        if m >= 16 && k <= 64 {
+        if Panel.packsAllOfB(m: m, k: k, transposeB: false) {
             copied = k
         } else if columns < width {
             let overrun = width - columns
