@@ -16,7 +16,7 @@
 // SSE instructions.
 //
 // Not here: double precision, a correctly rounded libm (the errors are a few
-// ulp, measured in VectorMathTests), or partially overlapping buffers (x and y
+// ulp, measured over every Float input), or partially overlapping buffers (x and y
 // must be identical or disjoint).
 
 /// Vectorized elementwise transcendental functions over `Float` buffers.
@@ -26,8 +26,10 @@
 /// Special values follow IEEE 754 / C99 Annex F: NaN in gives NaN out, ±inf
 /// and ±0 give the limits of `f`, subnormal inputs and outputs are handled.
 ///
-/// Measured maximum errors against a correctly rounded Double reference
-/// (VectorMathTests, full-range sweeps): see each function's documentation.
+/// The maximum errors quoted for each function were measured over all 2³²
+/// Float inputs against Double-precision glibc (exp, log, tanh, log1p), in
+/// ulps of the correctly rounded result; VectorMathTests checks sampled
+/// sweeps of the same against slightly looser bounds.
 public enum VectorMath {
     @usableFromInline typealias V = SIMD8<Float>
     @usableFromInline typealias VI = SIMD8<Int32>
@@ -37,11 +39,12 @@ public enum VectorMath {
     /// Elementwise eˣ.
     ///
     /// Overflows to +inf for x > 88.7228, underflows through the subnormals to
-    /// +0 for x < -103.97; exp(±0) = 1 exactly. Maximum error ≈ 1 ulp.
+    /// +0 for x < -103.97; exp(±0) = 1 exactly. Maximum error 0.99 ulp.
     /// - Parameters:
     ///   - x: `count` inputs.
     ///   - y: `count` outputs; may equal `x`.
-    /// - Complexity: O(count), about 0.5 ns per element (see infoplane-bench).
+    /// - Complexity: O(count); about 1.3 ns per element here against 3.9 ns
+    ///   for a scalar `expf` loop (infoplane-bench; tanh 2.4 ns, `tanhf` 17 ns).
     public static func exp(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
         map(x, y, count: count, padding: 0) { exp8($0) }
     }
@@ -49,7 +52,7 @@ public enum VectorMath {
     /// Elementwise natural logarithm ln x.
     ///
     /// ln(±0) = -inf, ln(x < 0) = NaN, ln(+inf) = +inf, ln(1) = 0 exactly;
-    /// subnormal inputs are rescaled by 2²³ first. Maximum error ≈ 1 ulp.
+    /// subnormal inputs are rescaled by 2²³ first. Maximum error 0.83 ulp.
     public static func log(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
         map(x, y, count: count, padding: 1) { log8($0) }
     }
@@ -60,7 +63,7 @@ public enum VectorMath {
     /// tanh(±0) = ±0); otherwise sign(x)·(1 − 2/(e²ˡˣˡ + 1)). The result is
     /// exactly ±1 for |x| ≳ 9.011, where the true value rounds to ±1 in Float
     /// (as glibc `tanhf` does), so binning estimators see exact saturation.
-    /// Maximum error ≈ 2 ulp.
+    /// Maximum error 1.51 ulp.
     public static func tanh(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
         map(x, y, count: count, padding: 0) { tanh8($0) }
     }
@@ -69,7 +72,7 @@ public enum VectorMath {
     ///
     /// Evaluated as 1/(1 + e^-|x|) for x ≥ 0 and e^x/(1 + e^x) for x < 0, so
     /// the result is always in [0, 1], exactly 1 for x ≥ 16.64 (where 1 + e⁻ˣ rounds to 1) and exactly 0
-    /// only when e^x underflows (x < -103.97); σ(±0) = 0.5. Maximum error ≈ 2 ulp.
+    /// only when e^x underflows (x < -103.97); σ(±0) = 0.5. Maximum error 2.40 ulp.
     public static func sigmoid(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
         map(x, y, count: count, padding: 0) { sigmoid8($0) }
     }
@@ -79,7 +82,7 @@ public enum VectorMath {
     /// Evaluated as max(x, 0) + log1p(e^-|x|), with log1p(u) = log(w) +
     /// (u − (w − 1))/w for w = 1 + u (Goldberg's correction), so it neither
     /// overflows for large x (softplus(x) = x) nor loses e^x for very negative
-    /// x. softplus(+inf) = +inf, softplus(-inf) = 0. Maximum error ≈ 2 ulp.
+    /// x. softplus(+inf) = +inf, softplus(-inf) = 0. Maximum error 1.99 ulp.
     public static func softplus(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
         map(x, y, count: count, padding: 0) { softplus8($0) }
     }
