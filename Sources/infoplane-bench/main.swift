@@ -1,10 +1,12 @@
 // infoplane-bench: release-mode micro-benchmarks.
 //
-//   swift run -c release infoplane-bench [training|all]
+//   swift run -c release infoplane-bench [kernels|training|all]
 //
 // Each section prints one line per measurement: time, rate, and the ratio to
 // the machine's limit where one applies (the sgemm rate for the same shapes).
+// Run with OPENBLAS_NUM_THREADS=1 unless a line says otherwise.
 
 let sections = CommandLine.arguments.dropFirst()
 let all = sections.isEmpty || sections.contains("all")
+if all || sections.contains("kernels") { runKernelBenchmarks() }
 if all || sections.contains("training") { runTrainingBenchmarks() }
