@@ -82,3 +82,22 @@ func runTrainingBenchmarks() {
                               activation: .tanh, batch: 128, threads: threads)
     }
 }
+
+/// Runs training steps of one network for `seconds`, for profilers (`perf record`).
+func profileTrainingStep(widths: [Int], batch: Int, seconds: Double) {
+    var rng = RandomGenerator(seed: 1)
+    var model = MLP(widths: widths, hiddenActivation: .tanh, initializer: .truncatedNormal, rng: &rng)
+    var optimizer: any Optimizer = Adam(learningRate: 4e-4)
+    let x = Tensor(shape: [batch, widths[0]], scalars: (0..<(batch * widths[0])).map { _ in rng.nextFloat() })
+    let targets = oneHot((0..<batch).map { _ in rng.nextInt(below: widths.last!) }, classes: widths.last!)
+    let start = DispatchTime.now().uptimeNanoseconds
+    let cpuStart = clock()
+    var steps = 0
+    while Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 < seconds {
+        let (_, grads) = model.crossEntropyGradients(x: x, targets: targets)
+        model.updateParameters { optimizer.update(&$0, gradients: grads, multiplier: 1) }
+        steps += 1
+    }
+    let cpu = Double(clock() - cpuStart) / Double(CLOCKS_PER_SEC)
+    print("\(steps) steps of \(widths) in \(seconds) s: \(seconds / Double(steps) * 1e6) µs/step wall, \(cpu / Double(steps) * 1e6) µs/step CPU")
+}

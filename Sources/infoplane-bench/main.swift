@@ -10,3 +10,5 @@ let sections = CommandLine.arguments.dropFirst()
 let all = sections.isEmpty || sections.contains("all")
 if all || sections.contains("kernels") { runKernelBenchmarks() }
 if all || sections.contains("training") { runTrainingBenchmarks() }
+if sections.contains("profile-small") { profileTrainingStep(widths: [12, 10, 7, 5, 4, 3, 2], batch: 256, seconds: 5) }
+if sections.contains("profile-mnist") { profileTrainingStep(widths: [784, 1024, 20, 20, 20, 10], batch: 128, seconds: 5) }
