@@ -60,5 +60,6 @@ let package = Package(
             "Training", "InfoTheory", "Plotting",
         ]),
 
+        .testTarget(name: "PlottingTests", dependencies: ["Plotting", "ArrayIO"]),
     ]
 )

@@ -65,11 +65,18 @@ public struct Path: Sendable {
         addPolygon([Point(x, y), Point(x + width, y), Point(x + width, y + height), Point(x, y + height)])
     }
 
-    /// Adds a circle of radius `r` around `center`, as a polygon whose sagitta is at
-    /// most `tolerance` (n sides with r (1 - cos(pi/n)) <= tol).
-    public mutating func addCircle(center: Point, radius r: Double, clockwise: Bool = false) {
-        guard r > 0 else { return }
-        let n = Path.circleSides(radius: r, tolerance: tolerance)
+    /// Adds a circle of radius `r` around `center`, as a regular n-gon with the circle's
+    /// area.
+    ///
+    /// n is the smallest count whose sagitta r (1 - cos(pi/n)) is at most `tolerance`;
+    /// the vertices sit at r sqrt(2 pi / (n sin(2 pi / n))), slightly outside the circle,
+    /// so that the polygon's area (n/2) R^2 sin(2 pi/n) equals pi r^2 and the outline
+    /// straddles the true circle instead of lying inside it.
+    public mutating func addCircle(center: Point, radius: Double, clockwise: Bool = false) {
+        guard radius > 0 else { return }
+        let n = Path.circleSides(radius: radius, tolerance: tolerance)
+        let theta = 2 * Double.pi / Double(n)
+        let r = radius * (theta / sin(theta)).squareRoot()
         var points = [Point]()
         points.reserveCapacity(n)
         for i in 0..<n {
