@@ -35,6 +35,8 @@ struct AxisModel {
     var lo: Double
     var hi: Double
     var label: String
+    /// Ticks at given positions with given labels (categorical axes), replacing the locator.
+    var fixedTicks: [(Double, Label)]? = nil
 
     /// Position of `v` along the axis as a fraction of its length.
     @inline(__always) func fraction(_ v: Double) -> Double {
@@ -85,6 +87,21 @@ struct AxisModel {
             v.filter { $0 >= lo - tol * (scale == .log ? lo : 1) && $0 <= hi + tol * (scale == .log ? hi : 1) }
         }
         var nbins = max(1, min(9, Int(length / (fontSize * (horizontal ? 3 : 2)))))
+        if let fixed = fixedTicks {
+            // Keep every k-th label so that neighbours leave a gap.
+            var k = 1
+            while true {
+                var t = Ticks()
+                for (n, tick) in fixed.enumerated() where n % k == 0 {
+                    t.major.append(tick.0); t.labels.append(tick.1)
+                }
+                if k >= fixed.count || !overlaps(t, length: length, fontSize: fontSize, horizontal: horizontal) {
+                    t.minor = fixed.enumerated().filter { $0.offset % k != 0 }.map { $0.element.0 }
+                    return t
+                }
+                k += 1
+            }
+        }
         while true {
             var t = Ticks()
             switch scale {

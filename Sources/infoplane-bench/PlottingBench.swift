@@ -91,6 +91,75 @@ func writePlottingSamples(to dir: String) {
             try info.render(width: 640, height: 480, scale: scale).writePNG(to: "\(dir)/infoplane-log-\(tag).png")
             info.coloring = .layer
             try info.render(width: 640, height: 480, scale: scale).writePNG(to: "\(dir)/infoplane-layers-\(tag).png")
+            let epochs = (1...300).map(Double.init)
+            var mi = CurvesFigure(panels: [
+                CurvesPanel(series: (1...4).map { l in
+                    CurveSeries(name: "Layer \(l)", x: epochs, y: epochs.map { 12 - 2 * Double(l) - 0.3 * log($0) * Double(5 - l) / 4 })
+                }, title: "I(X;T)", xLabel: "Epoch", yLabel: "I(X;T) (bits)", xScale: .log),
+                CurvesPanel(series: (1...4).map { l in
+                    CurveSeries(name: "Layer \(l)", x: epochs, y: epochs.map { 1 - exp(-$0 / (20 * Double(l))) })
+                }, title: "I(T;Y)", xLabel: "Epoch", yLabel: "I(T;Y) (bits)", xScale: .log),
+            ])
+            mi.title = "Mutual information, tanh network"
+            try mi.render(width: 1000, height: 420, scale: scale).writePNG(to: "\(dir)/curves-mi-\(tag).png")
+            var loss = CurvesFigure(panels: [
+                CurvesPanel(series: [
+                    CurveSeries(name: "train", x: epochs, y: epochs.map { 0.7 * exp(-$0 / 60) + 0.02 }),
+                    CurveSeries(name: "test", x: epochs, y: epochs.map { 0.7 * exp(-$0 / 70) + 0.05 + 0.0002 * $0 }, dashed: true),
+                ], xLabel: "Epoch", yLabel: "Loss"),
+                CurvesPanel(series: [
+                    CurveSeries(name: "train", x: epochs, y: epochs.map { 1 - 0.5 * exp(-$0 / 50) }),
+                    CurveSeries(name: "test", x: epochs, y: epochs.map { 0.95 - 0.45 * exp(-$0 / 60) }, dashed: true),
+                ], xLabel: "Epoch", yLabel: "Accuracy"),
+            ])
+            loss.panels[1].grid = true
+            try loss.render(width: 900, height: 380, scale: scale).writePNG(to: "\(dir)/curves-loss-\(tag).png")
+            var grads = [CurveSeries]()
+            for l in 1...3 {
+                grads.append(CurveSeries(name: "mean, layer \(l)", x: epochs, y: epochs.map { 0.1 / Double(l) * pow($0, -0.3) },
+                                         color: Colormap.tab10Color(l - 1)))
+                grads.append(CurveSeries(name: "std, layer \(l)", x: epochs, y: epochs.map { 0.01 / Double(l) * pow($0, 0.2) },
+                                         color: Colormap.tab10Color(l - 1), dashed: true))
+            }
+            let snr = (1...3).map { l in
+                CurveSeries(name: "layer \(l)", x: epochs, y: epochs.map { 10 * pow($0, -0.5) / Double(l) }, color: Colormap.tab10Color(l - 1))
+            }
+            var g = CurvesFigure(panels: [
+                CurvesPanel(series: grads, title: "Gradient mean and std", xLabel: "Epoch", yLabel: "Norm", xScale: .log, yScale: .log),
+                CurvesPanel(series: snr, title: "Signal-to-noise ratio", xLabel: "Epoch", yLabel: "mean / std", xScale: .log, yScale: .log),
+            ])
+            g.panels[0].legend = true
+            try g.render(width: 1000, height: 420, scale: scale).writePNG(to: "\(dir)/curves-grad-\(tag).png")
+
+            let lrs = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1]
+            let wds = [0, 1e-5, 1e-4, 1e-3, 1e-2]
+            var table = [Double]()
+            for (i, wd) in wds.enumerated() {
+                for (j, lr) in lrs.enumerated() {
+                    table.append(0.6 + 0.35 * exp(-pow(log10(lr) + 2.3, 2)) - 0.05 * Double(i) * (wd > 1e-3 ? 1 : 0.2) + 0.003 * Double(j))
+                }
+            }
+            table[3] = .nan
+            var heat = HeatmapFigure(values: table, xValues: lrs, yValues: wds)
+            heat.xLabel = "Learning rate"; heat.yLabel = "Weight decay"; heat.colorbarLabel = "Test accuracy"
+            heat.title = "Accuracy after 300 epochs"
+            try heat.render(width: 640, height: 480, scale: scale).writePNG(to: "\(dir)/heatmap-\(tag).png")
+            heat.colormap = .rdBu
+            heat.logColor = true
+            heat.annotate = false
+            heat.best = .minimum
+            heat.colorbarLabel = "Loss"
+            try heat.render(width: 500, height: 400, scale: scale).writePNG(to: "\(dir)/heatmap-log-\(tag).png")
+
+            var pixels = [Float]()
+            for b in 0..<20 { for c in 0..<3 { for y in 0..<12 { for x in 0..<12 {
+                pixels.append(Float(sin(Double(x * (b + 1) + y * c) * 0.3) * 0.5 + 0.5))
+            } } } }
+            var grid = ImageGrid(values: pixels, shape: [20, 3, 12, 12])
+            grid.nrow = 5
+            grid.padValue = .rgb(1, 1, 1)
+            grid.upscale = Int(scale) * 4
+            try grid.render().writePNG(to: "\(dir)/grid-\(tag).png")
         }
     } catch {
         print("samples failed: \(error)")
