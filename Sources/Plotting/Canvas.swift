@@ -59,14 +59,14 @@ public struct Canvas: Sendable {
         self.width = width
         self.height = height
         let a = UInt8((background.alpha * 255).rounded())
-        var p = [UInt8](repeating: 0, count: width * height * 4)
-        p.withUnsafeMutableBufferPointer { b in
-            for i in 0..<(width * height) {
-                b[4 * i] = background.r; b[4 * i + 1] = background.g
-                b[4 * i + 2] = background.b; b[4 * i + 3] = a
-            }
+        let count = width * height
+        pixels = [UInt8](unsafeUninitializedCapacity: count * 4) { b, initialized in
+            // One 32-bit store per pixel; the byte order in memory stays r, g, b, a.
+            let word = UInt32(background.r) | UInt32(background.g) << 8 | UInt32(background.b) << 16 | UInt32(a) << 24
+            UnsafeMutableRawPointer(b.baseAddress!).bindMemory(to: UInt32.self, capacity: count)
+                .initialize(repeating: UInt32(littleEndian: word), count: count)
+            initialized = count * 4
         }
-        pixels = p
         raster = RasterizerBox(width: width, height: height)
     }
 

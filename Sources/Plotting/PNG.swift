@@ -66,7 +66,8 @@ extension Canvas {
         // encoding pass suffices; if libpng still asks for more, encode again.
         let raw = height * (width * channels + 1)
         var size = raw + 5 * (raw / 16383 + 1) + 4096
-        var out = [UInt8](repeating: 0, count: size)
+        // Uninitialized: libpng writes only the pages the compressed stream needs.
+        var out = [UInt8](unsafeUninitializedCapacity: size) { _, n in n = size }
         var written = source.withUnsafeBufferPointer { s in
             out.withUnsafeMutableBytes { o in
                 png_image_write_to_memory(&image, o.baseAddress, &size, 0, s.baseAddress, stride, nil)

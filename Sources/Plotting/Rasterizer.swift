@@ -79,9 +79,12 @@ public struct Path: Sendable {
         let r = radius * (theta / sin(theta)).squareRoot()
         var points = [Point]()
         points.reserveCapacity(n)
-        for i in 0..<n {
-            let a = 2 * Double.pi * Double(clockwise ? n - i : i) / Double(n)
-            points.append(Point(center.x + r * cos(a), center.y + r * sin(a)))
+        // Rotate a unit vector by +-theta per vertex instead of calling cos/sin n times.
+        let c = cos(theta), sn = clockwise ? -sin(theta) : sin(theta)
+        var ux = 1.0, uy = 0.0
+        for _ in 0..<n {
+            points.append(Point(center.x + r * ux, center.y + r * uy))
+            (ux, uy) = (ux * c - uy * sn, ux * sn + uy * c)
         }
         contours.append(points)
     }

@@ -5,8 +5,14 @@
 
 enum Stroker {
     /// The polygons of a stroke of `width` pixels along `points`.
-    static func strokePath(_ input: [Point], width: Double, cap: LineCap, join: LineJoin,
+    static func strokePath(_ input: [Point], width: Double, cap inputCap: LineCap, join inputJoin: LineJoin,
                            closed: Bool) -> Path {
+        // Below two pixels a round join or cap differs from a bevel or square one by less
+        // than a quarter of a pixel's coverage; the cheaper shapes keep thousands of faint
+        // lines fast.
+        let thin = width <= 2
+        let join = thin && inputJoin == .round ? .bevel : inputJoin
+        let cap = thin && inputCap == .round ? .square : inputCap
         var path = Path()
         path.tolerance = 0.1
         // Drop repeated points: they have no direction.
