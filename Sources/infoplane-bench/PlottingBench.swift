@@ -109,6 +109,9 @@ func writePlottingSamples(to dir: String) {
                 InformationPlanePanel(title: "ReLU", points: syntheticInformationPlane(layers: 6, epochs: 300, activation: 1)),
             ])
             try info.render(width: 1000, height: 450, scale: scale).writePNG(to: "\(dir)/infoplane-\(tag).png")
+            info.title = "Information plane"
+            try info.render(width: 480, height: 300, scale: scale).writePNG(to: "\(dir)/infoplane-small-\(tag).png")
+            info.title = ""
             info.logEpochs = true
             info.colormap = .viridis
             info.panels = [info.panels[0]]
