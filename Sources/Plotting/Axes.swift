@@ -261,7 +261,7 @@ struct AxesPanel {
             }
             labelTop += maxHeight
             if let e = xt.exponent {
-                canvas.drawText(TickFormatter.power(pow(10, Double(e))), at: Point(frame.x1, labelTop),
+                canvas.drawText(TickFormatter.multiplier(e), at: Point(frame.x1, labelTop),
                                 size: s.fontSize, horizontal: .right, vertical: .top)
                 labelTop += TextRenderer.measure(Label("0"), size: s.fontSize).height
             }
@@ -281,7 +281,7 @@ struct AxesPanel {
             }
             labelRight -= maxWidth
             if let e = yt.exponent {
-                canvas.drawText(TickFormatter.power(pow(10, Double(e))), at: Point(frame.x0, frame.y0 - s.tickPad),
+                canvas.drawText(TickFormatter.multiplier(e), at: Point(frame.x0, frame.y0 - s.tickPad),
                                 size: s.fontSize, horizontal: .left, vertical: .bottom)
             }
         }

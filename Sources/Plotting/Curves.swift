@@ -58,6 +58,8 @@ public struct CurvesFigure: Sendable {
     public var title: String = ""
     /// Give every panel the union of the x ranges, and tick labels only on the bottom row.
     public var sharedX: Bool = false
+    /// Give every panel the union of the y ranges, and tick labels only on the first column.
+    public var sharedY: Bool = false
 
     public init(panels: [CurvesPanel], columns: Int? = nil) { self.panels = panels; self.columns = columns }
 
@@ -102,12 +104,22 @@ public struct CurvesFigure: Sendable {
             let all = panels.map { limits($0).0 }
             sharedLimits = (all.map(\.0).min()!, all.map(\.1).max()!)
         }
+        var sharedYLimits: (Double, Double)?
+        if sharedY {
+            let all = panels.map { limits($0).1 }
+            sharedYLimits = (all.map(\.0).min()!, all.map(\.1).max()!)
+        }
         let makePanel = { (i: Int, frame: Rect) -> AxesPanel in
             let p = self.panels[i]
             let (xl, yl) = limits(p)
             let x = sharedLimits ?? xl
+            let y = sharedYLimits ?? yl
             var a = AxesPanel(frame: frame, x: AxisModel(scale: p.xScale, lo: x.0, hi: x.1, label: p.xLabel),
-                              y: AxisModel(scale: p.yScale, lo: yl.0, hi: yl.1, label: p.yLabel))
+                              y: AxisModel(scale: p.yScale, lo: y.0, hi: y.1, label: p.yLabel))
+            if self.sharedY && i % cols != 0 {
+                a.showYTickLabels = false
+                a.showYLabel = false
+            }
             a.title = p.title
             a.grid = p.grid
             if self.sharedX && i / cols < rows - 1 && i + cols < self.panels.count {

@@ -166,6 +166,12 @@ enum TickFormatter {
         return Label.power(base: "10", exponent: k < 0 ? "\u{2212}\(-k)" : "\(k)")
     }
 
+    /// "×10^k", the shared factor of an axis whose labels were divided by 10^k
+    /// (matplotlib's offset text with useMathText).
+    static func multiplier(_ k: Int) -> Label {
+        Label.power(base: "\u{00D7}10", exponent: k < 0 ? "\u{2212}\(-k)" : "\(k)")
+    }
+
     /// "m×10^k" for a minor log tick (matplotlib labels these when a log axis spans
     /// less than about one decade).
     static func minorPower(_ v: Double) -> Label {

@@ -158,6 +158,16 @@ func writePlottingSamples(to dir: String) {
             g.panels[0].legend = true
             try g.render(width: 1000, height: 420, scale: scale).writePNG(to: "\(dir)/curves-grad-\(tag).png")
 
+            var quad = CurvesFigure(panels: (0..<4).map { k in
+                CurvesPanel(series: [CurveSeries(name: "run \(k)", x: epochs, y: epochs.map { 2e6 * (1 + sin($0 / 30 + Double(k))) }, marker: k == 3 ? .circle : nil)],
+                            title: "Panel \(k + 1)", xLabel: "Epoch", yLabel: "Samples")
+            }, columns: 2)
+            quad.panels[3].series[0].x = Array(epochs.prefix(20))
+            quad.panels[3].series[0].y = Array(quad.panels[3].series[0].y.prefix(20))
+            quad.sharedX = true
+            quad.sharedY = true
+            try quad.render(width: 640, height: 480, scale: scale).writePNG(to: "\(dir)/curves-grid-\(tag).png")
+
             let lrs = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1]
             let wds = [0, 1e-5, 1e-4, 1e-3, 1e-2]
             var table = [Double]()
