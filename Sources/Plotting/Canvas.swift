@@ -96,19 +96,10 @@ public struct Canvas: Sendable {
         guard color.alpha > 0 else { return }
         let r = raster.rasterizer
         r.addPath(path, clip: clip ?? bounds)
-        let w = width
         let alpha = Float(color.alpha)
         let cr = Float(color.r), cg = Float(color.g), cb = Float(color.b)
         pixels.withUnsafeMutableBufferPointer { px in
-            let base = px.baseAddress!
-            r.sweep { y, x0, coverage in
-                let row = base + 4 * (y * w + x0)
-                for i in 0..<coverage.count {
-                    let c = coverage[i] * alpha
-                    if c < 1.0 / 512 { continue }
-                    blend(row + 4 * i, cr, cg, cb, c)
-                }
-            }
+            r.composite(into: px.baseAddress!, r: cr, g: cg, b: cb, alpha: alpha)
         }
     }
 
@@ -223,21 +214,23 @@ public struct Canvas: Sendable {
 /// out_a = a + d_a (1 - a); out_c = (c a + d_c d_a (1 - a)) / out_a, rounded.
 @inline(__always)
 func blend(_ p: UnsafeMutablePointer<UInt8>, _ r: Float, _ g: Float, _ b: Float, _ a: Float) {
-    let da = Float(p[3]) * (1.0 / 255)
-    if da >= 1 {
+    // Every result below lies in [0, 255.5), so the conversions cannot overflow.
+    @inline(__always) func byte(_ v: Float) -> UInt8 { UInt8(truncatingIfNeeded: Int32(v)) }
+    if p[3] == 255 {
         let ia = 1 - a
-        p[0] = UInt8(r * a + Float(p[0]) * ia + 0.5)
-        p[1] = UInt8(g * a + Float(p[1]) * ia + 0.5)
-        p[2] = UInt8(b * a + Float(p[2]) * ia + 0.5)
+        p[0] = byte(r * a + Float(p[0]) * ia + 0.5)
+        p[1] = byte(g * a + Float(p[1]) * ia + 0.5)
+        p[2] = byte(b * a + Float(p[2]) * ia + 0.5)
         return
     }
+    let da = Float(p[3]) * (1.0 / 255)
     let oa = a + da * (1 - a)
     if oa <= 0 { return }
     let k = da * (1 - a)
-    p[0] = UInt8(min(255, (r * a + Float(p[0]) * k) / oa + 0.5))
-    p[1] = UInt8(min(255, (g * a + Float(p[1]) * k) / oa + 0.5))
-    p[2] = UInt8(min(255, (b * a + Float(p[2]) * k) / oa + 0.5))
-    p[3] = UInt8(min(255, oa * 255 + 0.5))
+    p[0] = byte(min(255, (r * a + Float(p[0]) * k) / oa + 0.5))
+    p[1] = byte(min(255, (g * a + Float(p[1]) * k) / oa + 0.5))
+    p[2] = byte(min(255, (b * a + Float(p[2]) * k) / oa + 0.5))
+    p[3] = byte(min(255, oa * 255 + 0.5))
 }
 
 /// Holds a canvas's rasterizer so that copies of a `Canvas` value share scratch space.

@@ -212,6 +212,45 @@ final class Rasterizer {
     }
 }
 
+extension Rasterizer {
+    /// Composites the accumulated coverage times `alpha` in colour (r, g, b) onto an
+    /// unpremultiplied RGBA8 image of this rasterizer's size, and clears the buffer.
+    ///
+    /// The same running sum as `sweep`, fused with the blend so each touched cell is
+    /// read once; cells whose effective opacity is below 1/512 are left alone.
+    func composite(into pixels: UnsafeMutablePointer<UInt8>, r: Float, g: Float, b: Float, alpha: Float) {
+        guard yMin <= yMax else { return }
+        let w = width
+        area.withUnsafeMutableBufferPointer { a in
+            rowMin.withUnsafeMutableBufferPointer { rmin in
+                rowMax.withUnsafeMutableBufferPointer { rmax in
+                    for y in yMin...yMax {
+                        let lo = Int(rmin[y]), hi = Int(rmax[y])
+                        if hi < lo { continue }
+                        rmin[y] = Int32.max
+                        rmax[y] = -1
+                        let row = a.baseAddress! + y * stride
+                        let out = pixels + 4 * y * w
+                        let end = min(hi, w - 1)
+                        var acc: Float = 0
+                        var x = lo
+                        while x <= end {
+                            acc += row[x]
+                            row[x] = 0
+                            let c = min(1, abs(acc)) * alpha
+                            if c >= 1.0 / 512 { blend(out + 4 * x, r, g, b, c) }
+                            x += 1
+                        }
+                        while x <= hi { row[x] = 0; x += 1 }
+                    }
+                }
+            }
+        }
+        yMin = Int.max
+        yMax = -1
+    }
+}
+
 /// The inner accumulation loop, on raw pointers.
 private struct Sink {
     let a: UnsafeMutablePointer<Float>
