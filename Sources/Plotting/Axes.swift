@@ -7,6 +7,14 @@
 // (Figures.swift composes axes and data) and does no constrained layout beyond making
 // sure labels fit inside the canvas.
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A linear or base-10 logarithmic axis.
 public enum AxisScale: String, Sendable { case linear, log }
 
@@ -440,11 +448,3 @@ struct Legend {
         }
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif

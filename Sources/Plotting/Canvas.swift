@@ -6,6 +6,14 @@
 // which is the layout PNG wants. This file deliberately knows nothing about axes or
 // data coordinates; that is Axes.swift.
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A colour with 8-bit sRGB channels and an opacity in [0, 1].
 public struct Color: Equatable, Sendable {
     public var r: UInt8
@@ -177,14 +185,19 @@ public struct Canvas: Sendable {
         pixels.withUnsafeMutableBufferPointer { px in
             marker.mask.withUnsafeBufferPointer { mask in
                 for (k, center) in centers.enumerated() {
+                    guard abs(center.x) < 1e9, abs(center.y) < 1e9 else { continue }   // also rejects NaN
                     let color = colors.count == 1 ? colors[0] : colors[k]
                     let ox = Int((center.x - marker.origin).rounded(.down))
                     let oy = Int((center.y - marker.origin).rounded(.down))
+                    // The part of the mask inside the clip rectangle.
+                    let j0 = max(0, cy0 - oy), j1 = min(m, cy1 - oy)
+                    let i0 = max(0, cx0 - ox), i1 = min(m, cx1 - ox)
+                    if j0 >= j1 || i0 >= i1 { continue }
                     let alpha = Float(color.alpha)
                     let cr = Float(color.r), cg = Float(color.g), cb = Float(color.b)
-                    for j in max(0, cy0 - oy)..<max(0, min(m, cy1 - oy)) {
+                    for j in j0..<j1 {
                         let row = px.baseAddress! + 4 * ((oy + j) * w + ox)
-                        for i in max(0, cx0 - ox)..<max(0, min(m, cx1 - ox)) {
+                        for i in i0..<i1 {
                             let cov = mask[j * m + i] * alpha
                             if cov < 1.0 / 512 { continue }
                             blend(row + 4 * i, cr, cg, cb, cov)
@@ -289,11 +302,3 @@ public struct Marker: Sendable {
         origin = o - 0.5
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif

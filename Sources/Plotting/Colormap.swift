@@ -3,6 +3,14 @@
 // matplotlib's 256-entry LUTs (index = min(255, floor(256 t))), so colours match its
 // output byte for byte. This file deliberately has no colormap registry or editing.
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A map from [0, 1] to colours.
 public enum Colormap: String, CaseIterable, Sendable {
     /// Perceptually uniform, dark purple to yellow; matplotlib's default.
@@ -44,11 +52,3 @@ public enum Colormap: String, CaseIterable, Sendable {
         return Color(hex: table[((i % 10) + 10) % 10])
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif

@@ -6,6 +6,14 @@
 //
 // Deliberately no clustering or interpolation: a sweep is a small table.
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A table of values over two parameter grids.
 public struct HeatmapFigure: Sendable {
     /// Which cell to outline.
@@ -163,11 +171,3 @@ public struct HeatmapFigure: Sendable {
         return canvas
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif

@@ -6,8 +6,17 @@
 // sum along the row is the exact coverage of the pixel by the polygon. |sum| clamped
 // to 1 gives non-zero winding for overlapping same-orientation sub-polygons (strokes
 // are built as such unions) and cancels holes of opposite orientation (glyph counters).
-// This file is deliberately only geometry to coverage: colour and compositing live in
-// Canvas, stroking in Stroke.swift, text in Text.swift.
+// This file is deliberately only geometry to coverage (plus the one fused
+// coverage-and-blend loop that fills use); colours and drawing calls live in
+// Canvas.swift, stroking in Stroke.swift, text in Text.swift.
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A point in pixel space: x to the right, y downwards, pixel (i, j) covers [i, i+1) x [j, j+1).
 public struct Point: Equatable, Sendable {
@@ -264,6 +273,8 @@ private struct Sink {
     /// clip adds nothing to the rows inside), x by projecting the outside parts onto the
     /// vertical clip edges, which leaves the area inside the clip unchanged.
     mutating func clippedLine(_ p: Point, _ q: Point, clip c: Rect) {
+        // Non-finite points (a NaN that reached a path) would poison the row sums.
+        guard p.x.isFinite, p.y.isFinite, q.x.isFinite, q.y.isFinite else { return }
         var p = p, q = q
         if p.y == q.y { return }
         // Cut in y.
@@ -358,11 +369,3 @@ private struct Sink {
         if Int32(hi) > rowMax[y] { rowMax[y] = Int32(hi) }
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif

@@ -6,6 +6,14 @@
 // shaping beyond the font's kern pairs, and a single font. Characters outside the
 // subset are drawn as the font's advance of "?".
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// An outline font: quadratic glyph contours, advances and kerning pairs in font units.
 final class Font: Sendable {
     struct Glyph: Sendable {
@@ -244,11 +252,3 @@ extension Canvas {
                  vertical: vertical, rotation: rotation)
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif

@@ -4,6 +4,14 @@
 // 10^k labels with superscripts. This file deliberately omits matplotlib's offset text
 // for narrow ranges far from zero (1000.1 .. 1000.2) and date/category locators.
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Where ticks go on a linear axis: matplotlib's `MaxNLocator(nbins, steps: [1, 2, 2.5, 5, 10])`.
 public struct MaxNLocator: Sendable {
     /// At most `nbins` intervals between ticks.
@@ -181,11 +189,3 @@ enum TickFormatter {
         return Label.power(base: "\(m)\u{00D7}10", exponent: k < 0 ? "\u{2212}\(-k)" : "\(k)")
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif

@@ -92,3 +92,18 @@ import Testing
         #expect(withBest.pixels != without.pixels)
     }
 }
+
+@Suite struct TinyFigureTests {
+    @Test(arguments: [(60, 40), (1, 1), (2000, 30)])
+    func everyKindRendersAtAnySize(width: Int, height: Int) throws {
+        let points = (0..<5).map { InformationPlanePoint(epoch: $0, layer: 1, ixt: Double($0), ity: 0.1 * Double($0)) }
+        let info = try InformationPlaneFigure(panels: [InformationPlanePanel(title: "t", points: points)])
+            .render(width: width, height: height)
+        #expect(info.width == width && info.height == height)
+        let curves = try CurvesFigure(panels: [CurvesPanel(series: [CurveSeries(name: "a", x: [1, 10], y: [1, 2])],
+                                                           xScale: .log)]).render(width: width, height: height)
+        #expect(curves.width == width)
+        let heat = try HeatmapFigure(values: [1, 2], xValues: [1, 2], yValues: [3]).render(width: width, height: height)
+        #expect(heat.height == height)
+    }
+}

@@ -98,6 +98,14 @@ private func supersampled(_ polygon: [Point], px: Int, py: Int, n: Int = 64) -> 
         #expect(abs(total - 2.5 * 2.75) < 1e-4)
     }
 
+    @Test func nonFiniteAndHugeCoordinatesAreHarmless() {
+        let canvas = Canvas(width: 8, height: 8)
+        var path = Path()
+        path.addPolygon([Point(1, 1), Point(.nan, 3), Point(1e300, 1e300), Point(-1e300, 5)])
+        let cov = canvas.coverage(of: path)
+        #expect(cov.allSatisfy { $0 >= 0 && $0 <= 1 })
+    }
+
     @Test func translucentStrokeDoesNotDarkenWhereItsPiecesOverlap() {
         var canvas = Canvas(width: 40, height: 40)
         canvas.stroke([Point(5, 5), Point(30, 5), Point(30, 30)], color: .black.withAlpha(0.5),
