@@ -225,3 +225,26 @@ func densified(_ points: [Point], spacing: Double) -> [Point] {
     }
     return out
 }
+
+extension CurvesFigure {
+    /// I(X;T) and I(T;Y) against epoch, one line per layer, side by side: the
+    /// information-plane data as time series.
+    ///
+    /// With `logEpochs` the x axes are logarithmic and epoch 0 cannot be shown (it is
+    /// counted in `warnings`).
+    public static func mutualInformation(_ points: [InformationPlanePoint], logEpochs: Bool = true) -> CurvesFigure {
+        let layers = Set(points.map(\.layer)).sorted()
+        func series(_ value: (InformationPlanePoint) -> Double) -> [CurveSeries] {
+            layers.map { layer in
+                let rows = points.filter { $0.layer == layer }.sorted { $0.epoch < $1.epoch }
+                return CurveSeries(name: "Layer \(layer)", x: rows.map { Double($0.epoch) }, y: rows.map(value),
+                                   color: Colormap.tab10Color(layer - 1))
+            }
+        }
+        let scale: AxisScale = logEpochs ? .log : .linear
+        var left = CurvesPanel(series: series(\.ixt), xLabel: "Epoch", yLabel: "I(X;T) (bits)", xScale: scale)
+        left.legend = false
+        let right = CurvesPanel(series: series(\.ity), xLabel: "Epoch", yLabel: "I(T;Y) (bits)", xScale: scale)
+        return CurvesFigure(panels: [left, right])
+    }
+}

@@ -107,3 +107,17 @@ import Testing
         #expect(heat.height == height)
     }
 }
+
+@Suite struct MutualInformationCurvesTests {
+    @Test func oneSeriesPerLayerAndEpochZeroCountedOnLogAxes() throws {
+        var points = [InformationPlanePoint]()
+        for e in 0..<10 { for l in 1...3 { points.append(InformationPlanePoint(epoch: e, layer: l, ixt: Double(l), ity: 0.1 * Double(e))) } }
+        let f = CurvesFigure.mutualInformation(points.shuffled())
+        #expect(f.panels.count == 2)
+        #expect(f.panels[0].series.map(\.name) == ["Layer 1", "Layer 2", "Layer 3"])
+        #expect(f.panels[1].series[2].x == (0..<10).map(Double.init))   // sorted by epoch
+        #expect(f.warnings.count == 6)   // epoch 0 on a log axis, per layer and panel
+        _ = try f.render(width: 300, height: 200)
+        #expect(CurvesFigure.mutualInformation(points, logEpochs: false).warnings.isEmpty)
+    }
+}
