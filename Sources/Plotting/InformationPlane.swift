@@ -129,17 +129,13 @@ public struct InformationPlaneFigure: Sendable {
                     let track = points.filter { $0.layer == layer && $0.ixtLower != nil && $0.ityLower != nil }
                         .filter { $0.ixtLower!.isFinite && $0.ityLower!.isFinite }
                     guard track.count >= 2 else { continue }
-                    var poly = track.map { axes.point($0.ixt, $0.ity) }
-                    poly += track.reversed().map { axes.point($0.ixtLower!, $0.ityLower!) }
-                    // Each epoch's segment between its bounds, as a quad, so the band
-                    // follows the trajectory even where it folds back.
+                    // One polygon: the upper track forward, the lower track back. Where the
+                    // tracks cross, the lobes have opposite orientations; the rasterizer
+                    // fills |winding| >= 1, so both lobes are shaded.
+                    var outline = track.map { axes.point($0.ixt, $0.ity) }
+                    outline += track.reversed().map { axes.point($0.ixtLower!, $0.ityLower!) }
                     var path = Path()
-                    for k in 0..<(track.count - 1) {
-                        let a = track[k], b = track[k + 1]
-                        path.addPolygon(Stroker.oriented([axes.point(a.ixt, a.ity), axes.point(b.ixt, b.ity),
-                                                          axes.point(b.ixtLower!, b.ityLower!), axes.point(a.ixtLower!, a.ityLower!)]))
-                    }
-                    _ = poly
+                    path.addPolygon(outline)
                     let color = coloring == .layer ? Colormap.tab10Color(layer - 1) : Color.gray(0.5)
                     canvas.fill(path, color: color.withAlpha(0.15), clip: clip)
                 }

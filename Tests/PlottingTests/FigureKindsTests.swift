@@ -121,3 +121,32 @@ import Testing
         #expect(CurvesFigure.mutualInformation(points, logEpochs: false).warnings.isEmpty)
     }
 }
+
+@Suite struct BoundsBandTests {
+    @Test func bandShadesBetweenLowerAndUpperBounds() throws {
+        let points = [
+            InformationPlanePoint(epoch: 0, layer: 1, ixt: 5, ity: 0.5, ixtLower: 3, ityLower: 0.4),
+            InformationPlanePoint(epoch: 1, layer: 1, ixt: 6, ity: 0.6, ixtLower: 4, ityLower: 0.5),
+        ]
+        var f = InformationPlaneFigure(panels: [InformationPlanePanel(title: "", points: points)])
+        f.coloring = .layer
+        let canvas = try f.render(width: 400, height: 300)
+        // Locate data point (4.5, 0.5) the way the figure does: recompute its axes.
+        let s = Style(scale: 1)
+        let (xlo, xhi) = AxisModel.autoLimits([5, 6, 3, 4], scale: .linear)
+        let (ylo, yhi) = AxisModel.autoLimits([0.5, 0.6, 0.4, 0.5], scale: .linear)
+        let layout = GridLayout.make(width: 400, height: 300, rows: 1, columns: 1, style: s, colorbarAxis: nil, suptitle: "") { _, frame in
+            AxesPanel(frame: frame, x: AxisModel(scale: .linear, lo: xlo, hi: xhi, label: f.xLabel),
+                      y: AxisModel(scale: .linear, lo: ylo, hi: yhi, label: f.yLabel))
+        }
+        let axes = AxesPanel(frame: layout.frames[0], x: AxisModel(scale: .linear, lo: xlo, hi: xhi, label: ""),
+                             y: AxisModel(scale: .linear, lo: ylo, hi: yhi, label: ""))
+        let p = axes.point(4.5, 0.5)
+        let shaded = canvas.pixel(x: Int(p.x), y: Int(p.y))
+        // 15 % of tab10 blue over white.
+        #expect(abs(Int(shaded.r) - Int((255 * 0.85 + 31 * 0.15).rounded())) <= 2)
+        f.showBounds = false
+        let plain = try f.render(width: 400, height: 300)
+        #expect(plain.pixel(x: Int(p.x), y: Int(p.y)).r == 255)
+    }
+}
