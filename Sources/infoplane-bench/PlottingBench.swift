@@ -110,6 +110,9 @@ func writePlottingSamples(to dir: String) {
             try info.render(width: 1000, height: 450, scale: scale).writePNG(to: "\(dir)/infoplane-\(tag).png")
             info.title = "Information plane"
             try info.render(width: 480, height: 300, scale: scale).writePNG(to: "\(dir)/infoplane-small-\(tag).png")
+            info.logEpochs = true
+            try info.render(width: 640, height: 480, scale: scale).writePNG(to: "\(dir)/infoplane-default-\(tag).png")
+            info.logEpochs = false
             info.title = ""
             info.logEpochs = true
             info.colormap = .viridis
