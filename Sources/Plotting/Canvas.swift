@@ -105,7 +105,7 @@ public struct Canvas: Sendable {
         let r = raster.rasterizer
         r.addPath(path, clip: clip ?? bounds)
         let alpha = Float(color.alpha)
-        let cr = Float(color.r), cg = Float(color.g), cb = Float(color.b)
+        let cr = Int32(color.r), cg = Int32(color.g), cb = Int32(color.b)
         pixels.withUnsafeMutableBufferPointer { px in
             r.composite(into: px.baseAddress!, r: cr, g: cg, b: cb, alpha: alpha)
         }
@@ -194,7 +194,7 @@ public struct Canvas: Sendable {
                     let i0 = max(0, cx0 - ox), i1 = min(m, cx1 - ox)
                     if j0 >= j1 || i0 >= i1 { continue }
                     let alpha = Float(color.alpha)
-                    let cr = Float(color.r), cg = Float(color.g), cb = Float(color.b)
+                    let cr = Int32(color.r), cg = Int32(color.g), cb = Int32(color.b)
                     for j in j0..<j1 {
                         let row = px.baseAddress! + 4 * ((oy + j) * w + ox)
                         for i in i0..<i1 {
@@ -224,18 +224,27 @@ public struct Canvas: Sendable {
 
 /// Source-over of colour (r, g, b) at opacity `a` in [0, 1] onto one unpremultiplied RGBA pixel.
 ///
-/// out_a = a + d_a (1 - a); out_c = (c a + d_c d_a (1 - a)) / out_a, rounded.
+/// out_a = a + d_a (1 - a); out_c = (c a + d_c d_a (1 - a)) / out_a, rounded. The
+/// channels r, g, b are whole numbers in [0, 255].
 @inline(__always)
-func blend(_ p: UnsafeMutablePointer<UInt8>, _ r: Float, _ g: Float, _ b: Float, _ a: Float) {
-    // Every result below lies in [0, 255.5), so the conversions cannot overflow.
-    @inline(__always) func byte(_ v: Float) -> UInt8 { UInt8(truncatingIfNeeded: Int32(v)) }
+func blend(_ p: UnsafeMutablePointer<UInt8>, _ r: Int32, _ g: Int32, _ b: Int32, _ a: Float) {
     if p[3] == 255 {
-        let ia = 1 - a
-        p[0] = byte(r * a + Float(p[0]) * ia + 0.5)
-        p[1] = byte(g * a + Float(p[1]) * ia + 0.5)
-        p[2] = byte(b * a + Float(p[2]) * ia + 0.5)
+        // Opaque destination (every figure): 8.8 fixed point, out = (c a8 + d (256 - a8) + 128) >> 8,
+        // within one level of the exact rounding and exact for a = 0 and a = 1.
+        let a8 = Int32(a * 256 + 0.5), ia = 256 - a8
+        p[0] = UInt8(truncatingIfNeeded: (r &* a8 &+ Int32(p[0]) &* ia &+ 128) >> 8)
+        p[1] = UInt8(truncatingIfNeeded: (g &* a8 &+ Int32(p[1]) &* ia &+ 128) >> 8)
+        p[2] = UInt8(truncatingIfNeeded: (b &* a8 &+ Int32(p[2]) &* ia &+ 128) >> 8)
         return
     }
+    blendTranslucent(p, Float(r), Float(g), Float(b), a)
+}
+
+/// The general case of `blend`, onto a pixel that is not opaque.
+@inline(never)
+func blendTranslucent(_ p: UnsafeMutablePointer<UInt8>, _ r: Float, _ g: Float, _ b: Float, _ a: Float) {
+    // Every result below lies in [0, 255.5), so the conversions cannot overflow.
+    @inline(__always) func byte(_ v: Float) -> UInt8 { UInt8(truncatingIfNeeded: Int32(v)) }
     let da = Float(p[3]) * (1.0 / 255)
     let oa = a + da * (1 - a)
     if oa <= 0 { return }
@@ -273,7 +282,8 @@ public struct Marker: Sendable {
     /// symmetric, like matplotlib's marker snapping.
     public init(_ shape: Shape, diameter: Double) {
         let r = diameter / 2
-        let size = Int((diameter + 3).rounded(.up)) | 1
+        // Odd, and one pixel wider than the shape so its anti-aliased rim fits.
+        let size = Int((diameter + 1).rounded(.up)) | 1
         let o = Double(size) / 2
         var p = Path()
         p.tolerance = 0.02

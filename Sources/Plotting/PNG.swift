@@ -31,25 +31,29 @@ extension Canvas {
     /// others as 8-bit RGBA.
     /// - Throws: `PNGError` with libpng's message if encoding fails.
     public func pngData() throws -> [UInt8] {
+        // One pass: pack RGB while checking that every alpha is 255; fall back to
+        // RGBA if one is not.
+        let count = width * height
         var opaque = true
-        pixels.withUnsafeBufferPointer { p in
-            var i = 3
-            while i < p.count { if p[i] != 255 { opaque = false; break }; i += 4 }
+        var rgb = [UInt8](unsafeUninitializedCapacity: count * 3) { out, initialized in
+            pixels.withUnsafeBufferPointer { p in
+                let src = p.baseAddress!, dst = out.baseAddress!
+                var alphaAnd: UInt8 = 255
+                for i in 0..<count {
+                    dst[3 * i] = src[4 * i]; dst[3 * i + 1] = src[4 * i + 1]; dst[3 * i + 2] = src[4 * i + 2]
+                    alphaAnd &= src[4 * i + 3]
+                }
+                opaque = alphaAnd == 255
+            }
+            initialized = count * 3
         }
         var source = pixels
         var format = formatRGBA
         var channels = 4
         if opaque {
+            swap(&source, &rgb)
             format = formatRGB
             channels = 3
-            source = [UInt8](unsafeUninitializedCapacity: width * height * 3) { out, count in
-                pixels.withUnsafeBufferPointer { p in
-                    for i in 0..<(width * height) {
-                        out[3 * i] = p[4 * i]; out[3 * i + 1] = p[4 * i + 1]; out[3 * i + 2] = p[4 * i + 2]
-                    }
-                }
-                count = width * height * 3
-            }
         }
         var image = png_image()
         image.version = UInt32(PNG_IMAGE_VERSION)

@@ -227,7 +227,7 @@ extension Rasterizer {
     ///
     /// The same running sum as `sweep`, fused with the blend so each touched cell is
     /// read once; cells whose effective opacity is below 1/512 are left alone.
-    func composite(into pixels: UnsafeMutablePointer<UInt8>, r: Float, g: Float, b: Float, alpha: Float) {
+    func composite(into pixels: UnsafeMutablePointer<UInt8>, r: Int32, g: Int32, b: Int32, alpha: Float) {
         guard yMin <= yMax else { return }
         let w = width
         area.withUnsafeMutableBufferPointer { a in
@@ -320,7 +320,8 @@ private struct Sink {
         let y0f = Float(p0.y), y1f = Float(p1.y)
         var x = Float(p0.x)
         let yStart = Int(y0f)
-        let yEnd = Int(y1f.rounded(.up))
+        let yEndT = Int(y1f)
+        let yEnd = Float(yEndT) == y1f ? yEndT : yEndT + 1
         if yStart < yMin { yMin = yStart }
         if yEnd - 1 > yMax { yMax = yEnd - 1 }
         var y = yStart
@@ -330,10 +331,13 @@ private struct Sink {
             let xnext = x + dxdy * dy
             let d = dy * dir
             let (x0, x1) = x < xnext ? (x, xnext) : (xnext, x)
-            let x0floor = x0.rounded(.down)
-            let x0i = Int(x0floor)
-            let x1ceil = x1.rounded(.up)
-            let x1i = Int(x1ceil)
+            // x >= 0 after clipping, so truncation is floor (and avoids a libm call on
+            // x86-64 without SSE4.1's roundss).
+            let x0i = Int(x0)
+            let x0floor = Float(x0i)
+            let x1t = Int(x1)
+            let x1i = Float(x1t) == x1 ? x1t : x1t + 1
+            let x1ceil = Float(x1i)
             if x1i <= x0i + 1 {
                 let xmf = 0.5 * (x + xnext) - x0floor
                 row[x0i] += d - d * xmf
