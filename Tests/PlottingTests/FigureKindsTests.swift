@@ -1,0 +1,152 @@
+// Curves and heatmap figures: input checking, warnings, labels, and the geometry
+// helpers they use (dashing, legend avoidance sampling).
+
+import Testing
+@testable import Plotting
+
+@Suite struct CurvesTests {
+    @Test func emptyOrUndrawableInputIsAnError() {
+        #expect(throws: PlotError.self) { try CurvesFigure(panels: []).render() }
+        #expect(throws: PlotError.self) { try CurvesFigure(panels: [CurvesPanel(series: [])]).render() }
+        let logOfZero = CurvesPanel(series: [CurveSeries(name: "a", x: [1, 2], y: [0, -1])], yScale: .log)
+        #expect(throws: PlotError.self) { try CurvesFigure(panels: [logOfZero]).render() }
+    }
+
+    @Test func skippedPointsAreCounted() throws {
+        let panel = CurvesPanel(series: [CurveSeries(name: "loss", x: [1, 2, 3, 4], y: [1, .nan, 0, 0.5])], yScale: .log)
+        let f = CurvesFigure(panels: [panel])
+        #expect(f.warnings == ["loss: skipped 2 point(s) that are NaN, infinite or not positive on a log axis"])
+        let c = try f.render(width: 200, height: 150)
+        #expect(c.width == 200)
+    }
+
+    @Test func lineIsDrawnInItsColour() throws {
+        var panel = CurvesPanel(series: [CurveSeries(name: "", x: [0, 1], y: [0.5, 0.5], color: Color(hex: 0x00FF00))])
+        panel.legend = false
+        let c = try CurvesFigure(panels: [panel]).render(width: 200, height: 150)
+        // The horizontal line crosses the middle of the axes.
+        var green = 0
+        for y in 0..<150 { for x in 0..<200 {
+            let p = c.pixel(x: x, y: y)
+            if p.g == 255 && p.r == 0 && p.b == 0 { green += 1 }
+        } }
+        #expect(green > 100)
+    }
+
+    @Test func dashesHaveThePatternLengths() {
+        let d = dashed([Point(0, 0), Point(10, 0), Point(10, 10)], on: 3, off: 1.5)
+        // 20 px of path: dashes [0,3], [4.5,7.5], [9,12] (around the corner), [13.5,16.5], [18,20].
+        #expect(d.count == 5)
+        func length(_ p: [Point]) -> Double {
+            zip(p, p.dropFirst()).reduce(0) { $0 + (($1.1.x - $1.0.x) * ($1.1.x - $1.0.x) + ($1.1.y - $1.0.y) * ($1.1.y - $1.0.y)).squareRoot() }
+        }
+        for dash in d.prefix(4) { #expect(abs(length(dash) - 3) < 1e-9) }
+        #expect(abs(length(d[4]) - 2) < 1e-9)
+        #expect(d[2].count == 3)   // the dash that turns the corner keeps the vertex
+    }
+
+    @Test func densifiedSpacing() {
+        let pts = densified([Point(0, 0), Point(100, 0)], spacing: 4)
+        #expect(pts.count == 26)
+        #expect(zip(pts, pts.dropFirst()).allSatisfy { $1.x - $0.x <= 4 + 1e-9 })
+    }
+}
+
+@Suite struct HeatmapTests {
+    @Test func parameterLabels() {
+        #expect(HeatmapFigure.parameterLabel(1e-3, scientific: true).plainText == "10\u{2212}3")
+        #expect(HeatmapFigure.parameterLabel(3e-4, scientific: true).plainText == "3\u{00D7}10\u{2212}4")
+        #expect(HeatmapFigure.parameterLabel(0.25, scientific: false).plainText == "0.25")
+        #expect(HeatmapFigure.parameterLabel(0, scientific: true).plainText == "0")
+        #expect(HeatmapFigure.isLogSpaced([0, 1e-5, 1e-2]))
+        #expect(!HeatmapFigure.isLogSpaced([1, 2, 4, 8]))
+    }
+
+    @Test func badTablesAreErrors() {
+        #expect(throws: PlotError.self) { try HeatmapFigure(values: [], xValues: [], yValues: [1]).render() }
+        #expect(throws: PlotError.self) { try HeatmapFigure(values: [.nan, .nan], xValues: [1, 2], yValues: [1]).render() }
+    }
+
+    @Test func nanCellsAreCountedAndLeftGrey() throws {
+        var h = HeatmapFigure(values: [0.1, .nan, 0.3, 0.4], xValues: [1e-3, 1e-2], yValues: [0, 1e-4])
+        h.annotate = false
+        h.best = .none
+        #expect(h.warnings == ["heatmap: 1 cell(s) with NaN or infinite values left empty"])
+        let c = try h.render(width: 300, height: 240)
+        // Some pixel is the empty-cell grey 0.9 (230).
+        var grey = 0
+        for y in 0..<240 { for x in 0..<300 {
+            let p = c.pixel(x: x, y: y)
+            if p.r == 230 && p.g == 230 && p.b == 230 { grey += 1 }
+        } }
+        #expect(grey > 100)
+    }
+
+    @Test func bestCellIsOutlined() throws {
+        var h = HeatmapFigure(values: [0.1, 0.9, 0.3, 0.4], xValues: [1, 2], yValues: [1, 2])
+        h.annotate = false
+        h.colormap = .viridis
+        let withBest = try h.render(width: 300, height: 240)
+        h.best = .none
+        let without = try h.render(width: 300, height: 240)
+        #expect(withBest.pixels != without.pixels)
+    }
+}
+
+@Suite struct TinyFigureTests {
+    @Test(arguments: [(60, 40), (1, 1), (2000, 30)])
+    func everyKindRendersAtAnySize(width: Int, height: Int) throws {
+        let points = (0..<5).map { InformationPlanePoint(epoch: $0, layer: 1, ixt: Double($0), ity: 0.1 * Double($0)) }
+        let info = try InformationPlaneFigure(panels: [InformationPlanePanel(title: "t", points: points)])
+            .render(width: width, height: height)
+        #expect(info.width == width && info.height == height)
+        let curves = try CurvesFigure(panels: [CurvesPanel(series: [CurveSeries(name: "a", x: [1, 10], y: [1, 2])],
+                                                           xScale: .log)]).render(width: width, height: height)
+        #expect(curves.width == width)
+        let heat = try HeatmapFigure(values: [1, 2], xValues: [1, 2], yValues: [3]).render(width: width, height: height)
+        #expect(heat.height == height)
+    }
+}
+
+@Suite struct MutualInformationCurvesTests {
+    @Test func oneSeriesPerLayerAndEpochZeroCountedOnLogAxes() throws {
+        var points = [InformationPlanePoint]()
+        for e in 0..<10 { for l in 1...3 { points.append(InformationPlanePoint(epoch: e, layer: l, ixt: Double(l), ity: 0.1 * Double(e))) } }
+        let f = CurvesFigure.mutualInformation(points.shuffled())
+        #expect(f.panels.count == 2)
+        #expect(f.panels[0].series.map(\.name) == ["Layer 1", "Layer 2", "Layer 3"])
+        #expect(f.panels[1].series[2].x == (0..<10).map(Double.init))   // sorted by epoch
+        #expect(f.warnings.count == 6)   // epoch 0 on a log axis, per layer and panel
+        _ = try f.render(width: 300, height: 200)
+        #expect(CurvesFigure.mutualInformation(points, logEpochs: false).warnings.isEmpty)
+    }
+}
+
+@Suite struct BoundsBandTests {
+    @Test func bandShadesBetweenLowerAndUpperBounds() throws {
+        let points = [
+            InformationPlanePoint(epoch: 0, layer: 1, ixt: 5, ity: 0.5, ixtLower: 3, ityLower: 0.4),
+            InformationPlanePoint(epoch: 1, layer: 1, ixt: 6, ity: 0.6, ixtLower: 4, ityLower: 0.5),
+        ]
+        var f = InformationPlaneFigure(panels: [InformationPlanePanel(title: "", points: points)])
+        f.coloring = .layer
+        let canvas = try f.render(width: 400, height: 300)
+        // Locate data point (4.5, 0.5) the way the figure does: recompute its axes.
+        let s = Style(scale: 1)
+        let (xlo, xhi) = AxisModel.autoLimits([5, 6, 3, 4], scale: .linear)
+        let (ylo, yhi) = AxisModel.autoLimits([0.5, 0.6, 0.4, 0.5], scale: .linear)
+        let layout = GridLayout.make(width: 400, height: 300, rows: 1, columns: 1, style: s, colorbarAxis: nil, suptitle: "") { _, frame in
+            AxesPanel(frame: frame, x: AxisModel(scale: .linear, lo: xlo, hi: xhi, label: f.xLabel),
+                      y: AxisModel(scale: .linear, lo: ylo, hi: yhi, label: f.yLabel))
+        }
+        let axes = AxesPanel(frame: layout.frames[0], x: AxisModel(scale: .linear, lo: xlo, hi: xhi, label: ""),
+                             y: AxisModel(scale: .linear, lo: ylo, hi: yhi, label: ""))
+        let p = axes.point(4.5, 0.5)
+        let shaded = canvas.pixel(x: Int(p.x), y: Int(p.y))
+        // 15 % of tab10 blue over white.
+        #expect(abs(Int(shaded.r) - Int((255 * 0.85 + 31 * 0.15).rounded())) <= 2)
+        f.showBounds = false
+        let plain = try f.render(width: 400, height: 300)
+        #expect(plain.pixel(x: Int(p.x), y: Int(p.y)).r == 255)
+    }
+}
