@@ -1,0 +1,364 @@
+// `infoplane plot …` and `infoplane grid`: figures from runs, tables and arrays.
+
+import ActivationStore
+import ArgumentParser
+import ArrayIO
+import Foundation
+import Plotting
+
+struct Plot: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Draw figures from runs and tables.",
+        subcommands: [PlotInformationPlane.self, PlotCurves.self, PlotHeatmap.self]
+    )
+}
+
+/// A run directory's or a table's information-plane points and a panel title.
+struct InformationSource {
+    var title: String
+    var points: [InformationPlanePoint]
+
+    /// Reads a run directory (its `mi-*.csv`, chosen by `estimate` when there
+    /// are several) or an MI CSV.
+    static func load(_ path: String, estimate: String?) throws -> InformationSource {
+        var csv = path
+        var title = ((path.hasSuffix("/") ? String(path.dropLast()) : path) as NSString).lastPathComponent
+        if AtomicFile.isDirectory(path) {
+            let manifest = try RunDirectory(path).readManifest()
+            title = manifest.settings.activation == "relu" ? "ReLU" : manifest.settings.activation
+            let tables = try AtomicFile.listDirectory(path).filter { $0.hasPrefix("mi-") && $0.hasSuffix(".csv") }
+            if let estimate {
+                let name = estimate.hasSuffix(".csv") ? estimate : "mi-\(estimate).csv"
+                guard tables.contains(name) else {
+                    throw FileError(path: path, reason: "no \(name) (estimates here: \(tables.isEmpty ? "none" : tables.joined(separator: ", ")))")
+                }
+                csv = path + "/" + name
+            } else if tables.count == 1 {
+                csv = path + "/" + tables[0]
+            } else if tables.isEmpty {
+                throw FileError(path: path, reason: "no mutual-information table yet; run `infoplane estimate \(path)` first")
+            } else {
+                throw FileError(path: path, reason: "several estimates (\(tables.joined(separator: ", "))); choose one with --estimate")
+            }
+        } else if title.hasSuffix(".csv") {
+            title = String(title.dropLast(4))
+        }
+        let table = try InformationTable.read(path: csv)
+        let points: [InformationPlanePoint]
+        if let ixt = table.column("I_XT"), let ity = table.column("I_TY") {
+            points = table.rows.indices.map {
+                InformationPlanePoint(epoch: table.rows[$0].epoch, layer: table.rows[$0].layer, ixt: ixt[$0], ity: ity[$0])
+            }
+        } else {
+            let (xl, xu) = (table.column("I_XT_lower")!, table.column("I_XT_upper")!)
+            let (yl, yu) = (table.column("I_TY_lower")!, table.column("I_TY_upper")!)
+            points = table.rows.indices.map {
+                InformationPlanePoint(epoch: table.rows[$0].epoch, layer: table.rows[$0].layer, ixt: xu[$0], ity: yu[$0],
+                                      ixtLower: xl[$0], ityLower: yl[$0])
+            }
+        }
+        return InformationSource(title: title, points: points)
+    }
+}
+
+struct PlotInformationPlane: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "infoplane",
+        abstract: "The information plane: one panel per run directory or MI table, side by side with shared limits.",
+        discussion: "Example: infoplane plot infoplane runs/tanh runs/relu -o figures/infoplane.png"
+    )
+
+    @Argument(help: "Run directories or CSV files with columns epoch,layer,I_XT,I_TY (or the KDE bound columns).")
+    var sources: [String]
+
+    @Option(help: "Which estimate of a run to plot when it has several (e.g. binning, kde).")
+    var estimate: String?
+
+    @Option(help: "Panel titles, comma-separated (default: the activation or file name).")
+    var labels: String?
+
+    @Option(help: "Colour points by epoch or by layer.")
+    var color: String = "epoch"
+
+    @Flag(help: "Log-scaled epoch colorbar.")
+    var logEpochs = false
+
+    @Flag(help: "Hide the band between KDE lower and upper bounds.")
+    var noBounds = false
+
+    @OptionGroup var figure: FigureOptions
+
+    func validate() throws {
+        if sources.isEmpty { throw ValidationError("give at least one run directory or MI table") }
+        if !["epoch", "layer"].contains(color) { throw ValidationError("--color must be epoch or layer") }
+        if let labels, labels.split(separator: ",").count != sources.count {
+            throw ValidationError("--labels needs one label per source (\(sources.count))")
+        }
+    }
+
+    func run() throws {
+        let names = labels?.split(separator: ",").map(String.init)
+        let panels = try sources.enumerated().map { i, path in
+            let source = try InformationSource.load(path, estimate: estimate)
+            return InformationPlanePanel(title: names?[i] ?? source.title, points: source.points)
+        }
+        var plot = InformationPlaneFigure(panels: panels)
+        plot.title = figure.title ?? ""
+        plot.coloring = color == "layer" ? .layer : .epoch
+        if let map = figure.colormapValue { plot.colormap = map }
+        plot.logEpochs = logEpochs
+        plot.showBounds = !noBounds
+        let (w, h) = figure.dimensions(default: (panels.count > 1 ? 500 * panels.count : 640, 480))
+        try figure.write(plot.render(width: w, height: h, scale: figure.scale), warnings: plot.warnings)
+    }
+}
+
+struct PlotCurves: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "curves",
+        abstract: "Curves over epochs: mutual information per layer, loss, accuracy, or gradient signal-to-noise.",
+        discussion: """
+        Kinds:
+          mi         I(X;T) and I(T;Y) against epoch (log x), one line per layer (a run or an MI table)
+          loss       training and test loss per run
+          accuracy   training and test accuracy per run
+          gradients  gradient mean and standard deviation norms, and their ratio, per layer (log-log)
+        """
+    )
+
+    @Argument(help: "Run directories (or MI tables for --kind mi).")
+    var sources: [String]
+
+    @Option(help: "mi, loss, accuracy or gradients.")
+    var kind: String = "mi"
+
+    @Option(help: "Which estimate of a run to use for --kind mi.")
+    var estimate: String?
+
+    @OptionGroup var figure: FigureOptions
+
+    func validate() throws {
+        if sources.isEmpty { throw ValidationError("give at least one run directory") }
+        if !["mi", "loss", "accuracy", "gradients"].contains(kind) {
+            throw ValidationError("unknown --kind \"\(kind)\" (use mi, loss, accuracy or gradients)")
+        }
+        if kind == "mi" && sources.count != 1 { throw ValidationError("--kind mi draws one run or table at a time") }
+    }
+
+    func run() throws {
+        var plot: CurvesFigure
+        switch kind {
+        case "mi":
+            plot = CurvesFigure.mutualInformation(try InformationSource.load(sources[0], estimate: estimate).points)
+        case "loss", "accuracy":
+            var series = [CurveSeries]()
+            for (i, path) in sources.enumerated() {
+                let reader = try RunReader(path: path)
+                let rows = try reader.metrics().filter { $0.epoch > 0 }
+                let name = sources.count > 1 ? runName(path) + ", " : ""
+                let color = Colormap.tab10Color(i)
+                let x = rows.map { Double($0.epoch) }
+                let train = kind == "loss" ? rows.map(\.trainLoss) : rows.map(\.trainAccuracy)
+                let test = kind == "loss" ? rows.map(\.testLoss) : rows.map(\.testAccuracy)
+                series.append(CurveSeries(name: name + "train", x: x, y: train, color: color))
+                series.append(CurveSeries(name: name + "test", x: x, y: test, color: color, dashed: true))
+            }
+            plot = CurvesFigure(panels: [CurvesPanel(series: series, xLabel: "Epoch",
+                                                     yLabel: kind == "loss" ? "Cross-entropy (nats)" : "Accuracy",
+                                                     xScale: .log)])
+        default:
+            plot = try gradientFigure()
+        }
+        plot.title = figure.title ?? plot.title
+        let (w, h) = figure.dimensions(default: (plot.panels.count > 1 ? 1000 : 640, 480))
+        try figure.write(plot.render(width: w, height: h, scale: figure.scale), warnings: plot.warnings)
+    }
+
+    func runName(_ path: String) -> String {
+        ((path.hasSuffix("/") ? String(path.dropLast()) : path) as NSString).lastPathComponent
+    }
+
+    /// Saxe et al. Fig. 20 / Shwartz-Ziv & Tishby's drift and diffusion: per layer,
+    /// the mean and std norms (left) and their ratio (right), log-log.
+    func gradientFigure() throws -> CurvesFigure {
+        guard sources.count == 1 else { throw ValidationError("--kind gradients draws one run at a time") }
+        let reader = try RunReader(path: sources[0])
+        let rows = try reader.gradientStatistics()
+        guard !rows.isEmpty else { throw FileError(path: reader.directory.gradients, reason: "no gradient statistics recorded") }
+        let layers = Array(Set(rows.map(\.layer))).sorted()
+        var normSeries = [CurveSeries](), ratioSeries = [CurveSeries]()
+        for layer in layers {
+            let r = rows.filter { $0.layer == layer }
+            let x = r.map { Double($0.epoch) }
+            let color = Colormap.tab10Color(layer - 1)
+            let name = reader.manifest.layers[layer - 1].name
+            normSeries.append(CurveSeries(name: "mean, \(name)", x: x, y: r.map(\.meanNorm), color: color))
+            normSeries.append(CurveSeries(name: "std, \(name)", x: x, y: r.map(\.standardDeviationNorm), color: color, dashed: true))
+            ratioSeries.append(CurveSeries(name: name, x: x, y: r.map(\.signalToNoise), color: color))
+        }
+        var norms = CurvesPanel(series: normSeries, title: "Gradient mean and std", xLabel: "Epoch", yLabel: "Norm",
+                                xScale: .log, yScale: .log)
+        norms.legend = layers.count <= 4
+        let ratio = CurvesPanel(series: ratioSeries, title: "Signal-to-noise ratio", xLabel: "Epoch", yLabel: "mean / std",
+                                xScale: .log, yScale: .log)
+        return CurvesFigure(panels: [norms, ratio])
+    }
+}
+
+struct PlotHeatmap: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "heatmap",
+        abstract: "A heatmap of a value over two hyper-parameters, from a CSV table.",
+        discussion: "Example: infoplane plot heatmap sweep.csv --x lr --y weight_decay --value test_error --best min -o heat.png"
+    )
+
+    @Argument(help: "A CSV file with a header row.")
+    var table: String
+
+    @Option(help: "Column for the x axis (default: the first).")
+    var x: String?
+
+    @Option(help: "Column for the y axis (default: the second).")
+    var y: String?
+
+    @Option(help: "Column of values (default: the third). Rows with the same x and y are averaged.")
+    var value: String?
+
+    @Option(help: "Mark the best cell: max, min or none.")
+    var best: String = "max"
+
+    @Flag(help: "Log-scaled colours.")
+    var logColor = false
+
+    @Flag(help: "Do not write the values into the cells.")
+    var noAnnotate = false
+
+    @Option(help: "Colorbar label (default: the value column).")
+    var colorbarLabel: String?
+
+    @OptionGroup var figure: FigureOptions
+
+    func validate() throws {
+        if !["max", "min", "none"].contains(best) { throw ValidationError("--best must be max, min or none") }
+    }
+
+    func run() throws {
+        let text = try AtomicFile.readText(table)
+        let lines = text.split(separator: "\n").map(String.init).filter { !$0.hasPrefix("#") && !$0.isEmpty }
+        guard let header = lines.first, lines.count > 1 else { throw FileError(path: table, reason: "empty table") }
+        let names = header.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        func column(_ name: String?, _ fallback: Int) throws -> Int {
+            if let name {
+                guard let i = names.firstIndex(of: name) else {
+                    throw FileError(path: table, reason: "no column \"\(name)\" (columns: \(names.joined(separator: ", ")))")
+                }
+                return i
+            }
+            guard fallback < names.count else { throw FileError(path: table, reason: "needs at least three columns") }
+            return fallback
+        }
+        let (cx, cy, cv) = (try column(x, 0), try column(y, 1), try column(value, 2))
+        var sums = [String: (Double, Int)]()
+        var xs = Set<Double>(), ys = Set<Double>()
+        for (n, line) in lines.dropFirst().enumerated() {
+            let f = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard f.count == names.count, let a = Double(f[cx]), let b = Double(f[cy]) else {
+                throw FileError(path: table, reason: "line \(n + 2): malformed row")
+            }
+            let v = Double(f[cv]) ?? .nan
+            xs.insert(a)
+            ys.insert(b)
+            let key = "\(a),\(b)"
+            let s = sums[key] ?? (0, 0)
+            sums[key] = v.isNaN ? s : (s.0 + v, s.1 + 1)
+        }
+        let xValues = xs.sorted(), yValues = ys.sorted()
+        var values = [Double]()
+        for b in yValues {
+            for a in xValues {
+                let s = sums["\(a),\(b)"] ?? (0, 0)
+                values.append(s.1 > 0 ? s.0 / Double(s.1) : .nan)
+            }
+        }
+        var plot = HeatmapFigure(values: values, xValues: xValues, yValues: yValues)
+        plot.xLabel = names[cx]
+        plot.yLabel = names[cy]
+        plot.colorbarLabel = colorbarLabel ?? names[cv]
+        plot.title = figure.title ?? ""
+        plot.logColor = logColor
+        plot.annotate = !noAnnotate
+        plot.best = best == "max" ? .maximum : best == "min" ? .minimum : .none
+        if let map = figure.colormapValue { plot.colormap = map }
+        let (w, h) = figure.dimensions(default: (640, 480))
+        try figure.write(plot.render(width: w, height: h, scale: figure.scale), warnings: plot.warnings)
+    }
+}
+
+struct Grid: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "An image grid from a .npy batch, with torchvision's make_grid/save_image semantics.",
+        discussion: "Example: infoplane grid samples.npy -o grid.png --nrow 8 --padding 2 --normalize"
+    )
+
+    @Argument(help: "A .npy array of shape (B, C, H, W) with C = 1 or 3, or (B, H, W).")
+    var images: String
+
+    @Option(name: .shortAndLong, help: "Output PNG file.")
+    var output: String
+
+    @Option(help: "Images per row.")
+    var nrow: Int = 8
+
+    @Option(help: "Pixels between images.")
+    var padding: Int = 2
+
+    @Flag(help: "Shift and scale values into [0, 1] (by --value-range, or the batch's min and max).")
+    var normalize = false
+
+    @Option(help: "lo,hi used by --normalize.")
+    var valueRange: String?
+
+    @Flag(help: "Normalize each image by its own min and max.")
+    var scaleEach = false
+
+    @Option(help: "Padding colour: a number in [0, 1] or r,g,b.")
+    var padValue: String = "0"
+
+    @Option(help: "Nearest-neighbour upscaling factor for tiny images.")
+    var upscale: Int = 1
+
+    func validate() throws {
+        if nrow <= 0 { throw ValidationError("--nrow must be positive") }
+        if padding < 0 { throw ValidationError("--padding must not be negative") }
+        if !(1...32).contains(upscale) { throw ValidationError("--upscale must be between 1 and 32") }
+        if let valueRange, parseNumbers(valueRange)?.count != 2 { throw ValidationError("--value-range must be lo,hi") }
+        if ![1, 3].contains(parseNumbers(padValue)?.count ?? 0) { throw ValidationError("--pad-value must be a number or r,g,b") }
+        if !output.hasSuffix(".png") { throw ValidationError("the output must be a .png file") }
+    }
+
+    func parseNumbers(_ text: String) -> [Float]? {
+        let values = text.split(separator: ",").map { Float($0.trimmingCharacters(in: .whitespaces)) }
+        return values.allSatisfy { $0 != nil } ? values.map { $0! } : nil
+    }
+
+    func run() throws {
+        let array = try NPY.read(path: images)
+        let shape = array.shape
+        guard shape.count == 3 || (shape.count == 4 && [1, 3].contains(shape[1])) else {
+            throw FileError(path: images, reason: "shape \(shape): expected (B, C, H, W) with C = 1 or 3, or (B, H, W)")
+        }
+        guard shape.allSatisfy({ $0 > 0 }) else { throw FileError(path: images, reason: "empty batch \(shape)") }
+        var grid = ImageGrid(values: array.floats(), shape: shape)
+        grid.nrow = nrow
+        grid.padding = padding
+        grid.normalize = normalize
+        if let valueRange, let r = parseNumbers(valueRange) { grid.valueRange = (r[0], r[1]) }
+        grid.scaleEach = scaleEach
+        let pad = parseNumbers(padValue)!
+        grid.padValue = pad.count == 1 ? .gray(pad[0]) : .rgb(pad[0], pad[1], pad[2])
+        grid.upscale = upscale
+        for w in grid.warnings { FileHandle.standardError.write("warning: \(w)\n".data(using: .utf8)!) }
+        try grid.render().writePNG(to: output)
+        print(output)
+    }
+}
