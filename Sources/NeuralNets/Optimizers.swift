@@ -128,25 +128,45 @@ private func checkShapes(_ parameters: [Tensor], _ gradients: [Tensor], _ name: 
 /// With μ = 0 this is plain SGD, θ ← θ - η_t α d, and `.l2(l)` equals
 /// `.decoupled(α l)`.
 ///
-/// The momentum buffer holds gradients and the current η_t α scales it at
-/// each step (PyTorch's convention). Loshchilov & Hutter's Algorithm 1
-/// accumulates m ← μ m + η_t α d instead; the two agree whenever η_t is
-/// constant and differ only by how quickly a change of η_t takes effect.
+/// By default the momentum buffer holds gradients and the current η_t α
+/// scales it at each step (`.gradients`, PyTorch's convention). With
+/// `.steps` it follows Loshchilov & Hutter's Algorithm 1 exactly:
+/// m ← μ m + η_t α d;  θ ← θ - m - η_t λ θ [`.decoupled` only], so each step
+/// in the buffer keeps the η_t it was taken with. The two agree whenever η_t
+/// is constant; they differ in how fast a change of η_t (a warm restart)
+/// takes effect.
 public struct SGD: Optimizer {
+    /// What the momentum buffer accumulates.
+    public enum MomentumBuffer: String, Sendable, Equatable, Codable {
+        /// v ← μ v + d;  θ ← θ - η_t α v (PyTorch's `torch.optim.SGD`).
+        case gradients
+        /// m ← μ m + η_t α d;  θ ← θ - m (Loshchilov & Hutter, Algorithm 1).
+        case steps
+    }
+
     public var learningRate: Float
     public var momentum: Float
     public var weightDecay: WeightDecay
+    /// What the momentum buffer (state slot 0) holds; a checkpoint's buffer
+    /// only makes sense with the same choice.
+    public var momentumBuffer: MomentumBuffer
     public var state = OptimizerState(step: 0, slots: [[]])
 
-    public init(learningRate: Float, momentum: Float = 0, weightDecay: WeightDecay = .none) {
+    public init(learningRate: Float, momentum: Float = 0, weightDecay: WeightDecay = .none,
+                momentumBuffer: MomentumBuffer = .gradients) {
         self.learningRate = learningRate
         self.momentum = momentum
         self.weightDecay = weightDecay
+        self.momentumBuffer = momentumBuffer
     }
 
+    /// The settings; `momentum_buffer` appears only when it is `steps`, so the
+    /// default's description (and every manifest written with it) is unchanged.
     public var description: [String: String] {
-        ["name": "sgd", "learning_rate": "\(learningRate)", "momentum": "\(momentum)",
-         "weight_decay": "\(weightDecay)"]
+        var d = ["name": "sgd", "learning_rate": "\(learningRate)", "momentum": "\(momentum)",
+                 "weight_decay": "\(weightDecay)"]
+        if momentumBuffer == .steps { d["momentum_buffer"] = momentumBuffer.rawValue }
+        return d
     }
 
     public mutating func update(_ parameters: inout [Tensor], gradients: [Tensor], multiplier: Float) {
@@ -158,15 +178,26 @@ public struct SGD: Optimizer {
         // 1 - 0 is exactly 1 and 1·θ is θ, so the forms without a shrink give
         // the same bytes as an update without this line.
         let keep = 1 - shrink
+        let steps = momentumBuffer == .steps
+        let etaAlpha = eta * alpha
         for p in parameters.indices {
             gradients[p].scalars.withUnsafeBufferPointer { g in
                 state.slots[0][p].scalars.withUnsafeMutableBufferPointer { v in
                     parameters[p].scalars.withUnsafeMutableBufferPointer { theta in
-                        for i in 0..<theta.count {
-                            theta[i] *= keep
-                            let d = g[i] + l2 * theta[i]
-                            v[i] = mu * v[i] + d
-                            theta[i] -= eta * (alpha * v[i] + decoupled * theta[i])
+                        if steps {
+                            for i in 0..<theta.count {
+                                theta[i] *= keep
+                                let d = g[i] + l2 * theta[i]
+                                v[i] = mu * v[i] + etaAlpha * d
+                                theta[i] -= v[i] + eta * decoupled * theta[i]
+                            }
+                        } else {
+                            for i in 0..<theta.count {
+                                theta[i] *= keep
+                                let d = g[i] + l2 * theta[i]
+                                v[i] = mu * v[i] + d
+                                theta[i] -= eta * (alpha * v[i] + decoupled * theta[i])
+                            }
                         }
                     }
                 }

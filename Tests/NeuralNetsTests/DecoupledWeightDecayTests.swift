@@ -200,3 +200,51 @@ func pytorch_adamw_equals_paper_adamw_at_alpha_times_l(alpha: Float, l: Float) {
     let data = try JSONEncoder().encode(forms)
     #expect(try JSONDecoder().decode([WeightDecay].self, from: data) == forms)
 }
+
+// The momentum buffer of Loshchilov & Hutter's Algorithm 1.
+
+/// Algorithm 1 of the paper in Double: m ← μ m + η α d; θ ← θ - m - η λ θ.
+private func referenceSGDSteps(alpha: Double, momentum: Double, decay: Decay) -> [[Double]] {
+    var theta = start, m = [0.0, 0.0], path = [[Double]]()
+    for etaF in multipliers {
+        let eta = Double(etaF)
+        var g = gradient(theta)
+        if case .l2(let l) = decay { g = zip(g, theta).map { $0 + l * $1 } }
+        for i in 0..<2 {
+            m[i] = momentum * m[i] + eta * alpha * g[i]
+            var decoupled = 0.0
+            if case .paper(let l) = decay { decoupled = l * theta[i] }
+            theta[i] = theta[i] - m[i] - eta * decoupled
+        }
+        path.append(theta)
+    }
+    return path
+}
+
+@Test func sgdw_with_the_papers_momentum_buffer_by_hand() {
+    // Step 1 is the same in both conventions: θ - 0.5 (0.1 g + 0.1 θ) = (0.9, -1.5).
+    // Step 2 (η = 1): m = 0.9 · 0.05 g₁ + 0.1 g₂ with g₁ = (1, -8), g₂ = (0.9, -6):
+    // m = (0.045 + 0.09, -0.36 - 0.6) = (0.135, -0.96);
+    // θ = (0.9 - 0.135 - 0.09, -1.5 + 0.96 + 0.15) = (0.675, -0.39).
+    let sgdw = SGD(learningRate: 0.1, momentum: 0.9, weightDecay: .decoupled(0.1), momentumBuffer: .steps)
+    let path = run(sgdw)
+    #expect(abs(path[0][0] - 0.9) < 1e-6 && abs(path[0][1] - -1.5) < 1e-6)
+    #expect(abs(path[1][0] - 0.675) < 1e-6 && abs(path[1][1] - -0.39) < 1e-6)
+    expectClose(path, referenceSGDSteps(alpha: 0.1, momentum: 0.9, decay: .paper(0.1)))
+    expectClose(run(SGD(learningRate: 0.1, momentum: 0.9, weightDecay: .l2(0.1), momentumBuffer: .steps)),
+                referenceSGDSteps(alpha: 0.1, momentum: 0.9, decay: .l2(0.1)))
+    #expect(sgdw.description["momentum_buffer"] == "steps")
+    #expect(SGD(learningRate: 0.1).description["momentum_buffer"] == nil)
+}
+
+@Test func momentum_buffers_agree_for_a_constant_schedule_only() {
+    let constant: [Float] = [1, 1, 1, 1, 1]
+    for decay in [WeightDecay.none, .l2(0.2), .decoupled(0.02)] {
+        let a = run(SGD(learningRate: 0.1, momentum: 0.9, weightDecay: decay), multipliers: constant)
+        let b = run(SGD(learningRate: 0.1, momentum: 0.9, weightDecay: decay, momentumBuffer: .steps), multipliers: constant)
+        expectClose(a, b)
+    }
+    let a = run(SGD(learningRate: 0.1, momentum: 0.9))
+    let b = run(SGD(learningRate: 0.1, momentum: 0.9, momentumBuffer: .steps))
+    #expect(abs(a.last![0] - b.last![0]) > 1e-3)
+}
