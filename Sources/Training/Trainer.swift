@@ -1,11 +1,13 @@
 // The training loop for classification MLPs: shuffled minibatches, one
-// optimizer step per batch, per-epoch metrics, and per-layer gradient
+// optimizer step per batch scaled by a learning-rate schedule, optional mixup
+// of the training batches, per-epoch metrics, and per-layer gradient
 // statistics on request.
 //
-// Everything random (initial weights, the order of minibatches) comes from
-// the trainer's own `RandomGenerator`, so a run is a pure function of its
-// seed, and saving the generator's state with the weights and the optimizer
-// state is enough to resume it exactly.
+// Everything random (initial weights, the order of minibatches, mixup's λ and
+// partners) comes from the trainer's own `RandomGenerator`, so a run is a pure
+// function of its seed, and saving the generator's state with the weights and
+// the optimizer state is enough to resume it exactly (the schedule is a pure
+// function of the epoch and batch).
 
 import ActivationStore
 import NeuralNets
@@ -94,8 +96,13 @@ public struct Trainer: Sendable {
     public var model: MLP
     /// The optimizer, with its state.
     public var optimizer: any Optimizer
-    /// The generator for minibatch order.
+    /// The generator for minibatch order (and mixup's draws).
     public var rng: RandomGenerator
+    /// The learning-rate schedule: its multiplier η_t for each batch is
+    /// passed to `optimizer.update` (`.constant`: η_t = 1).
+    public var schedule: LearningRateSchedule
+    /// mixup of the training batches (nil: plain ERM). Evaluation never mixes.
+    public var mixup: Mixup?
     /// Epochs completed so far.
     public var epoch: Int
     /// Samples per minibatch; the last minibatch of an epoch may be smaller.
@@ -103,7 +110,8 @@ public struct Trainer: Sendable {
     /// The data.
     public let data: TrainingData
 
-    public init(model: MLP, optimizer: any Optimizer, rng: RandomGenerator, batchSize: Int, data: TrainingData, epoch: Int = 0) {
+    public init(model: MLP, optimizer: any Optimizer, rng: RandomGenerator, batchSize: Int, data: TrainingData, epoch: Int = 0,
+                schedule: LearningRateSchedule = .constant, mixup: Mixup? = nil) {
         precondition(batchSize > 0, "Trainer: batch size \(batchSize)")
         precondition(model.widths.first == data.trainInputs.shape[1] && model.widths.last == data.classes,
                      "Trainer: network \(model.widths) for \(data.trainInputs.shape[1]) inputs and \(data.classes) classes")
@@ -113,29 +121,48 @@ public struct Trainer: Sendable {
         self.batchSize = batchSize
         self.data = data
         self.epoch = epoch
+        self.schedule = schedule
+        self.mixup = mixup
     }
+
+    /// Minibatches per epoch, ⌈nTrain / batchSize⌉ (the last may be smaller).
+    public var batchesPerEpoch: Int { (data.trainLabels.count + batchSize - 1) / batchSize }
 
     /// One pass over the training data in a fresh random order.
     ///
+    /// Per batch b of this epoch (e = `epoch` before the pass): the rows of
+    /// the next slice of the permutation; with `mixup`, its λ and partners
+    /// (drawn from `rng` after the epoch's permutation, batch by batch); the
+    /// cross-entropy gradients; then one optimizer step with multiplier
+    /// `schedule.multiplier(epoch: e, batch: b, batchesPerEpoch:)`.
+    ///
     /// - Parameter gradients: when given, every minibatch's weight gradients
     ///   are added to it (for `LayerGradientStatistics`).
-    /// - Returns: the mean minibatch loss during the pass.
+    /// - Returns: the mean minibatch loss during the pass (against the mixed
+    ///   targets when mixup is on).
     @discardableResult
     public mutating func trainEpoch(gradients: inout GradientAccumulator?) -> Double {
         let n = data.trainLabels.count
         let order = rng.permutation(n)
+        let batchCount = batchesPerEpoch
         var lossSum = 0.0, batches = 0
         var start = 0
         while start < n {
             let indices = Array(order[start..<min(start + batchSize, n)])
             start += batchSize
-            let x = data.trainInputs.gatherRows(indices)
-            let targets = oneHot(indices.map { data.trainLabels[$0] }, classes: data.classes)
+            var x = data.trainInputs.gatherRows(indices)
+            var targets = oneHot(indices.map { data.trainLabels[$0] }, classes: data.classes)
+            if let mixup {
+                let mixed = mixup.mix(inputs: x, targets: targets, rng: &rng)
+                x = mixed.inputs
+                targets = mixed.targets
+            }
             let (loss, grads) = model.crossEntropyGradients(x: x, targets: targets)
             if gradients != nil {
                 gradients!.add(stride(from: 0, to: grads.count, by: 2).map { grads[$0] })
             }
-            model.updateParameters { optimizer.update(&$0, gradients: grads, multiplier: 1) }
+            let multiplier = schedule.multiplier(epoch: epoch, batch: batches, batchesPerEpoch: batchCount)
+            model.updateParameters { optimizer.update(&$0, gradients: grads, multiplier: multiplier) }
             lossSum += Double(loss)
             batches += 1
         }
