@@ -60,5 +60,6 @@ let package = Package(
             "Training", "InfoTheory", "Plotting",
         ]),
 
+        .testTarget(name: "InfoTheoryTests", dependencies: ["InfoTheory", "Tensors"]),
     ]
 )
