@@ -122,8 +122,8 @@ public struct ActivationRange: Sendable, Equatable {
         if let base = values.baseAddress {
             while i + 8 <= n {
                 let v = UnsafeRawPointer(base + i).loadUnaligned(as: SIMD8<Float>.self)
-                lo = pointwiseMin(lo, v)
-                hi = pointwiseMax(hi, v)
+                lo = select(lessMask(v, lo), v, lo)
+                hi = select(lessMask(hi, v), v, hi)
                 i += 8
             }
         }
@@ -155,15 +155,18 @@ protocol BinCoder {
     func code(_ a: Float) -> UInt64
 }
 
-/// `.edges`: digitize against float32 edges (`edges` points at n of them).
+/// Edges padded with sentinels for branch-free digitizing: `[-inf] + edges + [+inf]`.
+func paddedEdges<T: BinaryFloatingPoint>(_ edges: [T]) -> [T] { [-T.infinity] + edges + [T.infinity] }
+
+/// `.edges`: digitize against float32 edges (`padded` = `paddedEdges` of the n edges).
 struct EdgesCoder: BinCoder {
-    let edges: UnsafePointer<Float>
+    let padded: UnsafePointer<Float>
     let n: Int
     let scale: Float
     let fix: Bool
 
-    init(edges: UnsafePointer<Float>, n: Int, fix: Bool) {
-        self.edges = edges
+    init(padded: UnsafePointer<Float>, n: Int, fix: Bool) {
+        self.padded = padded
         self.n = n
         self.scale = Float(n - 1) / 2
         self.fix = fix
@@ -174,34 +177,33 @@ struct EdgesCoder: BinCoder {
     /// `np.digitize(a, edges)`: the number of edges `<= a`, in `0...n`.
     @inline(__always)
     func digitize(_ a: Float) -> Int {
-        // Guess from the arithmetic position of `a`, then correct against the real float32
-        // edges; rounding makes the guess off by at most one, so the loops run at most once.
-        let x = (a + 1) * scale
-        var c: Int
-        if x >= 0 { c = x < Float(n) ? Int(x) + 1 : n } else { c = 0 }
-        if c > n { c = n }
-        while c < n && edges[c] <= a { c += 1 }
-        while c > 0 && edges[c - 1] > a { c -= 1 }
-        return c
+        // Guess from the arithmetic position of `a` (clamped to 0...n), then correct by one
+        // against the real float32 edges: the rounding of the guess and of the edges is far
+        // below one bin, so the count is off by at most one. In padded coordinates the count c
+        // satisfies padded[c] <= a < padded[c + 1]; both loads are always in range.
+        let x = Swift.min(Swift.max((a + 1) * scale + 1, 0), Float(n))
+        let c = Int(x)
+        return c &+ (padded[c &+ 1] <= a ? 1 : 0) &- (padded[c] > a ? 1 : 0)
     }
 
     @inline(__always)
     func code(_ a: Float) -> UInt64 {
         let c = digitize(a)
-        if fix { return UInt64(c) }
-        return UInt64(c == 0 ? n - 1 : c - 1)
+        if fix { return UInt64(truncatingIfNeeded: c) }
+        // digitize - 1, with -1 read as the last bucket (NumPy's negative index).
+        return UInt64(truncatingIfNeeded: c == 0 ? n &- 1 : c &- 1)
     }
 }
 
 /// `.uniform`: digitize against Double edges `linspace(lower, upper, bins + 1)`, clipped.
 struct UniformCoder: BinCoder {
-    let edges: UnsafePointer<Double>   // bins + 1 of them
+    let padded: UnsafePointer<Double>   // paddedEdges of the bins + 1 edges
     let bins: Int
     let lower: Double
     let scale: Double
 
-    init(edges: UnsafePointer<Double>, bins: Int, lower: Float, upper: Float) {
-        self.edges = edges
+    init(padded: UnsafePointer<Double>, bins: Int, lower: Float, upper: Float) {
+        self.padded = padded
         self.bins = bins
         self.lower = Double(lower)
         self.scale = upper > lower ? Double(bins) / (Double(upper) - Double(lower)) : 0
@@ -212,15 +214,18 @@ struct UniformCoder: BinCoder {
     @inline(__always)
     func code(_ a: Float) -> UInt64 {
         let v = Double(a)
-        let m = bins + 1
-        let x = (v - lower) * scale
-        var c: Int
-        if x >= 0 { c = x < Double(m) ? Int(x) + 1 : m } else { c = 0 }
-        while c < m && edges[c] <= v { c += 1 }
-        while c > 0 && edges[c - 1] > v { c -= 1 }
+        let x = Swift.min(Swift.max((v - lower) * scale + 1, 0), Double(bins + 1))
+        var c = Int(x)
+        c = c &+ (padded[c &+ 1] <= v ? 1 : 0) &- (padded[c] > v ? 1 : 0)
         // c - 1 is np.digitize(a, edges) - 1; clip to the bins.
-        return UInt64(Swift.min(Swift.max(c - 1, 0), bins - 1))
+        return UInt64(truncatingIfNeeded: Swift.min(Swift.max(c &- 1, 0), bins &- 1))
     }
+}
+
+/// `.uniform` with `lower == upper`: a single bin.
+struct ConstantCoder: BinCoder {
+    var codeCount: UInt64 { 1 }
+    @inline(__always) func code(_ a: Float) -> UInt64 { 0 }
 }
 
 /// `.width`: `floor(a / w)` in float32, offset by the smallest index in the matrix.
@@ -234,14 +239,100 @@ struct WidthCoder: BinCoder {
         // floor without libm: truncate, then step down for negative non-integers. Exact for
         // |a / w| < 2^62 because every float of magnitude >= 2^23 is an integer.
         let q = a / w
-        var t = Int64(q)
-        if Float(t) > q { t -= 1 }
-        return t
+        let t = Int64(q)
+        return t &- (Float(t) > q ? 1 : 0)
     }
 
     @inline(__always)
     func code(_ a: Float) -> UInt64 {
         UInt64(bitPattern: WidthCoder.index(a, width) &- offset)
+    }
+}
+
+/// A coder that also bins 8 values at once when it can do so exactly.
+protocol VectorBinCoder: BinCoder {
+    /// The codes of 8 values, or nil when some lane needs the exact scalar path.
+    func codes(_ a: SIMD8<Float>) -> SIMD8<UInt32>?
+}
+
+/// floor(x) for 8 floats with |x| < 2^22, without SSE4.1: add and subtract 1.5 * 2^23 to round
+/// to nearest, read the integer from the low mantissa bits, and step down where rounding went up.
+@inline(__always)
+func floorSmall(_ x: SIMD8<Float>) -> (floor: SIMD8<Int32>, distanceToInteger: SIMD8<Float>) {
+    let magic: Float = 12_582_912
+    let shifted = x + magic
+    let nearest = shifted - magic
+    let rounded = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- Int32(bitPattern: magic.bitPattern)
+    // where rounding went up, the mask lane is -1: adding it steps down by one.
+    let floor = rounded &+ lessMask(x, nearest)
+    let distance = unsafeBitCast(unsafeBitCast(nearest - x, to: SIMD8<Int32>.self) & 0x7FFF_FFFF, to: SIMD8<Float>.self)
+    return (floor, distance)
+}
+
+/// `.edges` and `.uniform` on 8 lanes: x = (a - lower) * scale in float32; the bin is floor(x)
+/// wherever x is not within `margin` of an integer, a margin far wider than the float32
+/// rounding of x and of the edges (about bins * 2e-7), so the result equals the exact scalar
+/// digitize; chunks with a lane near an edge go to the scalar path. Values at or outside the
+/// bounds get their codes from the documented rules directly (exact comparisons, since the
+/// first and last edges are the bounds themselves).
+struct GuessCoder<Exact: BinCoder>: VectorBinCoder {
+    let exact: Exact
+    let lower: Float, upper: Float, scale: Float, margin: Float
+    let interiorOffset: Int32         // code = floor(x) + interiorOffset inside (lower, upper)
+    let codeAbove: UInt32, codeAtLower: UInt32, codeBelow: UInt32
+
+    var codeCount: UInt64 { exact.codeCount }
+    @inline(__always) func code(_ a: Float) -> UInt64 { exact.code(a) }
+
+    @inline(__always)
+    func codes(_ a: SIMD8<Float>) -> SIMD8<UInt32>? {
+        let x = (a - lower) * scale
+        let (f, distance) = floorSmall(x)
+        let lo = SIMD8<Float>(repeating: lower), hi = SIMD8<Float>(repeating: upper)
+        let below = lessMask(a, lo), aboveOrAt = ~lessMask(a, hi)
+        let interior = lessMask(lo, a) & ~aboveOrAt
+        if anyLane(interior & lessMask(distance, SIMD8(repeating: margin))) { return nil }
+        // Interior lanes that passed the margin test have 0 < x < (number of interior bins),
+        // so floor(x) needs no clipping; exterior lanes are overwritten below. (Comparisons are
+        // on floats: integer SIMD comparisons compiled to per-lane code here.)
+        var c = f &+ interiorOffset
+        c = select(aboveOrAt, SIMD8(repeating: Int32(bitPattern: codeAbove)), c)
+        c = select(equalMask(a, lo), SIMD8(repeating: Int32(bitPattern: codeAtLower)), c)
+        c = select(below, SIMD8(repeating: Int32(bitPattern: codeBelow)), c)
+        return unsafeBitCast(c, to: SIMD8<UInt32>.self)
+    }
+}
+
+extension EdgesCoder {
+    var vectorized: GuessCoder<EdgesCoder> {
+        // digitize - 1 inside (-1, 1) is floor((a + 1)(n - 1) / 2); the fix keeps digitize itself.
+        GuessCoder(exact: self, lower: -1, upper: 1, scale: scale,
+                   margin: 1e-4 + Float(n) * 1e-6,
+                   interiorOffset: fix ? 1 : 0,
+                   codeAbove: UInt32(fix ? n : n - 1), codeAtLower: fix ? 1 : 0,
+                   codeBelow: fix ? 0 : UInt32(n - 1))
+    }
+}
+
+extension UniformCoder {
+    func vectorized(lower: Float, upper: Float) -> GuessCoder<UniformCoder> {
+        GuessCoder(exact: self, lower: lower, upper: upper, scale: Float(Double(bins) / (Double(upper) - Double(lower))),
+                   margin: 1e-4 + Float(bins) * 1e-6,
+                   interiorOffset: 0,
+                   codeAbove: UInt32(bins - 1), codeAtLower: 0, codeBelow: 0)
+    }
+}
+
+extension WidthCoder: VectorBinCoder {
+    @inline(__always)
+    func codes(_ a: SIMD8<Float>) -> SIMD8<UInt32>? {
+        let q = a / width
+        let limit = SIMD8<Float>(repeating: 0x1p22)
+        if anyLane(~lessMask(q, limit) | ~lessMask(-limit, q)) { return nil }
+        // Exact floor (see floorSmall) minus the offset; the code range fits 32 bits here
+        // because |q| < 2^22.
+        let f = floorSmall(q).floor
+        return unsafeBitCast(f &- Int32(truncatingIfNeeded: offset), to: SIMD8<UInt32>.self)
     }
 }
 
@@ -298,6 +389,62 @@ func packRows<C: BinCoder>(_ t: ActivationMatrix, _ coder: C) -> PackedRows {
     return PackedRows(keys: keys, rows: n, wordsPerRow: words)
 }
 
+/// Packs rows with the 8-lane coder: codes of the whole matrix first (vectorized, exact), then
+/// rows packed from the codes.
+@inline(__always)
+func packRows<C: VectorBinCoder>(_ t: ActivationMatrix, _ coder: C) -> PackedRows {
+    let n = t.rows, d = t.columns, total = n * d
+    if coder.codeCount > UInt64(UInt32.max) { return packRows(t, ScalarOnly(coder)) }
+    let codes = [UInt32](unsafeUninitializedCapacity: total) { out, initialized in
+        t.scalars.withUnsafeBufferPointer { src in
+            let a = src.baseAddress!
+            var k = 0
+            while k + 8 <= total {
+                let v = UnsafeRawPointer(a + k).loadUnaligned(as: SIMD8<Float>.self)
+                if let c = coder.codes(v) {
+                    UnsafeMutableRawPointer(out.baseAddress! + k).storeBytes(of: c, as: SIMD8<UInt32>.self)
+                } else {
+                    for l in 0..<8 { out[k + l] = UInt32(truncatingIfNeeded: coder.code(a[k + l])) }
+                }
+                k += 8
+            }
+            while k < total { out[k] = UInt32(truncatingIfNeeded: coder.code(a[k])); k += 1 }
+        }
+        initialized = total
+    }
+    let bits = Swift.max(1, 64 - (coder.codeCount - 1).leadingZeroBitCount)
+    let perWord = 64 / bits
+    let words = (d + perWord - 1) / perWord
+    let keys = [UInt64](unsafeUninitializedCapacity: n * words) { out, initialized in
+        codes.withUnsafeBufferPointer { src in
+            let c = src.baseAddress!
+            for i in 0..<n {
+                let row = c + i * d
+                for w in 0..<words {
+                    let j0 = w * perWord, j1 = Swift.min(d, j0 + perWord)
+                    var key: UInt64 = 0
+                    var shift: UInt64 = 0
+                    for j in j0..<j1 {
+                        key |= UInt64(row[j]) &<< shift
+                        shift &+= UInt64(bits)
+                    }
+                    out[i * words + w] = key
+                }
+            }
+        }
+        initialized = n * words
+    }
+    return PackedRows(keys: keys, rows: n, wordsPerRow: words)
+}
+
+/// Hides a coder's vector path (for code ranges beyond 32 bits).
+struct ScalarOnly<C: BinCoder>: BinCoder {
+    let coder: C
+    init(_ coder: C) { self.coder = coder }
+    var codeCount: UInt64 { coder.codeCount }
+    @inline(__always) func code(_ a: Float) -> UInt64 { coder.code(a) }
+}
+
 /// Bins every value of `t` and packs each row's codes.
 ///
 /// - Precondition: `t` was validated (non-empty, finite) and `discretization` too.
@@ -305,14 +452,22 @@ func packRows<C: BinCoder>(_ t: ActivationMatrix, _ coder: C) -> PackedRows {
 func packRows(_ t: ActivationMatrix, _ discretization: Discretization) throws -> PackedRows {
     switch discretization {
     case let .edges(bins, fix):
-        let edges = Discretization.idnnsEdges(bins: bins)
+        let edges = paddedEdges(Discretization.idnnsEdges(bins: bins))
         return edges.withUnsafeBufferPointer { e in
-            packRows(t, EdgesCoder(edges: e.baseAddress!, n: bins, fix: fix))
+            packRows(t, EdgesCoder(padded: e.baseAddress!, n: bins, fix: fix).vectorized)
         }
+    case let .uniform(_, lower, upper) where lower == upper:
+        return packRows(t, ConstantCoder())
     case let .uniform(bins, lower, upper):
-        let edges = Discretization.linspace(Double(lower), Double(upper), bins + 1)
+        let edges = paddedEdges(Discretization.linspace(Double(lower), Double(upper), bins + 1))
         return edges.withUnsafeBufferPointer { e in
-            packRows(t, UniformCoder(edges: e.baseAddress!, bins: bins, lower: lower, upper: upper))
+            let exact = UniformCoder(padded: e.baseAddress!, bins: bins, lower: lower, upper: upper)
+            let scale = Float(Double(bins) / (Double(upper) - Double(lower)))
+            // The 8-lane guess needs a finite float32 scale and x = (a - lower) * scale < 2^22.
+            if bins <= 1 << 20 && scale.isFinite && scale > 0 {
+                return packRows(t, exact.vectorized(lower: lower, upper: upper))
+            }
+            return packRows(t, exact)
         }
     case let .width(w):
         var range = ActivationRange()

@@ -10,7 +10,7 @@
 /// exp(x) for x <= 0, lane-wise; relative error about 2e-7 (2 ulp).
 @inline(__always)
 func expNonPositive(_ x: SIMD8<Float>) -> SIMD8<Float> {
-    let xc = pointwiseMax(x, SIMD8(repeating: -87))
+    let xc = select(signMask(x + 87), SIMD8(repeating: -87), x)
     // k = round(x / ln 2) with the 1.5 * 2^23 trick: after the addition the low mantissa bits
     // hold k (no SSE4.1 round instruction needed), and subtracting gives k as a float.
     let magic: Float = 12_582_912

@@ -196,7 +196,8 @@ func kernelRowSums(_ t: ActivationMatrix, coefficients: [Float], classIds: [Int3
             return Float(s)
         }
     }
-    let classes: [Int32] = classIds ?? [0]   // never read when unlabeled
+    // Class ids as floats (exact below 2^24): float lane comparisons vectorize, integer ones did not.
+    let classes: [Float] = classIds?.map { Float($0) } ?? [0]   // never read when unlabeled
 
     // rowPart: accumulators x n (each row written by the worker owning its block);
     // colPart: workers x accumulators x n (each worker its own slice), reduced below.
@@ -255,7 +256,7 @@ func kernelRowSums(_ t: ActivationMatrix, coefficients: [Float], classIds: [Int3
 /// One worker: the GEMM and kernel sums for its blocks of rows.
 private func kernelWorker(blocks: [Int], block: Int, n: Int, d: Int,
                           x: UnsafeMutablePointer<Float>, sq: UnsafeMutablePointer<Float>,
-                          classes: UnsafeMutablePointer<Int32>?, coefficients: [Float],
+                          classes: UnsafeMutablePointer<Float>?, coefficients: [Float],
                           accumulators: Int, rowPart: UnsafeMutablePointer<Double>,
                           colPart: UnsafeMutablePointer<Double>) {
     if blocks.isEmpty { return }
@@ -307,12 +308,12 @@ private func kernelWorker(blocks: [Int], block: Int, n: Int, d: Int,
 /// adds each term to row i's sums (rowPart) and to column j's float sums (colF).
 @inline(__always)
 private func kernelRow(row: UnsafeMutablePointer<Float>, from: Int, to: Int, i0: Int, i: Int,
-                       sq: UnsafeMutablePointer<Float>, classes: UnsafeMutablePointer<Int32>?,
+                       sq: UnsafeMutablePointer<Float>, classes: UnsafeMutablePointer<Float>?,
                        c0: Float, c1: Float, twoScales: Bool, labeled: Bool, n: Int,
                        rowPart: UnsafeMutablePointer<Double>, colF: UnsafeMutablePointer<Float>) {
     if from >= to { return }
     let sqi = SIMD8<Float>(repeating: sq[i])
-    let yi = SIMD8<Int32>(repeating: labeled ? classes![i] : 0)
+    let yi = SIMD8<Float>(repeating: labeled ? classes![i] : 0)
     let zero = SIMD8<Float>(repeating: 0)
     // Accumulator slots: 0 = all (scale 0), 1 = all (scale 1), then same-class ones.
     let cls0 = twoScales ? 2 : 1
@@ -326,12 +327,12 @@ private func kernelRow(row: UnsafeMutablePointer<Float>, from: Int, to: Int, i0:
         while c < end {
             let j = i0 + c
             let count = min(8, end - c)
-            var gv: SIMD8<Float>, sqj: SIMD8<Float>, yj = SIMD8<Int32>(repeating: -1)
-            var valid = SIMDMask<SIMD8<Int32>>(repeating: true)
+            var gv: SIMD8<Float>, sqj: SIMD8<Float>, yj = SIMD8<Float>(repeating: -1)
+            var valid = SIMD8<Int32>(repeating: -1)
             if count == 8 {
                 gv = UnsafeRawPointer(row + c).loadUnaligned(as: SIMD8<Float>.self)
                 sqj = UnsafeRawPointer(sq + j).loadUnaligned(as: SIMD8<Float>.self)
-                if labeled { yj = UnsafeRawPointer(classes! + j).loadUnaligned(as: SIMD8<Int32>.self) }
+                if labeled { yj = UnsafeRawPointer(classes! + j).loadUnaligned(as: SIMD8<Float>.self) }
             } else {
                 gv = zero
                 sqj = zero
@@ -340,27 +341,28 @@ private func kernelRow(row: UnsafeMutablePointer<Float>, from: Int, to: Int, i0:
                     sqj[k] = sq[j + k]
                     if labeled { yj[k] = classes![j + k] }
                 }
-                valid = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7) .< Int32(count)
+                valid = lessMask(SIMD8<Float>(0, 1, 2, 3, 4, 5, 6, 7), SIMD8(repeating: Float(count)))
             }
-            let dist = pointwiseMax(sqi + sqj - 2 * gv, zero)
+            var dist = sqi + sqj - 2 * gv
+            dist = keep(dist, where: ~signMask(dist))
             var e0 = expNonPositive(dist * c0)
-            if count < 8 { e0.replace(with: 0, where: .!valid) }
+            if count < 8 { e0 = keep(e0, where: valid) }
             a0 += e0
             store(col0 + j, count, load(col0 + j, count) + e0)
             var e1 = zero
             if twoScales {
                 e1 = expNonPositive(dist * c1)
-                if count < 8 { e1.replace(with: 0, where: .!valid) }
+                if count < 8 { e1 = keep(e1, where: valid) }
                 a1 += e1
                 store(col1 + j, count, load(col1 + j, count) + e1)
             }
             if labeled {
-                let same = yj .== yi
-                let m0 = e0.replacing(with: 0, where: .!same)
+                let same = equalMask(yj, yi)
+                let m0 = keep(e0, where: same)
                 ac0 += m0
                 store(colC0 + j, count, load(colC0 + j, count) + m0)
                 if twoScales {
-                    let m1 = e1.replacing(with: 0, where: .!same)
+                    let m1 = keep(e1, where: same)
                     ac1 += m1
                     store(colC1 + j, count, load(colC1 + j, count) + m1)
                 }

@@ -94,14 +94,14 @@ func randomMatrix(_ rows: Int, _ cols: Int, seed: UInt64, scale: Float = 1.3,
     @Test func saturatedTanhLandsWhereTheOriginalCodePutsIt() {
         // np.digitize([-1, 1, -1.5, 2, 0], linspace(-1, 1, 30).astype(float32)) = [1, 30, 0, 30, 15];
         // minus 1 gives buckets 0, 29, -1 (= 29 in NumPy), 29, 14.
-        let edges = Discretization.idnnsEdges(bins: 30)
+        let edges = paddedEdges(Discretization.idnnsEdges(bins: 30))
         edges.withUnsafeBufferPointer { e in
-            let faithful = EdgesCoder(edges: e.baseAddress!, n: 30, fix: false)
+            let faithful = EdgesCoder(padded: e.baseAddress!, n: 30, fix: false)
             #expect([Float(-1), 1, -1.5, 2, 0].map { faithful.digitize($0) } == [1, 30, 0, 30, 15])
             #expect([Float(-1), 1, -1.5, 2, 0].map { faithful.code($0) } == [0, 29, 29, 29, 14])
             #expect(faithful.code(Float(-1).nextDown) == 29)          // just below -1: the top bucket
             #expect(faithful.code(Float(1).nextDown) == 28)
-            let fixed = EdgesCoder(edges: e.baseAddress!, n: 30, fix: true)
+            let fixed = EdgesCoder(padded: e.baseAddress!, n: 30, fix: true)
             #expect([Float(-1), 1, -1.5, 2, 0].map { fixed.code($0) } == [1, 30, 0, 30, 15])
         }
         // Through the estimator: -1.5 and +1.0 share a bin unless the quirk is fixed.
