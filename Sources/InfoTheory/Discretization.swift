@@ -418,7 +418,27 @@ func packRows<C: VectorBinCoder>(_ t: ActivationMatrix, _ coder: C) -> PackedRow
     let keys = [UInt64](unsafeUninitializedCapacity: n * words) { out, initialized in
         codes.withUnsafeBufferPointer { src in
             let c = src.baseAddress!
-            for i in 0..<n {
+            var start = 0
+            if words == 1 {
+                // Horner's rule from the last column (so column j lands at bit j * bits, as in
+                // the general loop), four rows at a time to overlap the dependency chains.
+                let b = UInt64(bits)
+                while start + 4 <= n {
+                    let r0 = c + start * d, r1 = r0 + d, r2 = r1 + d, r3 = r2 + d
+                    var k0: UInt64 = 0, k1: UInt64 = 0, k2: UInt64 = 0, k3: UInt64 = 0
+                    var j = d - 1
+                    while j >= 0 {
+                        k0 = (k0 &<< b) | UInt64(r0[j])
+                        k1 = (k1 &<< b) | UInt64(r1[j])
+                        k2 = (k2 &<< b) | UInt64(r2[j])
+                        k3 = (k3 &<< b) | UInt64(r3[j])
+                        j -= 1
+                    }
+                    out[start] = k0; out[start + 1] = k1; out[start + 2] = k2; out[start + 3] = k3
+                    start += 4
+                }
+            }
+            for i in start..<n {
                 let row = c + i * d
                 for w in 0..<words {
                     let j0 = w * perWord, j1 = Swift.min(d, j0 + perWord)

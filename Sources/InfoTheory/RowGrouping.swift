@@ -35,6 +35,7 @@ func groupRows(_ packed: PackedRows) -> RowGroups {
     var capacity = 16
     while capacity < 2 * n { capacity <<= 1 }
     let mask = capacity - 1
+    let shift = UInt64(64 - capacity.trailingZeroBitCount)
     var ids = [Int32](repeating: 0, count: n)
     var counts = [Int32](repeating: 0, count: n)
     var distinct = 0
@@ -49,7 +50,8 @@ func groupRows(_ packed: PackedRows) -> RowGroups {
                       counts.withUnsafeMutableBufferPointer { cnt in
                         for i in 0..<n {
                             let key = keys[i]
-                            var s = Int(truncatingIfNeeded: mixHash(key)) & mask
+                            // Fibonacci hashing: the top bits of key * 2^64 / golden ratio.
+                            var s = Int(truncatingIfNeeded: (key &* 0x9e37_79b9_7f4a_7c15) &>> shift)
                             while true {
                                 let id = sid[s]
                                 if id == 0 {

@@ -12,8 +12,11 @@
 func signMask(_ x: SIMD8<Float>) -> SIMD8<Int32> { unsafeBitCast(x, to: SIMD8<Int32>.self) &>> 31 }
 
 /// -1 where a < b, else 0 (a and b finite).
+///
+/// The difference of equal values can be -0.0 (for -0.0 - +0.0), whose sign bit would read as
+/// "less"; adding +0.0 turns -0.0 into +0.0 and leaves every other value unchanged.
 @inline(__always)
-func lessMask(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Int32> { signMask(a - b) }
+func lessMask(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Int32> { signMask((a - b) + 0) }
 
 /// -1 where a == b, else 0 (a and b finite).
 @inline(__always)

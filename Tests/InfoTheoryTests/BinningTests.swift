@@ -167,6 +167,11 @@ func randomMatrix(_ rows: Int, _ cols: Int, seed: UInt64, scale: Float = 1.3,
         #expect(codes[2] != codes[0])
         let u = try packRows(t, .uniform(bins: 4, lower: -1, upper: 1)).keys
         #expect(u[0] == u[1])
+        // The same through the 8-lane path (16 values): every zero in one bin, for every scheme.
+        let zeros = ActivationMatrix(rows: 16, columns: 1, scalars: (0..<16).map { $0 % 2 == 0 ? 0.0 : -0.0 })
+        for disc in [Discretization.width(0.07), .edges(bins: 30), .edges(bins: 31), .uniform(bins: 4, lower: -1, upper: 1)] {
+            #expect(Set(try packRows(zeros, disc).keys).count == 1, "\(disc)")
+        }
     }
 
     @Test(arguments: [
@@ -303,5 +308,72 @@ func randomMatrix(_ rows: Int, _ cols: Int, seed: UInt64, scale: Float = 1.3,
             try estimator.estimate(ActivationMatrix(rows: [[0.1], [3e38], [0.3]]), discretization: .width(1e-12))
         }
         #expect(throws: InfoTheoryError.emptyLayer(rows: 0, columns: 0)) { try BinningEstimator(labels: []) }
+    }
+}
+
+@Suite struct VectorCodeTests {
+    /// Random values in [-1.3, 1.3], exact +-1 and 0, and values at and next to every edge.
+    func values(edges: [Float]) -> [Float] {
+        var rng = RandomGenerator(seed: 99)
+        var v = (0..<4000).map { _ in Float(rng.nextDouble() * 2.6 - 1.3) }
+        v += [1, -1, 0, -0.0, 1, 1, -1, -1, 1.5, -1.5, 1, -1]
+        for e in edges { v += [e, e.nextUp, e.nextDown] }
+        return v
+    }
+
+    /// Checks the 8-lane codes against the exact scalar codes; returns how many chunks took
+    /// the vector path.
+    func check<C: VectorBinCoder>(_ coder: C, _ v: [Float]) -> Int {
+        var vectorChunks = 0
+        for k in stride(from: 0, to: v.count - 7, by: 8) {
+            let chunk = SIMD8<Float>(v[k..<k + 8])
+            guard let codes = coder.codes(chunk) else { continue }
+            vectorChunks += 1
+            for l in 0..<8 { #expect(UInt64(codes[l]) == coder.code(chunk[l]), "value \(chunk[l]) bits \(String(chunk[l].bitPattern, radix: 16))") }
+        }
+        return vectorChunks
+    }
+
+    @Test(arguments: [(30, false), (30, true), (2, false), (257, false)])
+    func edgesVectorPathIsExact(bins: Int, fix: Bool) {
+        let edges = Discretization.idnnsEdges(bins: bins)
+        let padded = paddedEdges(edges)
+        padded.withUnsafeBufferPointer { p in
+            let coder = EdgesCoder(padded: p.baseAddress!, n: bins, fix: fix).vectorized
+            let v = values(edges: edges)
+            #expect(check(coder, v) > v.count / 8 / 2)
+            // Saturated chunks (exact +-1, below -1) take the vector path too.
+            let saturated = SIMD8<Float>(1, -1, 1, -1, 2, -2, 1, -1)
+            let codes = coder.codes(saturated)
+            #expect(codes != nil)
+            for l in 0..<8 { #expect(UInt64(codes![l]) == coder.code(saturated[l])) }
+        }
+    }
+
+    @Test(arguments: [(100, Float(0), Float(3.7)), (10, -1.3, 1.3), (7, 0.25, 0.5)])
+    func uniformVectorPathIsExact(bins: Int, lower: Float, upper: Float) {
+        let edges = Discretization.linspace(Double(lower), Double(upper), bins + 1)
+        paddedEdges(edges).withUnsafeBufferPointer { p in
+            let coder = UniformCoder(padded: p.baseAddress!, bins: bins, lower: lower, upper: upper)
+                .vectorized(lower: lower, upper: upper)
+            var v = values(edges: edges.map { Float($0) })
+            v += [lower, upper, lower, upper, lower.nextDown, upper.nextUp, lower, upper]
+            #expect(check(coder, v.map { $0 * 1.5 + 1 }) > 0)
+            #expect(check(coder, v) > 0)
+        }
+    }
+
+    @Test func widthVectorPathIsExact() {
+        let v = values(edges: (-20...20).map { Float($0) * 0.07 }) + [3e10, -3e10, 1e-30, -1e-30, 0, -0.0, 0.07, -0.07]
+        for w: Float in [0.07, 0.5, 1e-6] {
+            let lo = v.map { WidthCoder.index($0, w) }.min()!, hi = v.map { WidthCoder.index($0, w) }.max()!
+            let coder = WidthCoder(width: w, offset: lo, codeCount: UInt64(hi - lo) + 1)
+            // packRows only takes the 8-lane path when the codes fit 32 bits.
+            #expect(coder.codeCount > UInt64(UInt32.max))
+            let small = v.filter { abs($0) < 1e3 }
+            let smallLo = small.map { WidthCoder.index($0, w) }.min()!, smallHi = small.map { WidthCoder.index($0, w) }.max()!
+            #expect(check(WidthCoder(width: w, offset: smallLo, codeCount: UInt64(smallHi - smallLo) + 1), small) > 0)
+            for x in v { #expect(Int64(bitPattern: coder.code(x)) + lo == Int64((Double(x / w)).rounded(.down))) }
+        }
     }
 }
