@@ -257,27 +257,31 @@ protocol VectorBinCoder: BinCoder {
 
 /// floor(x) for 8 floats with |x| < 2^22, without SSE4.1: add and subtract 1.5 * 2^23 to round
 /// to nearest, read the integer from the low mantissa bits, and step down where rounding went up.
+/// Also returns the nearest integer (as a float) and the distance to it.
 @inline(__always)
-func floorSmall(_ x: SIMD8<Float>) -> (floor: SIMD8<Int32>, distanceToInteger: SIMD8<Float>) {
+func floorSmall(_ x: SIMD8<Float>) -> (floor: SIMD8<Int32>, nearest: SIMD8<Float>, distanceToInteger: SIMD8<Float>) {
     let magic: Float = 12_582_912
     let shifted = x + magic
     let nearest = shifted - magic
     let rounded = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- Int32(bitPattern: magic.bitPattern)
-    // where rounding went up, the mask lane is -1: adding it steps down by one.
     let floor = rounded &+ lessMask(x, nearest)
     let distance = unsafeBitCast(unsafeBitCast(nearest - x, to: SIMD8<Int32>.self) & 0x7FFF_FFFF, to: SIMD8<Float>.self)
-    return (floor, distance)
+    return (floor, nearest, distance)
 }
 
-/// `.edges` and `.uniform` on 8 lanes: x = (a - lower) * scale in float32; the bin is floor(x)
-/// wherever x is not within `margin` of an integer, a margin far wider than the float32
-/// rounding of x and of the edges (about bins * 2e-7), so the result equals the exact scalar
-/// digitize; chunks with a lane near an edge go to the scalar path. Values at or outside the
-/// bounds get their codes from the documented rules directly (exact comparisons, since the
-/// first and last edges are the bounds themselves).
+/// `.edges` and `.uniform` on 8 lanes: x = (a - lower) * scale in float32, so that the M
+/// interior bins are x in [k, k + 1) for k = 0..<M. Inside (lower, upper) the bin is floor(x),
+/// clamped to 0...M-1, wherever x is not within `margin` of an inner boundary 1...M-1; the margin
+/// is far wider than the float32 rounding of x and of the edges (about M * 2e-7), so the
+/// result equals the exact scalar digitize. Near the outer boundaries 0 and M no check is
+/// needed: lower < a < upper is tested exactly (the first and last edges are the bounds), so
+/// the bin there can only be 0 or M-1 (this keeps values like tanh's 1 - 2^-24, where x rounds
+/// to exactly M, on the fast path). Chunks with a lane near an inner edge go to the scalar
+/// path. Values at or outside the bounds get their codes from the documented rules directly.
 struct GuessCoder<Exact: BinCoder>: VectorBinCoder {
     let exact: Exact
     let lower: Float, upper: Float, scale: Float, margin: Float
+    let interiorBins: Int32           // M
     let interiorOffset: Int32         // code = floor(x) + interiorOffset inside (lower, upper)
     let codeAbove: UInt32, codeAtLower: UInt32, codeBelow: UInt32
 
@@ -287,15 +291,18 @@ struct GuessCoder<Exact: BinCoder>: VectorBinCoder {
     @inline(__always)
     func codes(_ a: SIMD8<Float>) -> SIMD8<UInt32>? {
         let x = (a - lower) * scale
-        let (f, distance) = floorSmall(x)
+        let (f, nearest, distance) = floorSmall(x)
         let lo = SIMD8<Float>(repeating: lower), hi = SIMD8<Float>(repeating: upper)
+        let m = Float(interiorBins)
         let below = lessMask(a, lo), aboveOrAt = ~lessMask(a, hi)
         let interior = lessMask(lo, a) & ~aboveOrAt
-        if anyLane(interior & lessMask(distance, SIMD8(repeating: margin))) { return nil }
-        // Interior lanes that passed the margin test have 0 < x < (number of interior bins),
-        // so floor(x) needs no clipping; exterior lanes are overwritten below. (Comparisons are
-        // on floats: integer SIMD comparisons compiled to per-lane code here.)
-        var c = f &+ interiorOffset
+        let innerBoundary = lessMask(SIMD8(repeating: 0.5), nearest) & lessMask(nearest, SIMD8(repeating: m - 0.5))
+        if anyLane(interior & innerBoundary & lessMask(distance, SIMD8(repeating: margin))) { return nil }
+        // Clamp the interior floor to 0...M-1 (rounding can give -1 or M next to the bounds);
+        // exterior lanes are overwritten below. Comparisons are float sign tests (SIMDSelect).
+        var c = f & ~(f &>> 31)
+        c = c &+ ~lessMask(x, SIMD8(repeating: m))
+        c = c &+ interiorOffset
         c = select(aboveOrAt, SIMD8(repeating: Int32(bitPattern: codeAbove)), c)
         c = select(equalMask(a, lo), SIMD8(repeating: Int32(bitPattern: codeAtLower)), c)
         c = select(below, SIMD8(repeating: Int32(bitPattern: codeBelow)), c)
@@ -307,7 +314,7 @@ extension EdgesCoder {
     var vectorized: GuessCoder<EdgesCoder> {
         // digitize - 1 inside (-1, 1) is floor((a + 1)(n - 1) / 2); the fix keeps digitize itself.
         GuessCoder(exact: self, lower: -1, upper: 1, scale: scale,
-                   margin: 1e-4 + Float(n) * 1e-6,
+                   margin: 1e-4 + Float(n) * 1e-6, interiorBins: Int32(n - 1),
                    interiorOffset: fix ? 1 : 0,
                    codeAbove: UInt32(fix ? n : n - 1), codeAtLower: fix ? 1 : 0,
                    codeBelow: fix ? 0 : UInt32(n - 1))
@@ -317,7 +324,7 @@ extension EdgesCoder {
 extension UniformCoder {
     func vectorized(lower: Float, upper: Float) -> GuessCoder<UniformCoder> {
         GuessCoder(exact: self, lower: lower, upper: upper, scale: Float(Double(bins) / (Double(upper) - Double(lower))),
-                   margin: 1e-4 + Float(bins) * 1e-6,
+                   margin: 1e-4 + Float(bins) * 1e-6, interiorBins: Int32(bins),
                    interiorOffset: 0,
                    codeAbove: UInt32(bins - 1), codeAtLower: 0, codeBelow: 0)
     }

@@ -342,8 +342,8 @@ func randomMatrix(_ rows: Int, _ cols: Int, seed: UInt64, scale: Float = 1.3,
             let coder = EdgesCoder(padded: p.baseAddress!, n: bins, fix: fix).vectorized
             let v = values(edges: edges)
             #expect(check(coder, v) > v.count / 8 / 2)
-            // Saturated chunks (exact +-1, below -1) take the vector path too.
-            let saturated = SIMD8<Float>(1, -1, 1, -1, 2, -2, 1, -1)
+            // Saturated chunks (exact +-1, beyond, and just inside) take the vector path too.
+            let saturated = SIMD8<Float>(1, -1, Float(1).nextDown, Float(-1).nextUp, 2, -2, 1 - 0x1p-24, -1)
             let codes = coder.codes(saturated)
             #expect(codes != nil)
             for l in 0..<8 { #expect(UInt64(codes![l]) == coder.code(saturated[l])) }
