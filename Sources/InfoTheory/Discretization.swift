@@ -396,72 +396,86 @@ func packRows<C: BinCoder>(_ t: ActivationMatrix, _ coder: C) -> PackedRows {
     return PackedRows(keys: keys, rows: n, wordsPerRow: words)
 }
 
-/// Packs rows with the 8-lane coder: codes of the whole matrix first (vectorized, exact), then
-/// rows packed from the codes.
+/// Packs rows with the 8-lane coder: the codes of a block of rows (about 8192 values, so the
+/// scratch stays in L1) first, vectorized and exact, then those rows packed from the codes.
 @inline(__always)
 func packRows<C: VectorBinCoder>(_ t: ActivationMatrix, _ coder: C) -> PackedRows {
-    let n = t.rows, d = t.columns, total = n * d
+    let n = t.rows, d = t.columns
     if coder.codeCount > UInt64(UInt32.max) { return packRows(t, ScalarOnly(coder)) }
-    let codes = [UInt32](unsafeUninitializedCapacity: total) { out, initialized in
-        t.scalars.withUnsafeBufferPointer { src in
-            let a = src.baseAddress!
-            var k = 0
-            while k + 8 <= total {
-                let v = UnsafeRawPointer(a + k).loadUnaligned(as: SIMD8<Float>.self)
-                if let c = coder.codes(v) {
-                    UnsafeMutableRawPointer(out.baseAddress! + k).storeBytes(of: c, as: SIMD8<UInt32>.self)
-                } else {
-                    for l in 0..<8 { out[k + l] = UInt32(truncatingIfNeeded: coder.code(a[k + l])) }
-                }
-                k += 8
-            }
-            while k < total { out[k] = UInt32(truncatingIfNeeded: coder.code(a[k])); k += 1 }
-        }
-        initialized = total
-    }
     let bits = Swift.max(1, 64 - (coder.codeCount - 1).leadingZeroBitCount)
     let perWord = 64 / bits
     let words = (d + perWord - 1) / perWord
+    // Rows per block: a multiple of 8, so every block but the last is whole 8-lane chunks.
+    let blockRows = Swift.max(8, (8192 / d) / 8 * 8)
+    let scratch = UnsafeMutablePointer<UInt32>.allocate(capacity: blockRows * d)
+    defer { scratch.deallocate() }
     let keys = [UInt64](unsafeUninitializedCapacity: n * words) { out, initialized in
-        codes.withUnsafeBufferPointer { src in
-            let c = src.baseAddress!
-            var start = 0
-            if words == 1 {
-                // Horner's rule from the last column (so column j lands at bit j * bits, as in
-                // the general loop), four rows at a time to overlap the dependency chains.
-                let b = UInt64(bits)
-                while start + 4 <= n {
-                    let r0 = c + start * d, r1 = r0 + d, r2 = r1 + d, r3 = r2 + d
-                    var k0: UInt64 = 0, k1: UInt64 = 0, k2: UInt64 = 0, k3: UInt64 = 0
-                    var j = d - 1
-                    while j >= 0 {
-                        k0 = (k0 &<< b) | UInt64(r0[j])
-                        k1 = (k1 &<< b) | UInt64(r1[j])
-                        k2 = (k2 &<< b) | UInt64(r2[j])
-                        k3 = (k3 &<< b) | UInt64(r3[j])
-                        j -= 1
+        t.scalars.withUnsafeBufferPointer { src in
+            let a = src.baseAddress!
+            var r0 = 0
+            while r0 < n {
+                let r1 = Swift.min(n, r0 + blockRows)
+                let base = a + r0 * d, count = (r1 - r0) * d
+                var k = 0
+                while k + 8 <= count {
+                    let v = UnsafeRawPointer(base + k).loadUnaligned(as: SIMD8<Float>.self)
+                    if let c = coder.codes(v) {
+                        UnsafeMutableRawPointer(scratch + k).storeBytes(of: c, as: SIMD8<UInt32>.self)
+                    } else {
+                        for l in 0..<8 { scratch[k + l] = UInt32(truncatingIfNeeded: coder.code(base[k + l])) }
                     }
-                    out[start] = k0; out[start + 1] = k1; out[start + 2] = k2; out[start + 3] = k3
-                    start += 4
+                    k += 8
                 }
-            }
-            for i in start..<n {
-                let row = c + i * d
-                for w in 0..<words {
-                    let j0 = w * perWord, j1 = Swift.min(d, j0 + perWord)
-                    var key: UInt64 = 0
-                    var shift: UInt64 = 0
-                    for j in j0..<j1 {
-                        key |= UInt64(row[j]) &<< shift
-                        shift &+= UInt64(bits)
-                    }
-                    out[i * words + w] = key
-                }
+                while k < count { scratch[k] = UInt32(truncatingIfNeeded: coder.code(base[k])); k += 1 }
+                packCodes(scratch, rows: r1 - r0, columns: d, bits: bits, words: words,
+                          into: out.baseAddress! + r0 * words)
+                r0 = r1
             }
         }
         initialized = n * words
     }
     return PackedRows(keys: keys, rows: n, wordsPerRow: words)
+}
+
+/// Packs `rows` rows of `columns` codes (row-major) into `words` words per row, column j of a
+/// word at bit (j mod perWord) * bits.
+@inline(__always)
+func packCodes(_ c: UnsafeMutablePointer<UInt32>, rows n: Int, columns d: Int, bits: Int, words: Int,
+               into out: UnsafeMutablePointer<UInt64>) {
+    let perWord = 64 / bits
+    var start = 0
+    if words == 1 {
+        // Horner's rule from the last column (so column j lands at bit j * bits, as in the
+        // general loop), four rows at a time to overlap the dependency chains.
+        let b = UInt64(bits)
+        while start + 4 <= n {
+            let r0 = c + start * d, r1 = r0 + d, r2 = r1 + d, r3 = r2 + d
+            var k0: UInt64 = 0, k1: UInt64 = 0, k2: UInt64 = 0, k3: UInt64 = 0
+            var j = d - 1
+            while j >= 0 {
+                k0 = (k0 &<< b) | UInt64(r0[j])
+                k1 = (k1 &<< b) | UInt64(r1[j])
+                k2 = (k2 &<< b) | UInt64(r2[j])
+                k3 = (k3 &<< b) | UInt64(r3[j])
+                j -= 1
+            }
+            out[start] = k0; out[start + 1] = k1; out[start + 2] = k2; out[start + 3] = k3
+            start += 4
+        }
+    }
+    for i in start..<n {
+        let row = c + i * d
+        for w in 0..<words {
+            let j0 = w * perWord, j1 = Swift.min(d, j0 + perWord)
+            var key: UInt64 = 0
+            var shift: UInt64 = 0
+            for j in j0..<j1 {
+                key |= UInt64(row[j]) &<< shift
+                shift &+= UInt64(bits)
+            }
+            out[i * words + w] = key
+        }
+    }
 }
 
 /// Hides a coder's vector path (for code ranges beyond 32 bits).
