@@ -280,17 +280,17 @@ private func kernelWorker(blocks: [Int], block: Int, n: Int, d: Int,
             // Dispatch once per row to a loop specialised for the number of scales and labels.
             switch (twoScales, classes) {
             case (false, nil):
-                kernelRow(row: row, from: r + 1, to: nc, i0: i0, i: i, sq: sq, classes: nil,
-                          c0: c0, c1: c0, twoScales: false, labeled: false, n: n, rowPart: rowPart, colF: colF)
+                kernelRow(OneScale.self, row: row, from: r + 1, to: nc, i0: i0, i: i, sq: sq, classes: sq,
+                          c0: c0, c1: c0, n: n, rowPart: rowPart, colF: colF)
             case (true, nil):
-                kernelRow(row: row, from: r + 1, to: nc, i0: i0, i: i, sq: sq, classes: nil,
-                          c0: c0, c1: c1, twoScales: true, labeled: false, n: n, rowPart: rowPart, colF: colF)
+                kernelRow(TwoScales.self, row: row, from: r + 1, to: nc, i0: i0, i: i, sq: sq, classes: sq,
+                          c0: c0, c1: c1, n: n, rowPart: rowPart, colF: colF)
             case (false, let cl?):
-                kernelRow(row: row, from: r + 1, to: nc, i0: i0, i: i, sq: sq, classes: cl,
-                          c0: c0, c1: c0, twoScales: false, labeled: true, n: n, rowPart: rowPart, colF: colF)
+                kernelRow(OneScaleLabeled.self, row: row, from: r + 1, to: nc, i0: i0, i: i, sq: sq, classes: cl,
+                          c0: c0, c1: c0, n: n, rowPart: rowPart, colF: colF)
             case (true, let cl?):
-                kernelRow(row: row, from: r + 1, to: nc, i0: i0, i: i, sq: sq, classes: cl,
-                          c0: c0, c1: c1, twoScales: true, labeled: true, n: n, rowPart: rowPart, colF: colF)
+                kernelRow(TwoScalesLabeled.self, row: row, from: r + 1, to: nc, i0: i0, i: i, sq: sq, classes: cl,
+                          c0: c0, c1: c1, n: n, rowPart: rowPart, colF: colF)
             }
         }
         // Flush this block's column sums (columns i0+1 ..< n were touched).
@@ -304,95 +304,112 @@ private func kernelWorker(blocks: [Int], block: Int, n: Int, d: Int,
     }
 }
 
+/// Compile-time choice of the kernel loop: one or two kernel widths, with or without classes.
+private protocol KernelMode {
+    static var twoScales: Bool { get }
+    static var labeled: Bool { get }
+}
+private enum OneScale: KernelMode { static let twoScales = false; static let labeled = false }
+private enum TwoScales: KernelMode { static let twoScales = true; static let labeled = false }
+private enum OneScaleLabeled: KernelMode { static let twoScales = false; static let labeled = true }
+private enum TwoScalesLabeled: KernelMode { static let twoScales = true; static let labeled = true }
+
+/// Running sums of one row's kernel terms (8 lanes each).
+private struct RowAccumulators {
+    var all0 = SIMD8<Float>(), all1 = SIMD8<Float>(), same0 = SIMD8<Float>(), same1 = SIMD8<Float>()
+}
+
 /// The kernel terms of row i against columns j = i0 + c for c in from..<to (all j > i):
 /// adds each term to row i's sums (rowPart) and to column j's float sums (colF).
 @inline(__always)
-private func kernelRow(row: UnsafeMutablePointer<Float>, from: Int, to: Int, i0: Int, i: Int,
-                       sq: UnsafeMutablePointer<Float>, classes: UnsafeMutablePointer<Float>?,
-                       c0: Float, c1: Float, twoScales: Bool, labeled: Bool, n: Int,
-                       rowPart: UnsafeMutablePointer<Double>, colF: UnsafeMutablePointer<Float>) {
+private func kernelRow<M: KernelMode>(_ mode: M.Type, row: UnsafeMutablePointer<Float>, from: Int, to: Int,
+                                      i0: Int, i: Int, sq: UnsafeMutablePointer<Float>,
+                                      classes: UnsafeMutablePointer<Float>, c0: Float, c1: Float, n: Int,
+                                      rowPart: UnsafeMutablePointer<Double>, colF: UnsafeMutablePointer<Float>) {
     if from >= to { return }
     let sqi = SIMD8<Float>(repeating: sq[i])
-    let yi = SIMD8<Float>(repeating: labeled ? classes![i] : 0)
-    let zero = SIMD8<Float>(repeating: 0)
+    let yi = SIMD8<Float>(repeating: M.labeled ? classes[i] : 0)
     // Accumulator slots: 0 = all (scale 0), 1 = all (scale 1), then same-class ones.
-    let cls0 = twoScales ? 2 : 1
+    let cls0 = M.twoScales ? 2 : 1
     let col0 = colF, col1 = colF + n, colC0 = colF + cls0 * n, colC1 = colF + (cls0 + 1) * n
+
+    /// One chunk of 8 columns starting at column c; `valid` masks the lanes past the end.
+    @inline(__always)
+    func chunk(_ c: Int, _ gv: SIMD8<Float>, _ sqj: SIMD8<Float>, _ yj: SIMD8<Float>, _ valid: SIMD8<Int32>?,
+               _ acc: inout RowAccumulators,
+               _ load: (UnsafeMutablePointer<Float>) -> SIMD8<Float>,
+               _ store: (UnsafeMutablePointer<Float>, SIMD8<Float>) -> Void) {
+        let j = i0 + c
+        var dist = sqi + sqj - 2 * gv
+        dist = keep(dist, where: ~signMask(dist))
+        var e0 = expNonPositive(dist * c0)
+        if let valid { e0 = keep(e0, where: valid) }
+        acc.all0 += e0
+        store(col0 + j, load(col0 + j) + e0)
+        var e1 = SIMD8<Float>()
+        if M.twoScales {
+            e1 = expNonPositive(dist * c1)
+            if let valid { e1 = keep(e1, where: valid) }
+            acc.all1 += e1
+            store(col1 + j, load(col1 + j) + e1)
+        }
+        if M.labeled {
+            let same = equalMask(yj, yi)
+            let m0 = keep(e0, where: same)
+            acc.same0 += m0
+            store(colC0 + j, load(colC0 + j) + m0)
+            if M.twoScales {
+                let m1 = keep(e1, where: same)
+                acc.same1 += m1
+                store(colC1 + j, load(colC1 + j) + m1)
+            }
+        }
+    }
+
     var total0 = 0.0, total1 = 0.0, totalC0 = 0.0, totalC1 = 0.0
     var start = from
     while start < to {
+        // Float lanes sum at most 1024 columns before the Double total takes them over.
         let end = min(to, start + 1024)
-        var a0 = zero, a1 = zero, ac0 = zero, ac1 = zero
+        var acc = RowAccumulators()
         var c = start
-        while c < end {
+        while c + 8 <= end {
             let j = i0 + c
-            let count = min(8, end - c)
-            var gv: SIMD8<Float>, sqj: SIMD8<Float>, yj = SIMD8<Float>(repeating: -1)
-            var valid = SIMD8<Int32>(repeating: -1)
-            if count == 8 {
-                gv = UnsafeRawPointer(row + c).loadUnaligned(as: SIMD8<Float>.self)
-                sqj = UnsafeRawPointer(sq + j).loadUnaligned(as: SIMD8<Float>.self)
-                if labeled { yj = UnsafeRawPointer(classes! + j).loadUnaligned(as: SIMD8<Float>.self) }
-            } else {
-                gv = zero
-                sqj = zero
-                for k in 0..<count {
-                    gv[k] = row[c + k]
-                    sqj[k] = sq[j + k]
-                    if labeled { yj[k] = classes![j + k] }
-                }
-                valid = lessMask(SIMD8<Float>(0, 1, 2, 3, 4, 5, 6, 7), SIMD8(repeating: Float(count)))
-            }
-            var dist = sqi + sqj - 2 * gv
-            dist = keep(dist, where: ~signMask(dist))
-            var e0 = expNonPositive(dist * c0)
-            if count < 8 { e0 = keep(e0, where: valid) }
-            a0 += e0
-            store(col0 + j, count, load(col0 + j, count) + e0)
-            var e1 = zero
-            if twoScales {
-                e1 = expNonPositive(dist * c1)
-                if count < 8 { e1 = keep(e1, where: valid) }
-                a1 += e1
-                store(col1 + j, count, load(col1 + j, count) + e1)
-            }
-            if labeled {
-                let same = equalMask(yj, yi)
-                let m0 = keep(e0, where: same)
-                ac0 += m0
-                store(colC0 + j, count, load(colC0 + j, count) + m0)
-                if twoScales {
-                    let m1 = keep(e1, where: same)
-                    ac1 += m1
-                    store(colC1 + j, count, load(colC1 + j, count) + m1)
-                }
-            }
+            let yj = M.labeled ? UnsafeRawPointer(classes + j).loadUnaligned(as: SIMD8<Float>.self) : SIMD8<Float>()
+            chunk(c, UnsafeRawPointer(row + c).loadUnaligned(as: SIMD8<Float>.self),
+                  UnsafeRawPointer(sq + j).loadUnaligned(as: SIMD8<Float>.self), yj, nil, &acc,
+                  { UnsafeRawPointer($0).loadUnaligned(as: SIMD8<Float>.self) },
+                  { UnsafeMutableRawPointer($0).storeBytes(of: $1, as: SIMD8<Float>.self) })
             c += 8
         }
-        total0 += Double(a0.sum())
-        total1 += Double(a1.sum())
-        totalC0 += Double(ac0.sum())
-        totalC1 += Double(ac1.sum())
+        if c < end {
+            // The last 1 to 7 columns: padded lanes, masked out of every sum.
+            let count = end - c, j = i0 + c
+            var gv = SIMD8<Float>(), sqj = SIMD8<Float>(), yj = SIMD8<Float>(repeating: -1)
+            for k in 0..<count {
+                gv[k] = row[c + k]
+                sqj[k] = sq[j + k]
+                if M.labeled { yj[k] = classes[j + k] }
+            }
+            let valid = lessMask(SIMD8<Float>(0, 1, 2, 3, 4, 5, 6, 7), SIMD8(repeating: Float(count)))
+            chunk(c, gv, sqj, yj, valid, &acc,
+                  { p in
+                      var v = SIMD8<Float>()
+                      for k in 0..<count { v[k] = p[k] }
+                      return v
+                  },
+                  { p, v in for k in 0..<count { p[k] = v[k] } })
+        }
+        total0 += Double(acc.all0.sum())
+        total1 += Double(acc.all1.sum())
+        totalC0 += Double(acc.same0.sum())
+        totalC1 += Double(acc.same1.sum())
         start = end
     }
     rowPart[i] += total0
-    if twoScales { rowPart[n + i] += total1 }
-    if labeled {
+    if M.twoScales { rowPart[n + i] += total1 }
+    if M.labeled {
         rowPart[cls0 * n + i] += totalC0
-        if twoScales { rowPart[(cls0 + 1) * n + i] += totalC1 }
+        if M.twoScales { rowPart[(cls0 + 1) * n + i] += totalC1 }
     }
-}
-
-@inline(__always)
-private func load(_ p: UnsafeMutablePointer<Float>, _ count: Int) -> SIMD8<Float> {
-    if count == 8 { return UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
-    var v = SIMD8<Float>(repeating: 0)
-    for k in 0..<count { v[k] = p[k] }
-    return v
-}
-
-@inline(__always)
-private func store(_ p: UnsafeMutablePointer<Float>, _ count: Int, _ v: SIMD8<Float>) {
-    if count == 8 { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self); return }
-    for k in 0..<count { p[k] = v[k] }
 }
