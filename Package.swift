@@ -67,5 +67,6 @@ let package = Package(
         .testTarget(name: "NeuralNetsTests", dependencies: ["NeuralNets", "TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
         .testTarget(name: "PlottingTests", dependencies: ["Plotting", "ArrayIO"]),
+        .testTarget(name: "InfoTheoryTests", dependencies: ["InfoTheory", "Tensors"]),
     ]
 )
