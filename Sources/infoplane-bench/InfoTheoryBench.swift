@@ -49,7 +49,6 @@ private func tanhLike(rows: Int, columns: Int, seed: UInt64) -> ActivationMatrix
     return ActivationMatrix(rows: rows, columns: columns, scalars: s)
 }
 
-private func format(_ x: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", x) }
 
 /// "wall W unit (cpu C unit)" with the values scaled by `scale`.
 private func format(_ t: (wall: Double, cpu: Double), scale: Double, unit: String, digits: Int = 1) -> String {
