@@ -13,6 +13,7 @@
 //   Training                instrumented training loop, schedules, recording hooks
 //   InfoTheory              entropy and mutual-information estimators
 //   Plotting                raster canvas, text, axes, figures, PNG output
+//   Analysis                estimates over whole runs, figures and summaries of runs
 //   infoplane               the command-line tool
 //   infoplane-bench         release-mode micro-benchmarks
 import PackageDescription
@@ -50,10 +51,11 @@ let package = Package(
             .product(name: "RealModule", package: "swift-numerics"),
         ]),
         .target(name: "Plotting", dependencies: ["CPNG", "ArrayIO"]),
+        .target(name: "Analysis", dependencies: ["ActivationStore", "InfoTheory", "Plotting", "Training"]),
         .target(name: "TestSupport", dependencies: ["Tensors", "Autodiff"]),
 
         .executableTarget(name: "infoplane", dependencies: [
-            "Training", "InfoTheory", "Plotting",
+            "Analysis", "Training", "InfoTheory", "Plotting",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "infoplane-bench", dependencies: [
@@ -68,5 +70,6 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
         .testTarget(name: "PlottingTests", dependencies: ["Plotting", "ArrayIO"]),
         .testTarget(name: "InfoTheoryTests", dependencies: ["InfoTheory", "Tensors"]),
+        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "TestSupport"]),
     ]
 )

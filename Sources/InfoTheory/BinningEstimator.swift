@@ -160,7 +160,7 @@ public struct BinningEstimator: Sendable {
 }
 
 /// Group ids for the rows of an input matrix: equal ids for rows with equal values.
-func groupInputRows(_ x: ActivationMatrix) -> [Int] {
+public func groupInputRows(_ x: ActivationMatrix) -> [Int] {
     // Canonical 32-bit patterns (+0 for both zeros), two per word; equal rows, equal words.
     let d = x.columns, words = (d + 1) / 2
     var keys = [UInt64](repeating: 0, count: x.rows * words)
