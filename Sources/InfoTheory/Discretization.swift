@@ -294,8 +294,8 @@ struct GuessCoder<Exact: BinCoder>: VectorBinCoder {
         let (f, nearest, distance) = floorSmall(x)
         let lo = SIMD8<Float>(repeating: lower), hi = SIMD8<Float>(repeating: upper)
         let m = Float(interiorBins)
-        let below = lessMask(a, lo), aboveOrAt = ~lessMask(a, hi)
-        let interior = lessMask(lo, a) & ~aboveOrAt
+        let belowUpper = lessMask(a, hi)
+        let interior = lessMask(lo, a) & belowUpper
         let innerBoundary = lessMask(SIMD8(repeating: 0.5), nearest) & lessMask(nearest, SIMD8(repeating: m - 0.5))
         if anyLane(interior & innerBoundary & lessMask(distance, SIMD8(repeating: margin))) { return nil }
         // Clamp the interior floor to 0...M-1 (rounding can give -1 or M next to the bounds);
@@ -303,7 +303,9 @@ struct GuessCoder<Exact: BinCoder>: VectorBinCoder {
         var c = f & ~(f &>> 31)
         c = c &+ ~lessMask(x, SIMD8(repeating: m))
         c = c &+ interiorOffset
-        c = select(aboveOrAt, SIMD8(repeating: Int32(bitPattern: codeAbove)), c)
+        if allLanes(interior) { return unsafeBitCast(c, to: SIMD8<UInt32>.self) }
+        let below = lessMask(a, lo)
+        c = select(~belowUpper, SIMD8(repeating: Int32(bitPattern: codeAbove)), c)
         c = select(equalMask(a, lo), SIMD8(repeating: Int32(bitPattern: codeAtLower)), c)
         c = select(below, SIMD8(repeating: Int32(bitPattern: codeBelow)), c)
         return unsafeBitCast(c, to: SIMD8<UInt32>.self)

@@ -78,6 +78,45 @@ func groupRows(_ packed: PackedRows) -> RowGroups {
         counts.removeSubrange(distinct...)
         return RowGroups(ids: ids, counts: counts)
     }
+    if words == 2 {
+        // Two-word rows (for example 10 units of 100 bins): both words kept in the table.
+        var slotKeys = [UInt64](repeating: 0, count: 2 * capacity)
+        packed.keys.withUnsafeBufferPointer { keys in
+            slotIds.withUnsafeMutableBufferPointer { sid in
+                slotKeys.withUnsafeMutableBufferPointer { skey in
+                    ids.withUnsafeMutableBufferPointer { rowIds in
+                      counts.withUnsafeMutableBufferPointer { cnt in
+                        for i in 0..<n {
+                            let k0 = keys[2 * i], k1 = keys[2 * i + 1]
+                            let h = (k0 &* 0x9e37_79b9_7f4a_7c15) ^ mixHash(k1)
+                            var s = Int(truncatingIfNeeded: (h &* 0x9e37_79b9_7f4a_7c15) &>> shift)
+                            while true {
+                                let id = sid[s]
+                                if id == 0 {
+                                    cnt[distinct] = 1
+                                    distinct += 1
+                                    sid[s] = Int32(distinct)
+                                    skey[2 * s] = k0
+                                    skey[2 * s + 1] = k1
+                                    rowIds[i] = Int32(distinct - 1)
+                                    break
+                                }
+                                if skey[2 * s] == k0 && skey[2 * s + 1] == k1 {
+                                    cnt[Int(id) - 1] &+= 1
+                                    rowIds[i] = id - 1
+                                    break
+                                }
+                                s = (s + 1) & mask
+                            }
+                        }
+                      }
+                    }
+                }
+            }
+        }
+        counts.removeSubrange(distinct...)
+        return RowGroups(ids: ids, counts: counts)
+    }
     // Several words per row: hash all of them, and compare with the first row of the group.
     var representative: [Int] = []
     packed.keys.withUnsafeBufferPointer { keys in

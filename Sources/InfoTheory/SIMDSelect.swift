@@ -50,3 +50,11 @@ func anyLane(_ m: SIMD8<Int32>) -> Bool {
     let q = h.lowHalf | h.highHalf
     return (q[0] | q[1]) != 0
 }
+
+/// True when every lane of the mask is set.
+@inline(__always)
+func allLanes(_ m: SIMD8<Int32>) -> Bool {
+    let h = m.lowHalf & m.highHalf
+    let q = h.lowHalf & h.highHalf
+    return (q[0] & q[1]) != 0
+}

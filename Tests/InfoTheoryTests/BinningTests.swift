@@ -181,8 +181,14 @@ func randomMatrix(_ rows: Int, _ cols: Int, seed: UInt64, scale: Float = 1.3,
     ])
     func fastPathMatchesSortBasedCount(_ disc: Discretization) throws {
         // Values beyond [-1, 1] too (scaled tanh), narrow and wide rows (d * bits > 64).
-        for (n, d, seed) in [(300, 4, UInt64(1)), (257, 10, 2), (120, 40, 3)] {
-            let t = randomMatrix(n, d, seed: seed, transform: { 1.2 * tanhf($0) })
+        // The last case repeats every row three times (shuffled), so equal keys collide in
+        // the table on every row width.
+        for (n, d, seed) in [(300, 4, UInt64(1)), (257, 10, 2), (120, 40, 3), (240, 10, 4), (240, 40, 5)] {
+            var t = randomMatrix(n, d, seed: seed, transform: { 1.2 * tanhf($0) })
+            if seed >= 4 {
+                var rng = RandomGenerator(seed: seed)
+                t = t.selectingRows(rng.permutation(n).map { $0 / 3 })
+            }
             let labels = (0..<n).map { ($0 * 7) % 3 }
             let groups = (0..<n).map { $0 / 3 }
             let fast = try BinningEstimator(labels: labels, inputGroups: groups).estimate(t, discretization: disc)
