@@ -66,5 +66,6 @@ let package = Package(
         .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "TestSupport"]),
         .testTarget(name: "NeuralNetsTests", dependencies: ["NeuralNets", "TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
+        .testTarget(name: "LinearModelTests", dependencies: ["InfoTheory", "Datasets", "Training", "TestSupport"]),
     ]
 )

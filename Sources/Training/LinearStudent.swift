@@ -231,6 +231,12 @@ public struct LinearLayerRecord: Sendable, Equatable {
     /// 1 … L (L is the output layer).
     public var layer: Int
     public var information: LinearLayerInformation
+
+    public init(epoch: Int, layer: Int, information: LinearLayerInformation) {
+        self.epoch = epoch
+        self.layer = layer
+        self.information = information
+    }
 }
 
 /// The errors at one recorded epoch, all per-sample squared errors summed
@@ -247,6 +253,16 @@ public struct LinearEpochRecord: Sendable, Equatable {
     public var weightError: Double
     /// ‖W_o - W_tot‖_F² + N_o σ_o², Eq. 5 as printed (equal to E_g for unit-variance inputs).
     public var equationFive: Double
+
+    public init(epoch: Int, trainingError: Double, testError: Double, generalizationError: Double,
+                weightError: Double, equationFive: Double) {
+        self.epoch = epoch
+        self.trainingError = trainingError
+        self.testError = testError
+        self.generalizationError = generalizationError
+        self.weightError = weightError
+        self.equationFive = equationFive
+    }
 }
 
 /// Everything a linear-student run records.
@@ -255,6 +271,12 @@ public struct LinearTrainingResult: Sendable, Equatable {
     public var layers: [LinearLayerRecord]
     /// The student after the last epoch.
     public var student: LinearStudent
+
+    public init(epochs: [LinearEpochRecord], layers: [LinearLayerRecord], student: LinearStudent) {
+        self.epochs = epochs
+        self.layers = layers
+        self.student = student
+    }
 }
 
 /// Trains a deep linear student on a teacher task and records as it goes.
