@@ -284,9 +284,10 @@ public struct GaussianInformation: Sendable, Equatable {
 
     // MARK: Helpers
 
-    /// A Σ Aᵀ for A [rows, order] and Σ [order, order], via two dgemm-free
-    /// loops: these matrices are at most a few hundred wide and this runs once
-    /// per layer and recorded epoch.
+    /// A Σ Aᵀ for A [rows, order] and Σ [order, order], in two plain loops
+    /// (skipping zero entries of A, and computing one triangle of the
+    /// symmetric result): these matrices are at most a few hundred wide and
+    /// this runs a few times per layer and recorded epoch.
     static func congruence(_ a: [Double], rows: Int, covariance s: [Double], order: Int) -> [Double] {
         // B = A Σ, [rows, order].
         var b = [Double](repeating: 0, count: rows * order)

@@ -43,11 +43,14 @@ public struct LinearStudent: Sendable, Equatable {
     /// W_1 … W_L, each [widths[l+1], widths[l]] row-major.
     public var weights: [[Double]]
 
-    /// Small random weights: every entry of W_l ~ N(0, scale² / widths[l-1]).
+    /// Small random weights: every entry of W_l ~ N(0, initialScale² / fan-in),
+    /// fan-in = widths[l-1] (the width of the layer's input).
     ///
     /// `initialScale` 1 keeps activation variances roughly constant through
     /// the layers (LeCun scaling); the paper starts "from small random
-    /// weights", so pick `initialScale` ≪ 1 (e.g. 0.01-0.1).
+    /// weights", so pick `initialScale` < 1 (e.g. 0.01 for one hidden layer).
+    /// Deep stacks escape the saddle at zero in a time that grows as the
+    /// product of the layers' scales shrinks: use larger scales for them.
     /// Draw order: W_1 row by row, then W_2, …
     public init(widths: [Int], initialScale: Double, rng: inout RandomGenerator) {
         precondition(widths.count >= 2 && widths.allSatisfy { $0 > 0 }, "LinearStudent: widths \(widths)")
