@@ -62,6 +62,7 @@ let package = Package(
             "Training", "InfoTheory", "Plotting",
         ]),
 
+        .testTarget(name: "LinearModelTests", dependencies: ["InfoTheory", "Datasets", "Training", "TestSupport"]),
         .testTarget(name: "ArrayIOTests", dependencies: ["ArrayIO"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "ArrayIO", "Tensors"]),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),
