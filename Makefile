@@ -13,7 +13,7 @@ setup:
 
 demo: setup
 	$(SWIFT) build -c release --product infoplane
-	.build/release/infoplane train --task tishby --activation tanh --epochs 8000 --record log --out runs/demo-tanh-$$(date +%s)
+	.build/release/infoplane demo
 
 test: setup
 	$(SWIFT) build --build-tests

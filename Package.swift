@@ -18,6 +18,28 @@
 //   infoplane-bench         release-mode micro-benchmarks
 import PackageDescription
 
+#if os(Linux)
+import Foundation
+#endif
+
+/// The hot loops (SIMD kernels, estimators, rasterizer) are compiled for
+/// AVX2 and FMA when the building machine has them, as `-march=native` would;
+/// otherwise for baseline x86-64. Set INFOPLANE_PORTABLE=1 to build a binary
+/// for any x86-64 machine.
+let nativeSettings: [SwiftSetting] = {
+    #if os(Linux) && arch(x86_64)
+    guard ProcessInfo.processInfo.environment["INFOPLANE_PORTABLE"] == nil,
+          let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+          let flags = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") })
+    else { return [] }
+    let set = Set(flags.split(separator: " "))
+    guard set.contains("avx2"), set.contains("fma"), set.contains("bmi2") else { return [] }
+    return [.unsafeFlags(["-target-cpu", "haswell"])]
+    #else
+    return []
+    #endif
+}()
+
 let package = Package(
     name: "InfoPlane",
     platforms: [.macOS(.v14)],
@@ -40,17 +62,17 @@ let package = Package(
         .target(name: "Tensors", dependencies: [
             "CBLAS",
             .product(name: "RealModule", package: "swift-numerics"),
-        ]),
+        ], swiftSettings: nativeSettings),
         .target(name: "Autodiff", dependencies: ["Tensors"]),
-        .target(name: "NeuralNets", dependencies: ["Autodiff", "Tensors"]),
+        .target(name: "NeuralNets", dependencies: ["Autodiff", "Tensors"], swiftSettings: nativeSettings),
         .target(name: "Datasets", dependencies: ["Tensors", "ArrayIO"]),
         .target(name: "ActivationStore", dependencies: ["Tensors", "ArrayIO"]),
         .target(name: "Training", dependencies: ["NeuralNets", "Datasets", "ActivationStore"]),
         .target(name: "InfoTheory", dependencies: [
             "Tensors",
             .product(name: "RealModule", package: "swift-numerics"),
-        ]),
-        .target(name: "Plotting", dependencies: ["CPNG", "ArrayIO"]),
+        ], swiftSettings: nativeSettings),
+        .target(name: "Plotting", dependencies: ["CPNG", "ArrayIO"], swiftSettings: nativeSettings),
         .target(name: "Analysis", dependencies: ["ActivationStore", "InfoTheory", "Plotting", "Training"]),
         .target(name: "TestSupport", dependencies: ["Tensors", "Autodiff"]),
 

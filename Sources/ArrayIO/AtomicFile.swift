@@ -32,8 +32,31 @@ public enum AtomicFile {
         try write(Array(text.utf8), to: path)
     }
 
+    /// How far a write is made durable before it returns.
+    public enum Durability: Sendable {
+        /// fsync the file and its directory: the new content survives a power loss.
+        case synchronized
+        /// Rename only: the new content survives the process being killed
+        /// (the kernel has it), but not yet a power loss. The caller makes a
+        /// batch of such writes durable at once with `flushFileSystems()`
+        /// before writing the record that refers to them.
+        case deferred
+    }
+
+    /// Flushes every file system's dirty data to disk (`sync(2)`): one call
+    /// that makes a batch of `.deferred` writes durable.
+    public static func flushFileSystems() {
+        sync()
+    }
+
+    /// Writes `bytes` to `path` atomically with the given durability.
+    public static func write(_ bytes: [UInt8], to path: String, durability: Durability) throws {
+        try bytes.withUnsafeBufferPointer { try write(UnsafeRawBufferPointer($0), to: path, durability: durability) }
+    }
+
     /// Writes a raw buffer to `path` atomically (see `write(_:to:)`).
-    public static func write(_ buffer: UnsafeRawBufferPointer, to path: String) throws {
+    public static func write(_ buffer: UnsafeRawBufferPointer, to path: String,
+                             durability: Durability = .synchronized) throws {
         let temporary = temporaryPath(for: path)
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
@@ -54,7 +77,7 @@ public enum AtomicFile {
             }
             offset += n
         }
-        if fsync(fd) != 0 {
+        if durability == .synchronized && fsync(fd) != 0 {
             let message = errnoString()
             close(fd)
             throw FileError(path: path, reason: "fsync failed (\(message))")
@@ -66,6 +89,7 @@ public enum AtomicFile {
             throw FileError(path: path, reason: "rename failed (\(errnoString()))")
         }
         ok = true
+        if durability == .deferred { return }
         // Make the rename itself durable: without an fsync of the directory a
         // power failure can lose the new directory entry. Best effort: some
         // file systems refuse to fsync a directory, and the data is already safe.

@@ -123,8 +123,9 @@ public enum NPY {
 
     /// Writes `array` to `path` atomically (see `AtomicFile.write(_:to:)`).
     /// - Throws: `FileError` naming `path` if it cannot be written.
-    public static func write(_ array: NPYArray, to path: String) throws {
-        try AtomicFile.write(encode(array), to: path)
+    public static func write(_ array: NPYArray, to path: String,
+                             durability: AtomicFile.Durability = .synchronized) throws {
+        try AtomicFile.write(encode(array), to: path, durability: durability)
     }
 
     /// Writes `values` with the given shape to `path` atomically as `dtype`.

@@ -113,7 +113,11 @@ public struct Variable {
     /// The variable's index on its tape.
     public let id: Int
     /// The tape this variable belongs to.
-    public let tape: Tape
+    ///
+    /// Unowned: the tape's records capture variables in their pullbacks, so a
+    /// strong reference would make every tape a retain cycle and keep each
+    /// step's tensors (and the parameters they share storage with) alive.
+    public unowned let tape: Tape
     /// Whether gradients flow to (or through) this variable.
     public let requiresGradient: Bool
 

@@ -11,15 +11,21 @@ public func softmax(_ z: Tensor) -> Tensor {
     let (rows, k) = (z.shape[0], z.shape[1])
     var p = z
     p.scalars.withUnsafeMutableBufferPointer { buffer in
+        let base = buffer.baseAddress!
         for r in 0..<rows {
-            let row = buffer.baseAddress! + r * k
+            let row = base + r * k
             var m = -Float.infinity
             for c in 0..<k { m = max(m, row[c]) }
             for c in 0..<k { row[c] -= m }
-            VectorMath.exp(row, row, count: k)
+        }
+        // One vector call for the whole batch: rows are often only 2 wide.
+        VectorMath.exp(base, base, count: rows * k)
+        for r in 0..<rows {
+            let row = base + r * k
             var s: Float = 0
             for c in 0..<k { s += row[c] }
-            for c in 0..<k { row[c] /= s }
+            let inverse = 1 / s
+            for c in 0..<k { row[c] *= inverse }
         }
     }
     return p

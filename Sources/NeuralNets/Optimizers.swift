@@ -266,13 +266,35 @@ public struct Adam: Optimizer {
                 first[p].scalars.withUnsafeMutableBufferPointer { m in
                     second[p].scalars.withUnsafeMutableBufferPointer { v in
                         parameters[p].scalars.withUnsafeMutableBufferPointer { theta in
-                            for i in 0..<theta.count {
+                            // Eight lanes at a time: the square root and division
+                            // dominate, and they only vectorize when written so.
+                            let count = theta.count, vectorEnd = count & ~7
+                            let (pt, pg, pm, pv) = (theta.baseAddress!, g.baseAddress!, m.baseAddress!, v.baseAddress!)
+                            var i = 0
+                            while i < vectorEnd {
+                                var t = UnsafeRawPointer(pt + i).loadUnaligned(as: SIMD8<Float>.self)
+                                let gi = UnsafeRawPointer(pg + i).loadUnaligned(as: SIMD8<Float>.self)
+                                var mi = UnsafeRawPointer(pm + i).loadUnaligned(as: SIMD8<Float>.self)
+                                var vi = UnsafeRawPointer(pv + i).loadUnaligned(as: SIMD8<Float>.self)
+                                t *= keep
+                                let d = gi + l2 * t
+                                mi = b1 * mi + (1 - b1) * d
+                                vi = b2 * vi + (1 - b2) * d * d
+                                let mHat = mi / c1, vHat = vi / c2
+                                t -= eta * (alpha * mHat / (vHat.squareRoot() + eps) + decoupled * t)
+                                UnsafeMutableRawPointer(pt + i).storeBytes(of: t, as: SIMD8<Float>.self)
+                                UnsafeMutableRawPointer(pm + i).storeBytes(of: mi, as: SIMD8<Float>.self)
+                                UnsafeMutableRawPointer(pv + i).storeBytes(of: vi, as: SIMD8<Float>.self)
+                                i += 8
+                            }
+                            while i < count {
                                 theta[i] *= keep
                                 let d = g[i] + l2 * theta[i]
                                 m[i] = b1 * m[i] + (1 - b1) * d
                                 v[i] = b2 * v[i] + (1 - b2) * d * d
                                 let mHat = m[i] / c1, vHat = v[i] / c2
                                 theta[i] -= eta * (alpha * mHat / (vHat.squareRoot() + eps) + decoupled * theta[i])
+                                i += 1
                             }
                         }
                     }

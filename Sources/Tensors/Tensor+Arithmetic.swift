@@ -103,13 +103,34 @@ extension Tensor {
     /// The sum over rows of a [rows, columns] matrix: a [columns] vector.
     public func sumRows() -> Tensor {
         precondition(rank == 2, "sumRows: rank \(rank)")
-        let cols = shape[1]
+        let cols = shape[1], rows = shape[0]
         return scalars.withUnsafeBufferPointer { x in
             Tensor(shape: [cols]) { y in
                 y.initialize(repeating: 0)
-                for r in 0..<shape[0] {
-                    let xr = x.baseAddress! + r * cols
-                    for c in 0..<cols { y[c] += xr[c] }
+                // Sixteen columns at a time in a vector accumulator: the
+                // layers here are narrow and the batch is long.
+                var c0 = 0
+                while c0 < cols {
+                    let width = min(16, cols - c0)
+                    var acc = SIMD16<Float>()
+                    // A 16-wide load from a narrower row reads into the next
+                    // row; those lanes are ignored. Rows whose load would
+                    // pass the end of the buffer are gathered lane by lane.
+                    let total = rows * cols
+                    var r = 0
+                    while r < rows && r * cols + c0 + 16 <= total {
+                        acc += UnsafeRawPointer(x.baseAddress! + r * cols + c0).loadUnaligned(as: SIMD16<Float>.self)
+                        r += 1
+                    }
+                    while r < rows {
+                        var lane = SIMD16<Float>()
+                        let xr = x.baseAddress! + r * cols + c0
+                        for c in 0..<width { lane[c] = xr[c] }
+                        acc += lane
+                        r += 1
+                    }
+                    for c in 0..<width { y[c0 + c] = acc[c] }
+                    c0 += 16
                 }
             }
         }

@@ -16,9 +16,23 @@ extension Tensor {
         let (m, ka) = transposeA ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
         let (kb, n) = transposeB ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
         precondition(ka == kb, "matmul: \(a.shape)\(transposeA ? "ᵀ" : "") × \(b.shape)\(transposeB ? "ᵀ" : "")")
-        var c = Tensor(shape: [m, n], repeating: 0)
-        gemm(a, b, into: &c, transposeA: transposeA, transposeB: transposeB, beta: 0)
-        return c
+        // beta = 0: neither kernel reads C, so it need not be zeroed first.
+        let k = ka
+        return a.scalars.withUnsafeBufferPointer { pa in
+            b.scalars.withUnsafeBufferPointer { pb in
+                Tensor(shape: [m, n]) { pc in
+                    if SmallGEMM.prefersBLAS(m: m, n: n, k: k) {
+                        BLAS.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                                   a: pa.baseAddress!, lda: a.shape[1], b: pb.baseAddress!, ldb: b.shape[1],
+                                   beta: 0, c: pc.baseAddress!, ldc: n)
+                    } else {
+                        SmallGEMM.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                                        a: pa.baseAddress!, lda: a.shape[1], b: pb.baseAddress!, ldb: b.shape[1],
+                                        beta: 0, c: pc.baseAddress!, ldc: n)
+                    }
+                }
+            }
+        }
     }
 
     /// C = alpha op(A) op(B) + beta C into an existing matrix C of shape [m, n].

@@ -217,16 +217,21 @@ public struct RecordedRun {
                     throw RunError("layer \(l + 1) has NaN or infinite activations at epoch \(epoch): training diverged (lower the learning rate)")
                 }
                 try NPY.write(NPYArray(floats: output.scalars, shape: output.shape, as: dtype),
-                              to: directory.activations(epoch: epoch, layer: l + 1))
+                              to: directory.activations(epoch: epoch, layer: l + 1), durability: .deferred)
             }
         }
-        try AtomicFile.write(RunCSV.text(header: EpochMetrics.csvHeader, rows: metrics.map(\.csvRow)), to: directory.metrics)
-        try AtomicFile.write(RunCSV.text(header: LayerGradientStatistics.csvHeader, rows: gradientRows.map(\.csvRow)),
-                             to: directory.gradients)
+        try AtomicFile.write(Array(RunCSV.text(header: EpochMetrics.csvHeader, rows: metrics.map(\.csvRow)).utf8),
+                             to: directory.metrics, durability: .deferred)
+        try AtomicFile.write(Array(RunCSV.text(header: LayerGradientStatistics.csvHeader, rows: gradientRows.map(\.csvRow)).utf8),
+                             to: directory.gradients, durability: .deferred)
         if checkpoint {
             try writeCheckpoint()
             manifest.checkpointEpoch = epoch
         }
+        // One flush for the whole batch, then the manifest (synchronized) that
+        // vouches for it: a power loss cannot leave a manifest pointing at
+        // files that never reached the disk.
+        AtomicFile.flushFileSystems()
         manifest.epochsCompleted = epoch
         if record && manifest.recordedEpochs.last != epoch {
             manifest.recordedEpochs = (manifest.recordedEpochs.filter { $0 < epoch }) + [epoch]
@@ -270,7 +275,7 @@ public struct RecordedRun {
         arrays.append(("gradients", NPYArray(doubles: gradientRows.flatMap {
             [Double($0.epoch), Double($0.layer), $0.meanNorm, $0.standardDeviationNorm, $0.weightNorm, Double($0.batches)]
         }, shape: [gradientRows.count, 6])))
-        try NPZ.write(arrays, to: directory.checkpoint)
+        try AtomicFile.write(NPZ.encode(arrays), to: directory.checkpoint, durability: .deferred)
     }
 
     private mutating func restoreCheckpoint(epoch: Int) throws {

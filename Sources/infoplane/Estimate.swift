@@ -140,9 +140,9 @@ final class ProgressBox: @unchecked Sendable {
     private let progress: TerminalProgress
     private let lock = NSLock()
     init(_ progress: TerminalProgress) { self.progress = progress }
-    func update(_ done: Int, _ total: Int) {
+    func update(_ done: Int, _ total: Int, message: String = "layer-epochs") {
         lock.lock()
         defer { lock.unlock() }
-        progress.update(done, of: total, "layer-epochs")
+        progress.update(done, of: total, message)
     }
 }

@@ -1,6 +1,7 @@
 // `infoplane plot …` and `infoplane grid`: figures from runs, tables and arrays.
 
 import ActivationStore
+import Analysis
 import ArgumentParser
 import ArrayIO
 import Foundation
@@ -44,19 +45,7 @@ struct InformationSource {
             title = String(title.dropLast(4))
         }
         let table = try InformationTable.read(path: csv)
-        let points: [InformationPlanePoint]
-        if let ixt = table.column("I_XT"), let ity = table.column("I_TY") {
-            points = table.rows.indices.map {
-                InformationPlanePoint(epoch: table.rows[$0].epoch, layer: table.rows[$0].layer, ixt: ixt[$0], ity: ity[$0])
-            }
-        } else {
-            let (xl, xu) = (table.column("I_XT_lower")!, table.column("I_XT_upper")!)
-            let (yl, yu) = (table.column("I_TY_lower")!, table.column("I_TY_upper")!)
-            points = table.rows.indices.map {
-                InformationPlanePoint(epoch: table.rows[$0].epoch, layer: table.rows[$0].layer, ixt: xu[$0], ity: yu[$0],
-                                      ixtLower: xl[$0], ityLower: yl[$0])
-            }
-        }
+        let points = informationPoints(table)
         return InformationSource(title: title, points: points)
     }
 }
@@ -151,23 +140,11 @@ struct PlotCurves: ParsableCommand {
         case "mi":
             plot = CurvesFigure.mutualInformation(try InformationSource.load(sources[0], estimate: estimate).points)
         case "loss", "accuracy":
-            var series = [CurveSeries]()
-            for (i, path) in sources.enumerated() {
-                let reader = try RunReader(path: path)
-                let rows = try reader.metrics().filter { $0.epoch > 0 }
-                let name = sources.count > 1 ? runName(path) + ", " : ""
-                let color = Colormap.tab10Color(i)
-                let x = rows.map { Double($0.epoch) }
-                let train = kind == "loss" ? rows.map(\.trainLoss) : rows.map(\.trainAccuracy)
-                let test = kind == "loss" ? rows.map(\.testLoss) : rows.map(\.testAccuracy)
-                series.append(CurveSeries(name: name + "train", x: x, y: train, color: color))
-                series.append(CurveSeries(name: name + "test", x: x, y: test, color: color, dashed: true))
-            }
-            plot = CurvesFigure(panels: [CurvesPanel(series: series, xLabel: "Epoch",
-                                                     yLabel: kind == "loss" ? "Cross-entropy (nats)" : "Accuracy",
-                                                     xScale: .log)])
+            let runs = try sources.map { (name: runName($0), metrics: try RunReader(path: $0).metrics()) }
+            plot = metricCurves(runs, accuracy: kind == "accuracy")
         default:
-            plot = try gradientFigure()
+            guard sources.count == 1 else { throw ValidationError("--kind gradients draws one run at a time") }
+            plot = try gradientCurves(RunReader(path: sources[0]))
         }
         plot.title = figure.title ?? plot.title
         let (w, h) = figure.dimensions(default: (plot.panels.count > 1 ? 1000 : 640, 480))
@@ -176,32 +153,6 @@ struct PlotCurves: ParsableCommand {
 
     func runName(_ path: String) -> String {
         ((path.hasSuffix("/") ? String(path.dropLast()) : path) as NSString).lastPathComponent
-    }
-
-    /// Saxe et al. Fig. 20 / Shwartz-Ziv & Tishby's drift and diffusion: per layer,
-    /// the mean and std norms (left) and their ratio (right), log-log.
-    func gradientFigure() throws -> CurvesFigure {
-        guard sources.count == 1 else { throw ValidationError("--kind gradients draws one run at a time") }
-        let reader = try RunReader(path: sources[0])
-        let rows = try reader.gradientStatistics()
-        guard !rows.isEmpty else { throw FileError(path: reader.directory.gradients, reason: "no gradient statistics recorded") }
-        let layers = Array(Set(rows.map(\.layer))).sorted()
-        var normSeries = [CurveSeries](), ratioSeries = [CurveSeries]()
-        for layer in layers {
-            let r = rows.filter { $0.layer == layer }
-            let x = r.map { Double($0.epoch) }
-            let color = Colormap.tab10Color(layer - 1)
-            let name = reader.manifest.layers[layer - 1].name
-            normSeries.append(CurveSeries(name: "mean, \(name)", x: x, y: r.map(\.meanNorm), color: color))
-            normSeries.append(CurveSeries(name: "std, \(name)", x: x, y: r.map(\.standardDeviationNorm), color: color, dashed: true))
-            ratioSeries.append(CurveSeries(name: name, x: x, y: r.map(\.signalToNoise), color: color))
-        }
-        var norms = CurvesPanel(series: normSeries, title: "Gradient mean and std", xLabel: "Epoch", yLabel: "Norm",
-                                xScale: .log, yScale: .log)
-        norms.legend = layers.count <= 4
-        let ratio = CurvesPanel(series: ratioSeries, title: "Signal-to-noise ratio", xLabel: "Epoch", yLabel: "mean / std",
-                                xScale: .log, yScale: .log)
-        return CurvesFigure(panels: [norms, ratio])
     }
 }
 

@@ -122,3 +122,16 @@ func vjpMatchesFiniteDifferences(_ testCase: OperationCase) {
     let y = (x * x + 3 * x).sum()
     #expect(tape.gradients(of: y, withRespectTo: [x])[0].scalars == [7])
 }
+
+@Test func a_tape_is_freed_after_its_step() {
+    // Pullbacks capture variables; variables must not keep their tape alive.
+    weak var released: Tape?
+    do {
+        let tape = Tape()
+        released = tape
+        let x = tape.variable(Tensor(shape: [2, 2], scalars: [1, 2, 3, 4]))
+        let loss = (matmul(x, x).tanh() * x).sum()
+        _ = tape.gradients(of: loss, withRespectTo: [x])
+    }
+    #expect(released == nil)
+}

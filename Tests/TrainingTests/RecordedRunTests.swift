@@ -88,7 +88,11 @@ func resume_is_byte_identical(stopAfter: Int) throws {
     try resumed.run()
     let a = try snapshot(root + "/whole"), b = try snapshot(root + "/cut")
     #expect(a.keys.sorted() == b.keys.sorted())
-    for (name, bytes) in a { #expect(b[name] == bytes, "\(name) differs") }
+    for (name, bytes) in a.sorted(by: { $0.key < $1.key }) {
+        let other = b[name] ?? []
+        let firstDifference = zip(bytes, other).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+        #expect(other == bytes, "\(name) differs (sizes \(bytes.count) and \(other.count), first difference at byte \(firstDifference ?? -1))")
+    }
 }
 
 @Test func bad_run_directories_give_clear_errors_and_lose_nothing() throws {
