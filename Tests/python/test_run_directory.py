@@ -120,3 +120,53 @@ def test_bad_options_fail_clearly(infoplane, tmp_path):
         assert result.returncode != 0, extra
         assert message in result.stderr, (extra, result.stderr)
     assert not (tmp_path / "x" / "manifest.json").exists()
+
+
+def test_estimate_and_plot_from_the_command_line(infoplane, tanh_run, tmp_path):
+    run(infoplane, "estimate", tanh_run, "--discretization", "edges", "--bins", 30, "-o", tmp_path / "mi.csv")
+    table = np.genfromtxt(tmp_path / "mi.csv", delimiter=",", names=True)
+    assert table.dtype.names == ("epoch", "layer", "I_XT", "I_TY", "H_T")
+    params = json.loads((tmp_path / "mi.json").read_text())
+    assert params["estimator"] == "binning" and params["bins"] == "30" and params["units"] == "bits"
+    # H(T) of layer 5 at the last epoch, recomputed with NumPy from the recorded activations
+    # with the original code's binning: digitize against float32 linspace(-1, 1, 30).
+    manifest = json.loads((tanh_run / "manifest.json").read_text())
+    epoch = manifest["recorded_epochs"][-1]
+    t = np.load(tanh_run / "activations" / f"epoch-{epoch}-layer-5.npy")
+    codes = np.digitize(t, np.linspace(-1, 1, 30).astype(np.float32)) - 1
+    _, counts = np.unique(codes, axis=0, return_counts=True)
+    p = counts / counts.sum()
+    h = -(p * np.log2(p)).sum()
+    row = table[(table["epoch"] == epoch) & (table["layer"] == 5)][0]
+    assert abs(row["H_T"] - h) < 1e-9
+
+    run(infoplane, "plot", "infoplane", tmp_path / "mi.csv", "-o", tmp_path / "plane.png")
+    assert (tmp_path / "plane.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    run(infoplane, "plot", "curves", tanh_run, "--kind", "gradients", "--scale", 2, "-o", tmp_path / "snr.png")
+    assert (tmp_path / "snr.png").stat().st_size > 10_000
+
+    bad = run(infoplane, "plot", "infoplane", tmp_path / "mi.csv", "-o", tmp_path / "missing" / "x.png", check=False)
+    assert bad.returncode != 0 and "missing" in bad.stderr
+    assert not (tmp_path / "missing").exists()
+    nan_table = tmp_path / "nan.csv"
+    nan_table.write_text("epoch,layer,I_XT,I_TY\n0,1,1.0,0.5\n1,1,nan,0.6\n2,1,2.0,0.7\n")
+    warned = run(infoplane, "plot", "infoplane", nan_table, "-o", tmp_path / "nan.png")
+    assert "warning" in warned.stderr and (tmp_path / "nan.png").exists()
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    failed = run(infoplane, "plot", "infoplane", empty, "-o", tmp_path / "empty.png", check=False)
+    assert failed.returncode != 0 and "empty.csv" in failed.stderr and not (tmp_path / "empty.png").exists()
+    bad_epoch = run(infoplane, "estimate", tanh_run, "--epochs", "12345", check=False)
+    assert bad_epoch.returncode != 0 and "epoch 12345 is not recorded" in bad_epoch.stderr
+
+
+def test_grid_from_numpy(infoplane, tmp_path):
+    images = np.random.default_rng(0).random((64, 3, 32, 32), dtype=np.float32)
+    np.save(tmp_path / "images.npy", images)
+    run(infoplane, "grid", tmp_path / "images.npy", "-o", tmp_path / "grid.png", "--nrow", 8, "--padding", 2)
+    png = (tmp_path / "grid.png").read_bytes()
+    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    assert (width, height) == (274, 274)
+    np.save(tmp_path / "bad.npy", np.zeros((4, 5, 8, 8), dtype=np.float32))
+    bad = run(infoplane, "grid", tmp_path / "bad.npy", "-o", tmp_path / "bad.png", check=False)
+    assert bad.returncode != 0 and "bad.npy" in bad.stderr
