@@ -2,7 +2,7 @@
 //
 // InfoPlane: information-bottleneck analysis of neural networks.
 //
-// Targets, bottom to top (imports only point down this list):
+// Targets, bottom to top (each imports only targets above it in this list):
 //   CBLAS, CPNG, CZlib      system-library shims found with pkg-config
 //   ArrayIO                 atomic files, zlib streams, NumPy .npy/.npz
 //   Tensors                 Float tensors, BLAS matmul, seeded RNG
@@ -10,8 +10,8 @@
 //   NeuralNets              layers, activations, losses, initializers, optimizers
 //   Datasets                the 12-bit task, CSV and IDX readers, splits
 //   ActivationStore         the on-disk run directory (manifest, activations, CSVs)
-//   Training                instrumented training loop, schedules, recording hooks
-//   InfoTheory              entropy and mutual-information estimators
+//   InfoTheory              entropy and mutual-information estimators, exact Gaussian MI
+//   Training                instrumented training loop, schedules, recorded runs, linear students
 //   Plotting                raster canvas, text, axes, figures, PNG output
 //   Analysis                estimates over whole runs, figures and summaries of runs
 //   infoplane               the command-line tool
@@ -67,7 +67,7 @@ let package = Package(
         .target(name: "NeuralNets", dependencies: ["Autodiff", "Tensors"], swiftSettings: nativeSettings),
         .target(name: "Datasets", dependencies: ["Tensors", "ArrayIO"]),
         .target(name: "ActivationStore", dependencies: ["Tensors", "ArrayIO"]),
-        .target(name: "Training", dependencies: ["NeuralNets", "Datasets", "ActivationStore"]),
+        .target(name: "Training", dependencies: ["NeuralNets", "Datasets", "ActivationStore", "InfoTheory"]),
         .target(name: "InfoTheory", dependencies: [
             "Tensors",
             .product(name: "RealModule", package: "swift-numerics"),

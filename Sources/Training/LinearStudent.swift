@@ -7,10 +7,10 @@
 // use `MLP`: every `Dense` layer carries a bias, and the paper's linear model
 // has none (Eq. 4: Ŷ = W_tot X); a private bias-free stack keeps the
 // gradients exactly those of the paper's model and avoids the Float tape for
-// a model whose gradient is three lines. Nor does this file compute mutual
-// information itself: Training may not import InfoTheory (it sits above
-// Training in Package.swift's order), so the exact Gaussian MI
-// (`InfoTheory.GaussianInformation`) is passed in as a closure by the caller.
+// a model whose gradient is three lines. The information measure is passed
+// in as a closure (usually `InfoTheory.GaussianInformation.information`), so
+// the trainer runs without it and any exact or estimated measure can be used;
+// its results are InfoTheory's `GaussianLayerInformation` records.
 //
 // Loss normalisation. Training minimises L = (1/2P) Σ_μ ‖ŷ^μ - y^μ‖², the
 // paper's ½‖·‖² per sample, averaged over the P samples of a batch. Every
@@ -31,6 +31,7 @@
 
 import ArrayIO
 import Datasets
+import InfoTheory
 import Tensors
 
 /// A deep linear network without biases: Ŷ = W_L ⋯ W_1 x.
@@ -207,35 +208,14 @@ public struct LinearTrainingOptions: Sendable, Equatable {
     }
 }
 
-/// The information of one layer, in bits, as a caller's measure returns it
-/// (e.g. from `InfoTheory.GaussianInformation.information(layerMap:rows:)`).
-public struct LinearLayerInformation: Sendable, Equatable {
-    /// I(X;T), bits.
-    public var inputInformation: Double
-    /// I(T;Y), bits.
-    public var outputInformation: Double
-    /// I(X_rel;T), bits, when the inputs are split.
-    public var relevantInformation: Double?
-    /// I(X_irr;T), bits, when the inputs are split.
-    public var irrelevantInformation: Double?
-
-    public init(inputInformation: Double, outputInformation: Double,
-                relevantInformation: Double? = nil, irrelevantInformation: Double? = nil) {
-        self.inputInformation = inputInformation
-        self.outputInformation = outputInformation
-        self.relevantInformation = relevantInformation
-        self.irrelevantInformation = irrelevantInformation
-    }
-}
-
 /// One layer's information at one recorded epoch.
 public struct LinearLayerRecord: Sendable, Equatable {
     public var epoch: Int
     /// 1 … L (L is the output layer).
     public var layer: Int
-    public var information: LinearLayerInformation
+    public var information: GaussianLayerInformation
 
-    public init(epoch: Int, layer: Int, information: LinearLayerInformation) {
+    public init(epoch: Int, layer: Int, information: GaussianLayerInformation) {
         self.epoch = epoch
         self.layer = layer
         self.information = information
@@ -346,7 +326,7 @@ public struct LinearStudentTrainer: Sendable {
     ///   ([rows, N_i] row-major) and its row count, returns its information
     ///   (nil: no information recorded). Errors it throws end training and
     ///   are rethrown.
-    public mutating func run(information: ((_ map: [Double], _ rows: Int) throws -> LinearLayerInformation)? = nil)
+    public mutating func run(information: ((_ map: [Double], _ rows: Int) throws -> GaussianLayerInformation)? = nil)
         rethrows -> LinearTrainingResult {
         let recorded = Set(options.schedule.epochs(total: options.epochs))
         var epochs = [LinearEpochRecord](), layers = [LinearLayerRecord]()

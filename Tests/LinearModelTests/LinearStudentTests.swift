@@ -12,7 +12,7 @@ import Testing
 import Training
 
 /// The exact-MI measure for a task, as the command-line tool composes it.
-func gaussianMeasure(_ task: LinearTeacherTask, split: Bool = false) -> (([Double], Int) throws -> LinearLayerInformation) {
+func gaussianMeasure(_ task: LinearTeacherTask, split: Bool = false) -> (([Double], Int) throws -> GaussianLayerInformation) {
     let t = task.teacher
     let info = GaussianInformation(isotropicInputVariance: t.inputVariance, inputCount: t.inputCount,
                                    teacherWeights: t.weights, outputCount: t.outputCount,
@@ -20,7 +20,7 @@ func gaussianMeasure(_ task: LinearTeacherTask, split: Bool = false) -> (([Doubl
                                    relevantInputs: split ? Array(0..<t.relevantCount) : nil)
     return { map, rows in
         let r = try info.information(layerMap: map, rows: rows)
-        return LinearLayerInformation(inputInformation: r.inputInformation, outputInformation: r.outputInformation,
+        return GaussianLayerInformation(inputInformation: r.inputInformation, outputInformation: r.outputInformation,
                                       relevantInformation: r.relevantInformation, irrelevantInformation: r.irrelevantInformation)
     }
 }
@@ -134,7 +134,7 @@ func gaussianMeasure(_ task: LinearTeacherTask, split: Bool = false) -> (([Doubl
         #expect(metrics.hasPrefix(LinearRunCSV.metricsHeader + "\n0,"))
         // Without a split the header has four columns.
         let plain = LinearRunCSV.informationText([LinearLayerRecord(epoch: 1, layer: 1,
-            information: LinearLayerInformation(inputInformation: 0.5, outputInformation: 0.25))])
+            information: GaussianLayerInformation(inputInformation: 0.5, outputInformation: 0.25))])
         #expect(plain == "epoch,layer,I_XT,I_TY\n1,1,0.5,0.25\n")
     }
 }
