@@ -256,6 +256,8 @@ public struct Adam: Optimizer {
         let (l2, decoupled, shrink) = weightDecay.coefficients(learningRate: alpha, multiplier: eta)
         // Exactly 1 unless the decay is PyTorch's form (see SGD.update).
         let keep = 1 - shrink
+        // α m̂ = (α / c1) m and v̂ = v · (1 / c2): one division per element, not three.
+        let stepScale = alpha / c1, inverseC2 = 1 / c2
         // Move the moments out of `state` so that they are uniquely referenced
         // and updated in place (no copy-on-write), then put them back.
         var (first, second) = (state.slots[0], state.slots[1])
@@ -280,8 +282,7 @@ public struct Adam: Optimizer {
                                 let d = gi + l2 * t
                                 mi = b1 * mi + (1 - b1) * d
                                 vi = b2 * vi + (1 - b2) * d * d
-                                let mHat = mi / c1, vHat = vi / c2
-                                t -= eta * (alpha * mHat / (vHat.squareRoot() + eps) + decoupled * t)
+                                t -= eta * (stepScale * mi / ((vi * inverseC2).squareRoot() + eps) + decoupled * t)
                                 UnsafeMutableRawPointer(pt + i).storeBytes(of: t, as: SIMD8<Float>.self)
                                 UnsafeMutableRawPointer(pm + i).storeBytes(of: mi, as: SIMD8<Float>.self)
                                 UnsafeMutableRawPointer(pv + i).storeBytes(of: vi, as: SIMD8<Float>.self)
@@ -292,8 +293,7 @@ public struct Adam: Optimizer {
                                 let d = g[i] + l2 * theta[i]
                                 m[i] = b1 * m[i] + (1 - b1) * d
                                 v[i] = b2 * v[i] + (1 - b2) * d * d
-                                let mHat = m[i] / c1, vHat = v[i] / c2
-                                theta[i] -= eta * (alpha * mHat / (vHat.squareRoot() + eps) + decoupled * theta[i])
+                                theta[i] -= eta * (stepScale * m[i] / ((v[i] * inverseC2).squareRoot() + eps) + decoupled * theta[i])
                                 i += 1
                             }
                         }
