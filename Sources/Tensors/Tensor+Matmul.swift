@@ -17,21 +17,9 @@ extension Tensor {
         let (kb, n) = transposeB ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
         precondition(ka == kb, "matmul: \(a.shape)\(transposeA ? "ᵀ" : "") × \(b.shape)\(transposeB ? "ᵀ" : "")")
         // beta = 0: neither kernel reads C, so it need not be zeroed first.
-        let k = ka
-        return a.scalars.withUnsafeBufferPointer { pa in
-            b.scalars.withUnsafeBufferPointer { pb in
-                Tensor(shape: [m, n]) { pc in
-                    if SmallGEMM.prefersBLAS(m: m, n: n, k: k) {
-                        BLAS.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                                   a: pa.baseAddress!, lda: a.shape[1], b: pb.baseAddress!, ldb: b.shape[1],
-                                   beta: 0, c: pc.baseAddress!, ldc: n)
-                    } else {
-                        SmallGEMM.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                                        a: pa.baseAddress!, lda: a.shape[1], b: pb.baseAddress!, ldb: b.shape[1],
-                                        beta: 0, c: pc.baseAddress!, ldc: n)
-                    }
-                }
-            }
+        return Tensor(shape: [m, n]) { c in
+            multiply(a, b, into: c.baseAddress!, m: m, n: n, k: ka, transposeA: transposeA, transposeB: transposeB,
+                     alpha: 1, beta: 0)
         }
     }
 
@@ -42,18 +30,25 @@ extension Tensor {
         let (m, k) = transposeA ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
         let n = transposeB ? b.shape[0] : b.shape[1]
         precondition(c.shape == [m, n], "gemm: result \(c.shape), expected [\(m), \(n)]")
+        c.scalars.withUnsafeMutableBufferPointer { pc in
+            multiply(a, b, into: pc.baseAddress!, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB,
+                     alpha: alpha, beta: beta)
+        }
+    }
+
+    /// The one place that chooses between OpenBLAS and the small-shape kernel.
+    private static func multiply(_ a: Tensor, _ b: Tensor, into c: UnsafeMutablePointer<Float>, m: Int, n: Int, k: Int,
+                                 transposeA: Bool, transposeB: Bool, alpha: Float, beta: Float) {
         a.scalars.withUnsafeBufferPointer { pa in
             b.scalars.withUnsafeBufferPointer { pb in
-                c.scalars.withUnsafeMutableBufferPointer { pc in
-                    if SmallGEMM.prefersBLAS(m: m, n: n, k: k) {
-                        BLAS.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
-                                   a: pa.baseAddress!, lda: a.shape[1], b: pb.baseAddress!, ldb: b.shape[1],
-                                   beta: beta, c: pc.baseAddress!, ldc: n)
-                    } else {
-                        SmallGEMM.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
-                                        a: pa.baseAddress!, lda: a.shape[1], b: pb.baseAddress!, ldb: b.shape[1],
-                                        beta: beta, c: pc.baseAddress!, ldc: n)
-                    }
+                if SmallGEMM.prefersBLAS(m: m, n: n, k: k) {
+                    BLAS.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                               a: pa.baseAddress!, lda: a.shape[1], b: pb.baseAddress!, ldb: b.shape[1],
+                               beta: beta, c: c, ldc: n)
+                } else {
+                    SmallGEMM.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                                    a: pa.baseAddress!, lda: a.shape[1], b: pb.baseAddress!, ldb: b.shape[1],
+                                    beta: beta, c: c, ldc: n)
                 }
             }
         }
