@@ -32,7 +32,7 @@ public struct CompressionThreshold: Sendable, Equatable, CustomStringConvertible
     }
     public func bits(forPeak peak: Double) -> Double { max(absolute, relative * peak) }
     public var description: String {
-        "final I(X;T) at least max(\(absolute) bit, \(Int((relative * 100).rounded())) % of the peak) below the peak"
+        "final I(X;T) is at least max(\(absolute) bit, \(Int((relative * 100).rounded())) % of the peak) below the peak"
     }
 }
 
