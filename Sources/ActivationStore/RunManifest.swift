@@ -64,11 +64,19 @@ public struct RunSettings: Codable, Sendable, Equatable {
     public var dtype: String
     /// Epochs between checkpoints.
     public var checkpointInterval: Int
+    /// Weight decay as `l2:λ`, `decoupled:λ` (the paper's AdamW/SGDW) or
+    /// `pytorch:λ` (decay scaled by the learning rate); nil for none.
+    public var weightDecay: String?
+    /// The learning-rate schedule (`constant`, `step:K:F`, `cosine:T`, `sgdr:T0:TMULT`); nil for constant.
+    public var learningRateSchedule: String?
+    /// mixup's α (Zhang et al. 2018); nil for plain training (ERM).
+    public var mixupAlpha: Double?
 
     public init(task: String, dataSource: String, widths: [Int], activation: String, initializer: String,
                 optimizer: [String: String], batchSize: Int, epochs: Int, seed: UInt64,
                 trainingFraction: Double, splitMethod: String, trainingSubset: Int? = nil, testSubset: Int? = nil,
-                schedule: String, activations: String, dtype: String, checkpointInterval: Int) {
+                schedule: String, activations: String, dtype: String, checkpointInterval: Int,
+                weightDecay: String? = nil, learningRateSchedule: String? = nil, mixupAlpha: Double? = nil) {
         self.task = task
         self.dataSource = dataSource
         self.widths = widths
@@ -86,6 +94,9 @@ public struct RunSettings: Codable, Sendable, Equatable {
         self.activations = activations
         self.dtype = dtype
         self.checkpointInterval = checkpointInterval
+        self.weightDecay = weightDecay
+        self.learningRateSchedule = learningRateSchedule
+        self.mixupAlpha = mixupAlpha
     }
 
     /// The names of the settings that differ between two runs, for error messages.

@@ -53,17 +53,49 @@ public struct RecordedRun {
         return schedule
     }
 
-    /// The optimizer the settings describe.
+    /// The optimizer the settings describe, with their weight decay.
     public static func optimizer(_ settings: RunSettings) throws -> any Optimizer {
         let o = settings.optimizer
         guard let lrText = o["learning_rate"], let lr = Float(lrText) else {
             throw RunError("optimizer settings lack a learning_rate")
         }
+        let decay = try weightDecay(settings.weightDecay)
         switch o["name"] {
-        case "adam": return Adam(learningRate: lr)
-        case "sgd": return SGD(learningRate: lr, momentum: Float(o["momentum"] ?? "0") ?? 0)
+        case "adam": return Adam(learningRate: lr, weightDecay: decay)
+        case "sgd": return SGD(learningRate: lr, momentum: Float(o["momentum"] ?? "0") ?? 0, weightDecay: decay)
         default: throw RunError("unknown optimizer \"\(o["name"] ?? "")\" (use adam or sgd)")
         }
+    }
+
+    /// Parses `l2:λ`, `decoupled:λ` or `pytorch:λ` (nil: no decay).
+    public static func weightDecay(_ text: String?) throws -> WeightDecay {
+        guard let text else { return .none }
+        let parts = text.split(separator: ":")
+        guard parts.count == 2, let value = Float(parts[1]), value >= 0 else {
+            throw RunError("weight decay must be l2:λ, decoupled:λ or pytorch:λ with λ ≥ 0 (got \"\(text)\")")
+        }
+        switch parts[0] {
+        case "l2": return .l2(value)
+        case "decoupled": return .decoupled(value)
+        case "pytorch": return .decoupledScaledByLearningRate(value)
+        default: throw RunError("unknown weight decay form \"\(parts[0])\" (use l2, decoupled or pytorch)")
+        }
+    }
+
+    /// The learning-rate schedule the settings name (nil: constant).
+    public static func learningRateSchedule(_ text: String?) throws -> LearningRateSchedule {
+        guard let text else { return .constant }
+        guard let schedule = LearningRateSchedule(text) else {
+            throw RunError("unknown learning-rate schedule \"\(text)\" (use constant, step:K:F, cosine:T or sgdr:T0:TMULT)")
+        }
+        return schedule
+    }
+
+    /// mixup with the settings' α (nil: none).
+    public static func mixup(_ alpha: Double?) throws -> Mixup? {
+        guard let alpha else { return nil }
+        guard alpha > 0 && alpha.isFinite else { throw RunError("mixup α must be positive (got \(alpha))") }
+        return Mixup(alpha: alpha)
     }
 
     /// Starts a new run in `path`, which must not already hold a run.
@@ -130,6 +162,8 @@ public struct RecordedRun {
         guard ["float32", "float16"].contains(settings.dtype) else { throw RunError("dtype must be float32 or float16") }
         _ = try schedule(settings)
         _ = try optimizer(settings)
+        _ = try learningRateSchedule(settings.learningRateSchedule)
+        _ = try mixup(settings.mixupAlpha)
     }
 
     private init(settings: RunSettings, directory: RunDirectory, data: Dataset) throws {
@@ -150,7 +184,9 @@ public struct RecordedRun {
         let train = data.train, test = data.test
         trainer = Trainer(model: model, optimizer: try Self.optimizer(settings), rng: rng, batchSize: settings.batchSize,
                           data: TrainingData(trainInputs: train.inputs, trainLabels: train.labels,
-                                             testInputs: test.inputs, testLabels: test.labels, classes: data.classCount))
+                                             testInputs: test.inputs, testLabels: test.labels, classes: data.classCount),
+                          schedule: try Self.learningRateSchedule(settings.learningRateSchedule),
+                          mixup: try Self.mixup(settings.mixupAlpha))
         var layers = (1..<(settings.widths.count - 1)).map {
             LayerDescription(index: $0, name: "layer \($0)", width: settings.widths[$0], activation: settings.activation)
         }

@@ -49,6 +49,17 @@ struct Train: ParsableCommand {
     @Option(help: "SGD momentum. (default: 0)")
     var momentum: Double?
 
+    @Option(help: ArgumentHelp(
+        "Weight decay: l2:λ (added to the gradient), decoupled:λ (AdamW/SGDW as in Loshchilov & Hutter: θ -= η_t λ θ, not scaled by the learning rate) or pytorch:λ (torch.optim.AdamW: θ -= lr_t λ θ). The best λ differs by a factor of the learning rate between decoupled and pytorch.",
+        valueName: "form:λ"))
+    var weightDecay: String?
+
+    @Option(help: "Learning-rate schedule: constant, step:K:F (×F every K epochs), cosine:T, or sgdr:T0:TMULT (warm restarts, updated every batch).")
+    var lrSchedule: String?
+
+    @Option(help: "mixup with Beta(α, α) mixing weights (Zhang et al. 2018).")
+    var mixup: Double?
+
     @Option(help: "Seed for weights, minibatch order, split and subsets. (default: 1)")
     var seed: UInt64?
 
@@ -112,6 +123,13 @@ struct Train: ParsableCommand {
         if let hidden, parseWidths(hidden) == nil { throw ValidationError("--hidden must be positive integers separated by commas (got \"\(hidden)\")") }
         if let s = trainSubset, s <= 0 { throw ValidationError("--train-subset must be positive") }
         if let s = testSubset, s <= 0 { throw ValidationError("--test-subset must be positive") }
+        if let weightDecay {
+            do { _ = try RecordedRun.weightDecay(weightDecay) } catch { throw ValidationError("--weight-decay: \(error)") }
+        }
+        if let lrSchedule {
+            do { _ = try RecordedRun.learningRateSchedule(lrSchedule) } catch { throw ValidationError("--lr-schedule: \(error)") }
+        }
+        if let mixup, !(mixup > 0) { throw ValidationError("--mixup α must be positive (got \(mixup))") }
     }
 
     func parseWidths(_ text: String) -> [Int]? {
@@ -163,7 +181,10 @@ struct Train: ParsableCommand {
             schedule: record ?? base?.schedule ?? "log",
             activations: activations ?? base?.activations ?? "post",
             dtype: dtype ?? base?.dtype ?? "float32",
-            checkpointInterval: checkpointInterval ?? base?.checkpointInterval ?? 100)
+            checkpointInterval: checkpointInterval ?? base?.checkpointInterval ?? 100,
+            weightDecay: weightDecay ?? base?.weightDecay,
+            learningRateSchedule: lrSchedule ?? base?.learningRateSchedule,
+            mixupAlpha: mixup ?? base?.mixupAlpha)
     }
 
     func run() throws {

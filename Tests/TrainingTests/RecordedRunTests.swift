@@ -124,3 +124,27 @@ func resume_is_byte_identical(stopAfter: Int) throws {
     }
     #expect(try snapshot(root + "/run") == before)
 }
+
+@Test func resume_with_decay_schedule_and_mixup_is_byte_identical() throws {
+    let root = try temporaryDirectory()
+    var settings = smallSettings()
+    settings.weightDecay = "decoupled:0.0001"
+    settings.learningRateSchedule = "sgdr:4:2"
+    settings.mixupAlpha = 1
+    var whole = try RecordedRun.start(settings: settings, at: root + "/whole")
+    try whole.run()
+    var first = try RecordedRun.start(settings: settings, at: root + "/cut")
+    try first.run(stopAfter: 6)
+    var resumed = try RecordedRun.resume(at: root + "/cut")
+    try resumed.run()
+    #expect(try snapshot(root + "/whole") == snapshot(root + "/cut"))
+    // The settings are recorded, and they change training.
+    let manifest = try RunReader(path: root + "/whole").manifest
+    #expect(manifest.settings.mixupAlpha == 1 && manifest.settings.learningRateSchedule == "sgdr:4:2")
+    var plain = try RecordedRun.start(settings: smallSettings(), at: root + "/plain")
+    try plain.run()
+    #expect(try AtomicFile.read(root + "/plain/weights.npz") != AtomicFile.read(root + "/whole/weights.npz"))
+    var bad = smallSettings()
+    bad.weightDecay = "l3:0.1"
+    #expect { try RecordedRun.start(settings: bad, at: root + "/bad") } throws: { "\($0)".contains("unknown weight decay form") }
+}
