@@ -132,6 +132,7 @@ public struct RecordedRun {
         if let requested, requested != manifest.settings {
             throw RunError("cannot resume \(path) with other settings: " + requested.differences(from: manifest.settings).joined(separator: "; "))
         }
+        try validate(manifest.settings)
         let data = try Tasks.dataset(for: manifest.settings)
         var run = try RecordedRun(settings: manifest.settings, directory: directory, data: data)
         guard manifest.layers == run.manifest.layers, manifest.sampleCount == data.sampleCount else {
@@ -166,8 +167,9 @@ public struct RecordedRun {
         _ = try mixup(settings.mixupAlpha)
     }
 
+    /// A run over `data`; `settings` must have passed `validate` (both
+    /// `start` and `resume` check them before loading any data).
     private init(settings: RunSettings, directory: RunDirectory, data: Dataset) throws {
-        try Self.validate(settings)
         guard settings.widths.first == data.featureCount, settings.widths.last == data.classCount else {
             throw RunError("network \(settings.widths.map(String.init).joined(separator: "-")) does not fit \(data.featureCount) inputs and \(data.classCount) classes")
         }
@@ -221,7 +223,6 @@ public struct RecordedRun {
             try commit(epoch: 0, record: schedule.contains(0), checkpoint: false)
             progress(TrainingProgress(epoch: 0, totalEpochs: settings.epochs, metrics: m))
         }
-        let layerCount = trainer.model.layers.count
         while trainer.epoch < settings.epochs {
             if let stopAfter, trainer.epoch >= stopAfter { return }
             let next = trainer.epoch + 1
@@ -229,7 +230,6 @@ public struct RecordedRun {
             var accumulator: GradientAccumulator? = recorded
                 ? GradientAccumulator(counts: trainer.model.layers.map(\.weight.count)) : nil
             trainer.trainEpoch(gradients: &accumulator)
-            _ = layerCount
             let m = trainer.evaluate()
             metrics.append(m)
             if let accumulator {

@@ -161,21 +161,23 @@ func runKernelBenchmarks() {
     print("\nCrossover: BLAS time / SmallGEMM time (> 1 means SmallGEMM is faster); * marks prefersBLAS")
     let depths = [4, 12, 32, 64, 128, 256, 512, 1024]
     var agree = 0, total = 0, lostTime = 0.0, bestTime = 0.0
+    // One cell of the grid: times both kernels, tallies prefersBLAS's choice, returns the ratio.
+    func cell(transposeA tA: Bool, transposeB tB: Bool, m: Int, n: Int, k: Int) -> String {
+        var problem = GEMMProblem("", transposeA: tA, transposeB: tB, m: m, n: n, k: k, rng: &rng)
+        let (small, blas) = problem.time()
+        let prefers = SmallGEMM.prefersBLAS(m: m, n: n, k: k)
+        total += 1
+        if prefers == (blas < small) { agree += 1 }
+        lostTime += (prefers ? blas : small) - min(small, blas)
+        bestTime += min(small, blas)
+        return " " + padded(format(blas / small, 2) + (prefers ? "*" : ""), 6)
+    }
     for (label, tA, tB) in [("NT (forward)", false, true), ("NN (input gradient)", false, false)] {
         for m in [128, 256, 4096] {
             print("  \(label), m = \(m); columns k = \(depths)")
             for n in [2, 4, 8, 12, 16, 20, 32, 64] {
                 var line = "    n = \(padded(String(n), 4))"
-                for k in depths {
-                    var problem = GEMMProblem("", transposeA: tA, transposeB: tB, m: m, n: n, k: k, rng: &rng)
-                    let (small, blas) = problem.time()
-                    let prefers = SmallGEMM.prefersBLAS(m: m, n: n, k: k)
-                    total += 1
-                    if prefers == (blas < small) { agree += 1 }
-                    lostTime += (prefers ? blas : small) - min(small, blas)
-                    bestTime += min(small, blas)
-                    line += " " + padded(format(blas / small, 2) + (prefers ? "*" : ""), 6)
-                }
+                for k in depths { line += cell(transposeA: tA, transposeB: tB, m: m, n: n, k: k) }
                 print(line)
             }
         }
@@ -184,16 +186,7 @@ func runKernelBenchmarks() {
     for m in [2, 4, 8, 12, 20, 64] {
         for n in [2, 4, 8, 12, 16, 20, 32] {
             var line = "    m = \(padded(String(m), 3)) n = \(padded(String(n), 4))"
-            for k in depths {
-                var problem = GEMMProblem("", transposeA: true, transposeB: false, m: m, n: n, k: k, rng: &rng)
-                let (small, blas) = problem.time()
-                let prefers = SmallGEMM.prefersBLAS(m: m, n: n, k: k)
-                total += 1
-                if prefers == (blas < small) { agree += 1 }
-                lostTime += (prefers ? blas : small) - min(small, blas)
-                bestTime += min(small, blas)
-                line += " " + padded(format(blas / small, 2) + (prefers ? "*" : ""), 6)
-            }
+            for k in depths { line += cell(transposeA: true, transposeB: false, m: m, n: n, k: k) }
             print(line)
         }
     }
