@@ -109,7 +109,7 @@ public struct RecordedRun {
         }
         try validate(settings)
         let data = try Tasks.dataset(for: settings)
-        var run = try RecordedRun(settings: settings, directory: directory, data: data)
+        let run = try RecordedRun(settings: settings, directory: directory, data: data)
         try AtomicFile.createDirectory(directory.activationsDirectory)
         try NPY.write(NPYArray(floats: data.inputs.scalars, shape: data.inputs.shape), to: directory.inputs)
         try NPY.write(NPYArray(int64s: data.labels.map(Int64.init), shape: [data.sampleCount]), to: directory.labels)
