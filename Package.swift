@@ -14,6 +14,7 @@
 //   Training                instrumented training loop, schedules, recorded runs, linear students
 //   Plotting                raster canvas, text, axes, figures, PNG output
 //   Analysis                estimates over whole runs, figures and summaries of runs
+//   Experiments             the published experiments `infoplane reproduce` runs
 //   infoplane               the command-line tool
 //   infoplane-bench         release-mode micro-benchmarks
 import PackageDescription
@@ -40,6 +41,11 @@ let nativeSettings: [SwiftSetting] = {
     #endif
 }()
 
+/// The numeric modules are optimized in debug builds too: the test suite and
+/// the notebook checks run the debug binary, and unoptimized Swift is 15 to 50
+/// times slower on these loops. Assertions and `@testable` stay available.
+let optimizedInDebug: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
 let package = Package(
     name: "InfoPlane",
     platforms: [.macOS(.v14)],
@@ -58,26 +64,27 @@ let package = Package(
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
-        .target(name: "ArrayIO", dependencies: ["CZlib"]),
+        .target(name: "ArrayIO", dependencies: ["CZlib"], swiftSettings: optimizedInDebug),
         .target(name: "Tensors", dependencies: [
             "CBLAS",
             .product(name: "RealModule", package: "swift-numerics"),
-        ], swiftSettings: nativeSettings),
-        .target(name: "Autodiff", dependencies: ["Tensors"]),
-        .target(name: "NeuralNets", dependencies: ["Autodiff", "Tensors"], swiftSettings: nativeSettings),
-        .target(name: "Datasets", dependencies: ["Tensors", "ArrayIO"]),
+        ], swiftSettings: nativeSettings + optimizedInDebug),
+        .target(name: "Autodiff", dependencies: ["Tensors"], swiftSettings: optimizedInDebug),
+        .target(name: "NeuralNets", dependencies: ["Autodiff", "Tensors"], swiftSettings: nativeSettings + optimizedInDebug),
+        .target(name: "Datasets", dependencies: ["Tensors", "ArrayIO"], swiftSettings: optimizedInDebug),
         .target(name: "ActivationStore", dependencies: ["Tensors", "ArrayIO"]),
-        .target(name: "Training", dependencies: ["NeuralNets", "Datasets", "ActivationStore", "InfoTheory"]),
+        .target(name: "Training", dependencies: ["NeuralNets", "Datasets", "ActivationStore", "InfoTheory"], swiftSettings: optimizedInDebug),
         .target(name: "InfoTheory", dependencies: [
             "Tensors",
             .product(name: "RealModule", package: "swift-numerics"),
-        ], swiftSettings: nativeSettings),
-        .target(name: "Plotting", dependencies: ["CPNG", "ArrayIO"], swiftSettings: nativeSettings),
-        .target(name: "Analysis", dependencies: ["ActivationStore", "InfoTheory", "Plotting", "Training"]),
+        ], swiftSettings: nativeSettings + optimizedInDebug),
+        .target(name: "Plotting", dependencies: ["CPNG", "ArrayIO"], swiftSettings: nativeSettings + optimizedInDebug),
+        .target(name: "Analysis", dependencies: ["ActivationStore", "InfoTheory", "Plotting", "Training"], swiftSettings: optimizedInDebug),
+        .target(name: "Experiments", dependencies: ["Analysis", "Training", "Datasets", "InfoTheory", "Plotting", "ActivationStore"]),
         .target(name: "TestSupport", dependencies: ["Tensors", "Autodiff"]),
 
         .executableTarget(name: "infoplane", dependencies: [
-            "Analysis", "Training", "InfoTheory", "Plotting",
+            "Analysis", "Experiments", "Training", "InfoTheory", "Plotting",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "infoplane-bench", dependencies: [
@@ -94,5 +101,6 @@ let package = Package(
         .testTarget(name: "PlottingTests", dependencies: ["Plotting", "ArrayIO"]),
         .testTarget(name: "InfoTheoryTests", dependencies: ["InfoTheory", "Tensors"]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "TestSupport"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "TestSupport"]),
     ]
 )

@@ -6,7 +6,7 @@ import ActivationStore
 import Analysis
 import ArgumentParser
 import ArrayIO
-import Dispatch
+import Experiments
 import Foundation
 import InfoTheory
 import Plotting
@@ -67,27 +67,9 @@ struct Demo: ParsableCommand {
         // 1. Train both networks side by side, one per core.
         let progress = TerminalProgress()
         let status = ProgressBox(progress)
-        let done = LockedArray(count: 2)
-        let errors = LockedErrors()
-        DispatchQueue.concurrentPerform(iterations: 2) { i in
-            do {
-                let wanted = settings(activation: activations[i])
-                var run: RecordedRun
-                if AtomicFile.exists(RunDirectory(paths[i]).manifest) {
-                    run = try RecordedRun.resume(at: paths[i], requested: wanted)
-                } else {
-                    run = try RecordedRun.start(settings: wanted, at: paths[i])
-                }
-                try run.run { p in
-                    done.set(i, p.epoch)
-                    status.update(done.sum, 2 * epochs, message: "training tanh and ReLU")
-                }
-            } catch {
-                errors.append(error)
-            }
-        }
-        progress.finish()
-        if let error = errors.first { throw error }
+        let reporter = ProgressReporter(update: { status.update($0, $1, message: $2) }, finish: { status.finish() })
+        try trainRuns(zip(paths, activations).map { PlannedRun(path: $0, settings: settings(activation: $1)) },
+                      workers: 2, progress: reporter, message: "training tanh and ReLU")
         let trained = Date()
 
         // 2. Estimates: binning for both, KDE on a thinned schedule.
@@ -159,21 +141,4 @@ struct Demo: ParsableCommand {
 
     func format(_ x: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", x) }
     func pad(_ s: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - s.count)) + s }
-}
-
-/// Per-run progress counters shared by worker threads.
-final class LockedArray: @unchecked Sendable {
-    private var values: [Int]
-    private let lock = NSLock()
-    init(count: Int) { values = [Int](repeating: 0, count: count) }
-    func set(_ i: Int, _ v: Int) { lock.lock(); values[i] = v; lock.unlock() }
-    var sum: Int { lock.lock(); defer { lock.unlock() }; return values.reduce(0, +) }
-}
-
-/// Errors collected from worker threads.
-final class LockedErrors: @unchecked Sendable {
-    private var errors = [any Error]()
-    private let lock = NSLock()
-    func append(_ e: any Error) { lock.lock(); errors.append(e); lock.unlock() }
-    var first: (any Error)? { lock.lock(); defer { lock.unlock() }; return errors.first }
 }

@@ -145,4 +145,9 @@ final class ProgressBox: @unchecked Sendable {
         defer { lock.unlock() }
         progress.update(done, of: total, message)
     }
+    func finish() {
+        lock.lock()
+        defer { lock.unlock() }
+        progress.finish()
+    }
 }

@@ -1,0 +1,23 @@
+// Every experiment `infoplane reproduce` knows, by suite. Each suite's
+// experiments are defined in their own files and listed here once.
+
+/// The experiments of each suite, in the order `--help` lists them.
+public enum Experiments {
+    /// The suites with their one-line descriptions.
+    public static let suites: [(name: String, abstract: String)] = [
+        ("saxe2018", "Saxe et al., \"On the Information Bottleneck Theory of Deep Learning\" (ICLR 2018)"),
+        ("adamw", "Loshchilov & Hutter, \"Fixing Weight Decay Regularization in Adam\" (decoupled weight decay, SGDR)"),
+        ("mixup", "Zhang et al., \"mixup: Beyond Empirical Risk Minimization\" (ICLR 2018), corrupted labels"),
+    ]
+
+    /// All experiments.
+    public static let all: [Experiment] = []
+
+    /// The experiments of one suite.
+    public static func suite(_ name: String) -> [Experiment] { all.filter { $0.suite == name } }
+
+    /// One experiment by suite and name.
+    public static func find(suite: String, name: String) -> Experiment? {
+        all.first { $0.suite == suite && $0.name == name }
+    }
+}
