@@ -15,6 +15,10 @@ public struct CurveSeries: Sendable {
     public var dashed: Bool = false
     /// A marker at every point, drawn over the line.
     public var marker: Marker.Shape?
+    /// A shaded band from `bandLower` to `bandUpper` (one value per x, e.g. the mean
+    /// minus and plus the standard deviation over seeds), in the line's colour.
+    public var bandLower: [Double]?
+    public var bandUpper: [Double]?
 
     /// - Precondition: `x.count == y.count`.
     public init(name: String, x: [Double], y: [Double], color: Color? = nil, dashed: Bool = false,
@@ -96,7 +100,12 @@ public struct CurvesFigure: Sendable {
 
         func limits(_ p: CurvesPanel) -> ((Double, Double), (Double, Double)) {
             var xs = [Double](), ys = [Double]()
-            for ser in p.series { for (x, y) in zip(ser.x, ser.y) where p.usable(x, y) { xs.append(x); ys.append(y) } }
+            for ser in p.series {
+                for (x, y) in zip(ser.x, ser.y) where p.usable(x, y) { xs.append(x); ys.append(y) }
+                for band in [ser.bandLower, ser.bandUpper] {
+                    if let band { for (x, y) in zip(ser.x, band) where p.usable(x, y) { ys.append(y) } }
+                }
+            }
             return (p.xLimits ?? AxisModel.autoLimits(xs, scale: p.xScale), p.yLimits ?? AxisModel.autoLimits(ys, scale: p.yScale))
         }
         var sharedLimits: (Double, Double)?
@@ -137,6 +146,19 @@ public struct CurvesFigure: Sendable {
             axes.drawGrid(on: &canvas, s)
             var entries = [LegendEntry]()
             var avoid = [Point]()
+            // Bands first, under every line.
+            for (k, ser) in panel.series.enumerated() {
+                guard let lower = ser.bandLower, let upper = ser.bandUpper,
+                      lower.count == ser.x.count, upper.count == ser.x.count else { continue }
+                let color = ser.color ?? Colormap.tab10Color(k)
+                let idx = ser.x.indices.filter { panel.usable(ser.x[$0], lower[$0]) && panel.usable(ser.x[$0], upper[$0]) }
+                guard idx.count >= 2 else { continue }
+                var outline = idx.map { axes.point(ser.x[$0], upper[$0]) }
+                outline += idx.reversed().map { axes.point(ser.x[$0], lower[$0]) }
+                var path = Path()
+                path.addPolygon(outline)
+                canvas.fill(path, color: color.withAlpha(0.18), clip: axes.frame)
+            }
             for (k, ser) in panel.series.enumerated() {
                 let color = ser.color ?? Colormap.tab10Color(k)
                 // Break the line at unusable points.

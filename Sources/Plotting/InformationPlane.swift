@@ -19,10 +19,16 @@ public struct InformationPlanePoint: Sendable, Equatable {
     /// The KDE lower bounds, if estimated; drawn as a band towards the upper estimates.
     public var ixtLower: Double?
     public var ityLower: Double?
+    /// Half-lengths of error bars (for example the standard deviation over seeds of an
+    /// averaged point), drawn through the marker when given.
+    public var ixtError: Double?
+    public var ityError: Double?
 
-    public init(epoch: Int, layer: Int, ixt: Double, ity: Double, ixtLower: Double? = nil, ityLower: Double? = nil) {
+    public init(epoch: Int, layer: Int, ixt: Double, ity: Double, ixtLower: Double? = nil, ityLower: Double? = nil,
+                ixtError: Double? = nil, ityError: Double? = nil) {
         self.epoch = epoch; self.layer = layer; self.ixt = ixt; self.ity = ity
         self.ixtLower = ixtLower; self.ityLower = ityLower
+        self.ixtError = ixtError; self.ityError = ityError
     }
 
     var isFinite: Bool { ixt.isFinite && ity.isFinite }
@@ -46,6 +52,8 @@ public struct InformationPlaneFigure: Sendable {
     }
 
     public var panels: [InformationPlanePanel]
+    /// Panels per row; nil puts them all in one row. Further rows share the axes' limits.
+    public var columns: Int?
     public var title: String = ""
     public var coloring: Coloring = .epoch
     public var colormap: Colormap = .gnuplot
@@ -89,6 +97,8 @@ public struct InformationPlaneFigure: Sendable {
                 xs.append(q.ixt); ys.append(q.ity); epochs.append(q.epoch)
                 if showBounds, let l = q.ixtLower, l.isFinite { xs.append(l) }
                 if showBounds, let l = q.ityLower, l.isFinite { ys.append(l) }
+                if let e = q.ixtError, e.isFinite { xs += [q.ixt - e, q.ixt + e] }
+                if let e = q.ityError, e.isFinite { ys += [q.ity - e, q.ity + e] }
             }
         }
         let (xlo, xhi) = AxisModel.autoLimits(xs, scale: .linear)
@@ -103,16 +113,21 @@ public struct InformationPlaneFigure: Sendable {
             return colormap.color(at: t)
         }
 
-        let columns = panels.count
+        let columns = max(1, min(self.columns ?? panels.count, panels.count))
+        let rows = (panels.count + columns - 1) / columns
         let makePanel = { (i: Int, frame: Rect) -> AxesPanel in
             var a = AxesPanel(frame: frame, x: AxisModel(scale: .linear, lo: xlo, hi: xhi, label: self.xLabel),
                               y: AxisModel(scale: .linear, lo: ylo, hi: yhi, label: self.yLabel))
-            a.title = self.panels[i].title
-            a.showYTickLabels = i == 0
-            a.showYLabel = i == 0
+            a.title = i < self.panels.count ? self.panels[i].title : ""
+            a.showYTickLabels = i % columns == 0
+            a.showYLabel = i % columns == 0
+            if i / columns < rows - 1 && i + columns < self.panels.count {
+                a.showXTickLabels = false
+                a.showXLabel = false
+            }
             return a
         }
-        let layout = GridLayout.make(width: W, height: H, rows: 1, columns: columns, style: s,
+        let layout = GridLayout.make(width: W, height: H, rows: rows, columns: columns, style: s,
                                      colorbarAxis: coloring == .epoch ? colorAxis : nil, suptitle: title,
                                      configure: makePanel)
         let marker = Marker(.circle, diameter: markerSize * s.pt)
@@ -152,6 +167,18 @@ public struct InformationPlaneFigure: Sendable {
                 canvas.stroke(line, color: color.withAlpha(0.1), lineWidth: 1.0 * s.pt, cap: .round, join: .round, clip: clip)
                 k = j
             }
+            // Error bars, under the markers.
+            for q in points where q.ixtError != nil || q.ityError != nil {
+                let color = (coloring == .epoch ? epochColor(q.epoch) : Colormap.tab10Color(q.layer - 1)).withAlpha(0.6)
+                if let e = q.ixtError, e.isFinite, e > 0 {
+                    canvas.stroke([axes.point(q.ixt - e, q.ity), axes.point(q.ixt + e, q.ity)], color: color,
+                                  lineWidth: 0.8 * s.pt, cap: .butt, join: .round, clip: clip)
+                }
+                if let e = q.ityError, e.isFinite, e > 0 {
+                    canvas.stroke([axes.point(q.ixt, q.ity - e), axes.point(q.ixt, q.ity + e)], color: color,
+                                  lineWidth: 0.8 * s.pt, cap: .butt, join: .round, clip: clip)
+                }
+            }
             // Markers, later epochs on top.
             let centers = points.map { axes.point($0.ixt, $0.ity) }
             let colors = points.map { coloring == .epoch ? epochColor($0.epoch) : Colormap.tab10Color($0.layer - 1) }
@@ -170,7 +197,7 @@ public struct InformationPlaneFigure: Sendable {
             legend.draw(on: &canvas, at: legend.place(in: last, avoiding: pts, s), s)
         }
         if !title.isEmpty {
-            let x0 = layout.frames.first!.x0, x1 = layout.frames.last!.x1
+            let x0 = layout.frames.first!.x0, x1 = layout.frames[columns - 1].x1
             let e = TextRenderer.measure(Label(title), size: s.titleSize)
             let panelTitle = panels.contains { !$0.title.isEmpty }
             let y = layout.frames[0].y0 - (panelTitle ? s.titlePad + TextRenderer.measure(Label("lp"), size: s.titleSize).height + s.titlePad : s.titlePad)

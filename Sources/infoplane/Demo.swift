@@ -49,11 +49,7 @@ struct Demo: ParsableCommand {
     }
 
     func settings(activation: String) -> RunSettings {
-        RunSettings(task: data == nil ? "tishby" : "tishby-original", dataSource: data ?? "generated",
-                    widths: [12, 10, 7, 5, 4, 3, 2], activation: activation, initializer: "truncatedNormal",
-                    optimizer: ["name": "adam", "learning_rate": "\(Float(4e-4))"], batchSize: 256, epochs: epochs,
-                    seed: seed, trainingFraction: 0.8, splitMethod: "random", schedule: "log:400",
-                    activations: "post", dtype: "float32", checkpointInterval: 500)
+        TwelveBit.settings(activation: activation, epochs: epochs, seed: seed, data: data)
     }
 
     func run() throws {

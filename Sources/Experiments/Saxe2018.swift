@@ -1,0 +1,567 @@
+// Saxe et al., "On the Information Bottleneck Theory of Deep Learning" (ICLR
+// 2018), on the 12-bit task of Shwartz-Ziv & Tishby (2017): tanh against ReLU
+// with binning over seeds (Fig. 1, App. E), KDE bounds for four activations
+// (Fig. 8), the gradient signal-to-noise ratio (Fig. 20), single-sample SGD
+// against full-batch gradient descent (Fig. 5), and the dependence of the
+// compression verdict on the binning (App. C, Fig. 13-15).
+//
+// [Saxe]: https://openreview.net/forum?id=ry_WPG-A-
+// [ibsgd]: https://github.com/artemyk/ibsgd
+
+import ActivationStore
+import Analysis
+import ArrayIO
+import Datasets
+import Foundation
+import InfoTheory
+import Plotting
+import Training
+
+extension Experiments {
+    /// The saxe2018 experiments on the 12-bit task.
+    public static let saxe2018TwelveBit: [Experiment] = [
+        Experiment(suite: "saxe2018", name: "fig1",
+                   abstract: "tanh vs ReLU, binning (30 edges buckets; global range, 100 bins), averaged over seeds (Fig. 1, App. E)",
+                   run: Saxe2018.fig1),
+        Experiment(suite: "saxe2018", name: "kde",
+                   abstract: "tanh, ReLU, softsign, softplus with KDE bounds, noise variance 0.1 (Fig. 8)",
+                   run: Saxe2018.kde),
+        Experiment(suite: "saxe2018", name: "snr",
+                   abstract: "gradient mean, std and signal-to-noise per layer, tanh and ReLU (Fig. 20)",
+                   run: Saxe2018.snr),
+        Experiment(suite: "saxe2018", name: "sgd-vs-bgd",
+                   abstract: "single-sample SGD against full-batch gradient descent, tanh and ReLU (Fig. 5)",
+                   run: Saxe2018.sgdVsBgd),
+        Experiment(suite: "saxe2018", name: "binning",
+                   abstract: "one tanh and one ReLU run under other discretizations and bin counts (App. C, Fig. 13-15)",
+                   run: Saxe2018.binning),
+    ]
+}
+
+/// The saxe2018 experiments on the 12-bit task.
+public enum Saxe2018 {
+    /// Seeds fig1 averages over at each scale (the paper: 50).
+    public static func fig1Seeds(_ scale: ExperimentScale) -> Int {
+        switch scale { case .quick: 2; case .standard: 5; case .full: 50 }
+    }
+
+    /// Epochs of the Adam runs at each scale (the paper: 8000).
+    public static func epochs(_ scale: ExperimentScale) -> Int {
+        scale == .quick ? 200 : TwelveBit.epochs
+    }
+
+    /// The label of an activation in figures.
+    static func label(_ activation: String) -> String {
+        ["tanh": "tanh", "relu": "ReLU", "softsign": "softsign", "softplus": "softplus"][activation] ?? activation
+    }
+
+    /// The binning Saxe et al. use for an activation: 30 `edges` buckets for the
+    /// bounded ones, 100 bins over each layer's range over all epochs otherwise.
+    static func paperBinning(_ activation: String) -> BinningScheme {
+        activation == "tanh" || activation == "softsign" ? .edges(bins: 30) : .global(bins: 100)
+    }
+
+    static func shortName(_ scheme: BinningScheme) -> String {
+        switch scheme {
+        case let .edges(bins, _): return "edges, \(bins) buckets"
+        case let .uniform(bins, lower, upper): return "uniform [\(fixed(Double(lower), 0)), \(fixed(Double(upper), 0))], \(bins) bins"
+        case let .width(w): return "width \(w)"
+        case let .global(bins, pooled): return "global\(pooled ? ", pooled" : ""), \(bins) bins"
+        }
+    }
+
+    static func describe(_ scheme: BinningScheme) -> String {
+        switch scheme {
+        case let .edges(bins, _): return "edges, \(bins) buckets on [-1, 1]"
+        case let .uniform(bins, lower, upper): return "uniform, \(bins) bins on [\(lower), \(upper)]"
+        case let .width(w): return "width \(w)"
+        case let .global(bins, pooled): return "global range\(pooled ? " (all layers)" : " (per layer)"), \(bins) bins"
+        }
+    }
+
+    static func dataLine(_ context: ExperimentContext) -> String {
+        context.data.map { "the original data set (`\($0)`, task tishby-original)" } ?? "the generated 12-bit task (task tishby)"
+    }
+
+    /// Trains the runs, reporting progress.
+    static func train(_ runs: [PlannedRun], _ context: ExperimentContext, _ message: String) throws {
+        try trainRuns(runs, workers: context.workers, progress: context.progress, message: message)
+    }
+
+    /// Estimates a run by binning and writes the table beside it.
+    static func estimate(_ path: String, _ scheme: BinningScheme, file: String) throws -> InformationTable {
+        let table = try ActivationSource.run(path).estimate(EstimationRequest(configuration: .binning(scheme)))
+        try table.write(to: path + "/" + file)
+        return table
+    }
+
+    /// Writes a canvas to the figures directory; returns the path.
+    static func save(_ canvas: Canvas, _ name: String, _ context: ExperimentContext) throws -> String {
+        let path = try context.figurePath(name)
+        try canvas.writePNG(to: path)
+        return path
+    }
+
+    static func finalAccuracy(_ path: String) throws -> (train: Double, test: Double) {
+        let last = try RunReader(path: path).metrics().last!
+        return (last.trainAccuracy, last.testAccuracy)
+    }
+
+    /// Layers of the 12-bit network that are hidden (1...5); 6 is the softmax output.
+    static let hiddenLayers = 1...5
+
+    static func layerName(_ layer: Int) -> String { layer == TwelveBit.widths.count - 1 ? "\(layer) (output)" : "\(layer)" }
+
+    static func yesNo(_ b: Bool) -> String { b ? "yes" : "no" }
+
+    static func layerList(_ layers: [Int]) -> String {
+        layers.isEmpty ? "none" : (layers.count == 1 ? "layer " : "layers ") + layers.map(String.init).joined(separator: ", ")
+    }
+
+    // MARK: - fig1
+
+    /// The per-seed tables and their average, for one activation.
+    public struct ActivationAverage: Sendable {
+        public var activation: String
+        public var scheme: BinningScheme
+        public var runs: [String]
+        public var tables: [InformationTable]
+        public var average: SeedAverage
+    }
+
+    /// fig1: tanh and ReLU over seeds, binned as the paper bins them.
+    @Sendable public static func fig1(_ context: ExperimentContext) throws -> ExperimentReport {
+        let seeds = context.seeds ?? fig1Seeds(context.scale)
+        let epochs = context.epochs ?? epochs(context.scale)
+        let root = try context.runDirectory("")
+        let activations = ["tanh", "relu"]
+        var planned = [PlannedRun]()
+        for activation in activations {
+            for k in 0..<seeds {
+                let seed = context.seed + UInt64(k)
+                planned.append(PlannedRun(path: root + "\(activation)-seed\(seed)",
+                                          settings: TwelveBit.settings(activation: activation, epochs: epochs, seed: seed, data: context.data)))
+            }
+        }
+        let start = Date()
+        try train(planned, context, "training tanh and ReLU, \(seeds) seeds")
+        let trained = Date()
+
+        var results = [ActivationAverage]()
+        for activation in activations {
+            let paths = planned.filter { $0.settings.activation == activation }.map(\.path)
+            let scheme = paperBinning(activation)
+            let tables = try paths.map { try estimate($0, scheme, file: "mi-binning.csv") }
+            let average = try averageOverSeeds(tables)
+            try average.combined.write(to: root + "average-\(activation).csv")
+            results.append(ActivationAverage(activation: activation, scheme: scheme, runs: paths, tables: tables, average: average))
+        }
+        // ReLU under the two other readings of "the paper's binning": the range pooled over
+        // all layers, and the fixed-width bins (0.07) of the ibsgd notebook for this task.
+        let reluPaths = results[1].runs
+        var reluChecks = [(name: String, scheme: BinningScheme, tables: [InformationTable], average: SeedAverage)]()
+        for (name, scheme, file) in [("global range over all layers, 100 bins", BinningScheme.global(bins: 100, pooledOverLayers: true), "mi-binning-pooled.csv"),
+                                     ("width 0.07 (ibsgd's IBnet notebook)", BinningScheme.width(0.07), "mi-binning-width0.07.csv")] {
+            let tables = try reluPaths.map { try estimate($0, scheme, file: file) }
+            reluChecks.append((name, scheme, tables, try averageOverSeeds(tables)))
+        }
+        let estimated = Date()
+
+        // Figures.
+        var outputs = [String]()
+        var plane = InformationPlaneFigure(panels: results.map {
+            InformationPlanePanel(title: "\(label($0.activation)) (\(describe($0.scheme)))", points: informationPoints($0.average))
+        })
+        plane.title = "12-bit task, mean over \(seeds) seed\(seeds == 1 ? "" : "s") (bars: ± 1 s.d. at 12 epochs)"
+        outputs.append(try save(plane.render(width: 1100, height: 480), "saxe2018-fig1.png", context))
+
+        var panels = [CurvesPanel]()
+        for (column, name) in [("I_XT", "I(X;T)"), ("I_TY", "I(T;Y)")] {
+            for r in results {
+                let mean = r.average.mean, sd = r.average.standardDeviation
+                let values = mean.column(column)!, spread = sd.column(column)!
+                let series = Set(mean.rows.map(\.layer)).sorted().map { layer -> CurveSeries in
+                    let idx = mean.rows.indices.filter { mean.rows[$0].layer == layer && mean.rows[$0].epoch > 0 }
+                    var s = CurveSeries(name: "Layer \(layer)", x: idx.map { Double(mean.rows[$0].epoch) }, y: idx.map { values[$0] },
+                                        color: Colormap.tab10Color(layer - 1))
+                    s.bandLower = idx.map { values[$0] - spread[$0] }
+                    s.bandUpper = idx.map { values[$0] + spread[$0] }
+                    return s
+                }
+                var panel = CurvesPanel(series: series, title: "\(label(r.activation)): \(name)", xLabel: "Epoch",
+                                        yLabel: "\(name) (bits)", xScale: .log)
+                panel.legend = column == "I_TY" && r.activation == "relu"
+                panels.append(panel)
+            }
+        }
+        var curves = CurvesFigure(panels: panels, columns: 2)
+        curves.sharedX = true
+        curves.title = "Mean over \(seeds) seed\(seeds == 1 ? "" : "s") per layer (band: ± 1 s.d.)"
+        outputs.append(try save(curves.render(width: 1000, height: 760), "saxe2018-fig1-mi.png", context))
+
+        // Summary.
+        let threshold = CompressionThreshold()
+        var md = "# saxe2018 fig1: tanh against ReLU, binning, \(seeds) seed\(seeds == 1 ? "" : "s")\n\n"
+        md += "Saxe et al. (ICLR 2018), Fig. 1 and App. E: the 12-10-7-5-4-3-2 network of Shwartz-Ziv & Tishby on \(dataLine(context)), "
+        md += "trained as both papers' code did (Adam, learning rate \(TwelveBit.learningRate), batch \(TwelveBit.batchSize), "
+        md += "\(Int(TwelveBit.trainingFraction * 100)) % training split, \(epochs) epochs, recorded on the `\(TwelveBit.schedule)` schedule), "
+        md += "seeds \(context.seed)…\(context.seed + UInt64(seeds) - 1). I(X;T) and I(T;Y) are estimated on all 4096 samples by binning: "
+        md += "tanh with 30 `edges` buckets on [-1, 1] (Shwartz-Ziv & Tishby's), ReLU with 100 equal bins between the smallest and largest "
+        md += "activation of each layer over all recorded epochs (`global`). The curves are averaged over seeds per epoch and layer.\n\n"
+        md += "Per layer: the peak and final I(X;T) of each seed (mean ± s.d. over seeds), the epoch of the peak (median and range over seeds), "
+        md += "the compression of the seed-averaged curve (its peak minus its final value) and its verdict, and how many seeds compress on their own. "
+        md += "A layer counts as compressed when its \(threshold). Layer 6 is the softmax output; layers 1-5 are hidden.\n\n"
+        var verdicts = [String: [Int]]()
+        for r in results {
+            let acc = try r.runs.map(finalAccuracy)
+            md += "## \(label(r.activation)) (\(describe(r.scheme)))\n\n"
+            md += "Final accuracy: training \(MeanSpread(acc.map(\.train)).text(3)), test \(MeanSpread(acc.map(\.test)).text(3)).\n\n"
+            var table = MarkdownTable(header: ["layer", "peak I(X;T)", "epoch of peak", "final I(X;T)", "compression (average)",
+                                               "compressed (average)", "seeds compressed"],
+                                      rightAligned: [false, true, true, true, true, false, true])
+            let rows = seedCompression(r.tables, average: r.average, threshold: threshold)
+            for row in rows {
+                table.append([layerName(row.layer), row.peak.text(2), row.peakEpochText, row.final.text(2),
+                              fixed(row.averaged.compression, 2), yesNo(row.averaged.compressed), "\(row.compressedSeeds)/\(row.seeds)"])
+            }
+            verdicts[r.activation] = rows.filter { hiddenLayers.contains($0.layer) && $0.averaged.compressed }.map(\.layer)
+            md += table.text + "\n"
+        }
+        md += "## ReLU under the other readings of the paper's binning\n\n"
+        md += "Saxe et al.'s text bins ReLU layers with 100 bins up to the largest activation over all epochs; their public notebook for this task "
+        md += "(ibsgd, `IBnet_ComputeMI.ipynb`) bins every activation with fixed-width bins of 0.07 (`binsize = 0.07`) instead. "
+        md += "The same ReLU runs under the range pooled over all layers and under width 0.07:\n\n"
+        var check = MarkdownTable(header: ["estimator", "layer", "peak I(X;T)", "epoch of peak", "final I(X;T)", "compressed (average)", "seeds compressed"],
+                                  rightAligned: [false, false, true, true, true, false, true])
+        for c in reluChecks {
+            for row in seedCompression(c.tables, average: c.average, threshold: threshold) where hiddenLayers.contains(row.layer) {
+                check.append([c.name, "\(row.layer)", row.peak.text(2), row.peakEpochText, row.final.text(2),
+                              yesNo(row.averaged.compressed), "\(row.compressedSeeds)/\(row.seeds)"])
+            }
+        }
+        md += check.text + "\n"
+        let tanhC = verdicts["tanh"]!, reluC = verdicts["relu"]!
+        md += "## Verdict\n\n"
+        md += "Seed-averaged curves, hidden layers compressed: tanh (30 `edges` buckets): \(layerList(tanhC)); "
+        md += "ReLU (global range, 100 bins): \(layerList(reluC)). "
+        md += "Saxe et al. report compression for tanh and none for ReLU (Fig. 1A-B).\n\n"
+        md += String(format: "Times (under load): training %.0f s, estimates %.0f s.\n", trained.timeIntervalSince(start), estimated.timeIntervalSince(trained))
+        md += "\nTables: `RUNS/average-tanh.csv`, `RUNS/average-relu.csv` (mean and `_sd` columns), each run's `mi-binning.csv`.\n"
+        context.log(String(format: "fig1: training %.1f s, estimates %.1f s", trained.timeIntervalSince(start), estimated.timeIntervalSince(trained)))
+        return try writeSummary(md, title: "saxe2018 fig1", context: context, name: "saxe2018-fig1.md", outputs: outputs)
+    }
+
+    // MARK: - kde
+
+    /// kde: four activations, KDE upper and lower bounds (noise variance 0.1).
+    @Sendable public static func kde(_ context: ExperimentContext) throws -> ExperimentReport {
+        let epochs = context.epochs ?? epochs(context.scale)
+        let root = try context.runDirectory("")
+        let activations = ["tanh", "relu", "softsign", "softplus"]
+        let planned = activations.map {
+            PlannedRun(path: root + $0, settings: TwelveBit.settings(activation: $0, epochs: epochs, seed: context.seed, data: context.data))
+        }
+        let start = Date()
+        try train(planned, context, "training tanh, ReLU, softsign, softplus")
+        let trained = Date()
+        let noiseVariance = 0.1
+        // Every 4th recorded epoch at the standard scale (all with --full; about 8 at quick).
+        let thin = context.scale == .full ? 1 : 4
+        var tables = [InformationTable]()
+        for plan in planned {
+            let source = try ActivationSource.run(plan.path)
+            let step = context.scale == .quick ? max(1, source.epochs.count / 8) : thin
+            let chosen = source.epochs.enumerated().filter { $0.offset % step == 0 || $0.element == source.epochs.last }.map(\.element)
+            let table = try source.estimate(EstimationRequest(configuration: .kde(noiseVariance: noiseVariance, bound: .both), epochs: chosen)) {
+                context.progress.update($0, $1, "KDE bounds, \(plan.settings.activation)")
+            }
+            context.progress.finish()
+            try table.write(to: plan.path + "/mi-kde.csv")
+            tables.append(table)
+        }
+        let estimated = Date()
+        var plane = InformationPlaneFigure(panels: zip(activations, tables).map {
+            InformationPlanePanel(title: label($0), points: informationPoints($1))
+        })
+        plane.columns = 2
+        plane.title = "12-bit task, KDE upper bound (band: lower to upper), noise variance \(noiseVariance)"
+        var outputs = [try save(plane.render(width: 1000, height: 820), "saxe2018-kde.png", context)]
+        var curves = [CurvesPanel]()
+        for (activation, table) in zip(activations, tables) {
+            let up = table.column("I_XT_upper")!, lo = table.column("I_XT_lower")!
+            let series = Set(table.rows.map(\.layer)).sorted().map { layer -> CurveSeries in
+                let idx = table.rows.indices.filter { table.rows[$0].layer == layer && table.rows[$0].epoch > 0 }
+                var s = CurveSeries(name: "Layer \(layer)", x: idx.map { Double(table.rows[$0].epoch) }, y: idx.map { up[$0] },
+                                    color: Colormap.tab10Color(layer - 1))
+                s.bandLower = idx.map { lo[$0] }
+                s.bandUpper = idx.map { up[$0] }
+                return s
+            }
+            var panel = CurvesPanel(series: series, title: label(activation), xLabel: "Epoch", yLabel: "I(X;T) (bits)", xScale: .log)
+            panel.legend = activation == "softplus"
+            curves.append(panel)
+        }
+        var mi = CurvesFigure(panels: curves, columns: 2)
+        mi.sharedX = true
+        mi.sharedY = true
+        mi.title = "I(X;T) per layer, KDE upper bound (band: lower to upper)"
+        outputs.append(try save(mi.render(width: 1000, height: 760), "saxe2018-kde-mi.png", context))
+
+        let threshold = CompressionThreshold()
+        var md = "# saxe2018 kde: KDE bounds for tanh, ReLU, softsign and softplus\n\n"
+        md += "Saxe et al. (ICLR 2018), Fig. 8: the 12-bit network (\(dataLine(context)); Adam \(TwelveBit.learningRate), batch \(TwelveBit.batchSize), "
+        md += "\(epochs) epochs, seed \(context.seed)) with four hidden activations; I(X;T) and I(T;Y) from Kolchinsky & Tracey's pairwise-distance "
+        md += "bounds on the entropy of the layer plus Gaussian noise of variance \(noiseVariance) (upper: KL, lower: Bhattacharyya), on all 4096 samples, "
+        md += thin == 1 ? "every recorded epoch.\n\n" : "every \(thin)th recorded epoch (and the last; `--full` for all).\n\n"
+        md += "Per layer, from the upper bound: peak and final I(X;T), the epoch of the peak, and whether it compressed (\(threshold)).\n\n"
+        var table = MarkdownTable(header: ["activation", "layer", "peak I(X;T)", "epoch of peak", "final I(X;T)", "compression", "compressed", "final I(T;Y)"],
+                                  rightAligned: [false, false, true, true, true, true, false, true])
+        var compressedHidden = [String: [Int]]()
+        for (activation, t) in zip(activations, tables) {
+            let ity = t.column("I_TY_upper")!
+            for row in t.compression(threshold: threshold) {
+                let lastIndex = t.rows.lastIndex { $0.layer == row.layer }!
+                table.append([label(activation), layerName(row.layer), fixed(row.peak, 2), "\(row.peakEpoch)", fixed(row.final, 2),
+                              fixed(row.compression, 2), yesNo(row.compressed), fixed(ity[lastIndex], 3)])
+                if row.compressed && hiddenLayers.contains(row.layer) { compressedHidden[activation, default: []].append(row.layer) }
+            }
+        }
+        md += table.text + "\n## Verdict\n\n"
+        for activation in activations {
+            let c = compressedHidden[activation] ?? []
+            md += "- \(label(activation)): hidden layers compressed: \(c.isEmpty ? "none" : c.map(String.init).joined(separator: ", ")).\n"
+        }
+        md += "\nSaxe et al. report compression for the double-saturating tanh and softsign and none for ReLU and softplus.\n\n"
+        md += String(format: "Times (under load): training %.0f s, KDE %.0f s.\n", trained.timeIntervalSince(start), estimated.timeIntervalSince(trained))
+        return try writeSummary(md, title: "saxe2018 kde", context: context, name: "saxe2018-kde.md", outputs: outputs)
+    }
+
+    // MARK: - snr
+
+    /// The epoch of the largest signal-to-noise ratio ‖mean‖ / ‖std‖ of one layer's
+    /// weight gradients (the first, on ties).
+    public static func snrPeakEpoch(_ rows: [LayerGradientStatistics]) -> Int? {
+        let sorted = rows.sorted { $0.epoch < $1.epoch }
+        guard var best = sorted.first else { return nil }
+        for r in sorted where r.signalToNoise > best.signalToNoise { best = r }
+        return best.epoch
+    }
+
+    /// The epoch of the drop in signal-to-noise: the first recorded epoch after the
+    /// ratio's peak at which it is below 1 (nil if it never falls below 1 after its peak).
+    public static func snrDropEpoch(_ rows: [LayerGradientStatistics]) -> Int? {
+        guard let peak = snrPeakEpoch(rows) else { return nil }
+        return rows.sorted { $0.epoch < $1.epoch }.first { $0.epoch > peak && $0.signalToNoise < 1 }?.epoch
+    }
+
+    /// snr: gradient statistics and the SNR drop against the epoch of peak I(X;T).
+    @Sendable public static func snr(_ context: ExperimentContext) throws -> ExperimentReport {
+        let epochs = context.epochs ?? epochs(context.scale)
+        let root = try context.runDirectory("")
+        let activations = ["tanh", "relu"]
+        let planned = activations.map {
+            PlannedRun(path: root + $0, settings: TwelveBit.settings(activation: $0, epochs: epochs, seed: context.seed, data: context.data))
+        }
+        try train(planned, context, "training tanh and ReLU")
+        var panels = [CurvesPanel]()
+        var md = "# saxe2018 snr: gradient signal-to-noise ratio, tanh and ReLU\n\n"
+        md += "Saxe et al. (ICLR 2018), Fig. 20 (after Shwartz-Ziv & Tishby's drift and diffusion phases): per layer, the norm of the mean "
+        md += "of the weight gradients over one epoch's minibatches, the norm of their standard deviation, and the ratio (signal-to-noise), "
+        md += "on the 12-bit network (\(dataLine(context)); Adam \(TwelveBit.learningRate), batch \(TwelveBit.batchSize), \(epochs) epochs, seed \(context.seed)).\n\n"
+        md += "The SNR drop is defined as the first recorded epoch after the ratio's peak at which it falls below 1 (the gradient's "
+        md += "spread over minibatches exceeds its mean: Shwartz-Ziv & Tishby's change from drift to diffusion; taken after the peak because "
+        md += "the ratio hovers around 1 in the first epochs). It is listed beside the epoch of each "
+        md += "layer's peak I(X;T) (binning as in fig1: tanh 30 `edges` buckets, ReLU global range, 100 bins). Epochs are the recorded ones "
+        md += "(`\(TwelveBit.schedule)`).\n\n"
+        var table = MarkdownTable(header: ["activation", "layer", "peak SNR", "epoch of peak SNR", "SNR drop (first < 1 after the peak)",
+                                           "epoch of peak I(X;T)", "final SNR"],
+                                  rightAligned: [false, false, true, true, true, true, true])
+        for (activation, plan) in zip(activations, planned) {
+            let reader = try RunReader(path: plan.path)
+            let figure = try gradientCurves(reader)
+            for var p in figure.panels {
+                p.title = "\(label(activation)): " + (p.title.hasPrefix("Signal") ? "signal-to-noise ratio" : "gradient mean (solid), std (dashed)")
+                p.legend = activation == "relu" && p.title.contains("signal")
+                panels.append(p)
+            }
+            let mi = try estimate(plan.path, paperBinning(activation), file: "mi-binning.csv")
+            let peaks = mi.compression()
+            let grads = try reader.gradientStatistics()
+            for layer in Set(grads.map(\.layer)).sorted() {
+                let rows = grads.filter { $0.layer == layer }.sorted { $0.epoch < $1.epoch }
+                let drop = snrDropEpoch(rows)
+                let peak = snrPeakEpoch(rows)!
+                table.append([label(activation), layerName(layer), fixed(rows.first { $0.epoch == peak }!.signalToNoise, 2), "\(peak)",
+                              drop.map(String.init) ?? "never",
+                              peaks.first { $0.layer == layer }.map { "\($0.peakEpoch)" } ?? "-", fixed(rows.last!.signalToNoise, 3)])
+            }
+        }
+        var figure = CurvesFigure(panels: panels, columns: 2)
+        figure.sharedX = true
+        figure.title = "12-bit task, weight-gradient statistics per layer over each epoch's minibatches"
+        let outputs = [try save(figure.render(width: 1000, height: 760), "saxe2018-snr.png", context)]
+        md += table.text + "\n"
+        md += "Saxe et al. observe the drop in SNR in both tanh and ReLU networks, so it cannot be what makes tanh layers compress and ReLU layers not.\n"
+        return try writeSummary(md, title: "saxe2018 snr", context: context, name: "saxe2018-snr.md", outputs: outputs)
+    }
+
+    // MARK: - sgd-vs-bgd
+
+    /// Learning rate of single-sample SGD.
+    public static let sgdLearningRate: Float = 0.001
+    /// Learning rate of full-batch gradient descent.
+    public static let bgdLearningRate: Float = 0.2
+
+    /// Epochs of the SGD and BGD runs at a scale.
+    public static func sgdEpochs(_ scale: ExperimentScale) -> (sgd: Int, bgd: Int) {
+        switch scale { case .quick: (3, 100); case .standard: (300, 8000); case .full: (1000, 30000) }
+    }
+
+    /// sgd-vs-bgd: the four information planes.
+    @Sendable public static func sgdVsBgd(_ context: ExperimentContext) throws -> ExperimentReport {
+        let (sgdE, bgdE) = sgdEpochs(context.scale)
+        let sgdEpochs = context.epochs ?? sgdE, bgdEpochs = context.epochs ?? bgdE
+        let root = try context.runDirectory("")
+        let trainCount = Split.trainingCount(count: TishbyTask.sampleCount, trainingFraction: TwelveBit.trainingFraction)
+        var planned = [PlannedRun]()
+        var labels = [String]()
+        for activation in ["tanh", "relu"] {
+            planned.append(PlannedRun(path: root + "\(activation)-sgd", settings: TwelveBit.settings(
+                activation: activation, epochs: sgdEpochs, seed: context.seed, data: context.data,
+                optimizer: ["name": "sgd", "learning_rate": "\(sgdLearningRate)"], batchSize: 1)))
+            labels.append("\(label(activation)), SGD (batch 1, \(sgdEpochs) epochs)")
+            planned.append(PlannedRun(path: root + "\(activation)-bgd", settings: TwelveBit.settings(
+                activation: activation, epochs: bgdEpochs, seed: context.seed, data: context.data,
+                optimizer: ["name": "sgd", "learning_rate": "\(bgdLearningRate)"], batchSize: trainCount)))
+            labels.append("\(label(activation)), BGD (full batch, \(bgdEpochs) epochs)")
+        }
+        let start = Date()
+        try train(planned, context, "training SGD and BGD")
+        let trained = Date()
+        var tables = [InformationTable]()
+        for plan in planned {
+            tables.append(try estimate(plan.path, paperBinning(plan.settings.activation), file: "mi-binning.csv"))
+        }
+        var plane = InformationPlaneFigure(panels: zip(labels, tables).map { InformationPlanePanel(title: $0, points: informationPoints($1)) })
+        plane.columns = 2
+        plane.logEpochs = true
+        plane.title = "12-bit task: stochastic (batch 1) against full-batch gradient descent"
+        let outputs = [try save(plane.render(width: 1000, height: 820), "saxe2018-sgd-vs-bgd.png", context)]
+
+        let threshold = CompressionThreshold()
+        var md = "# saxe2018 sgd-vs-bgd: single-sample SGD against full-batch gradient descent\n\n"
+        md += "Saxe et al. (ICLR 2018), Fig. 5: the compression of tanh layers does not need the noise of stochastic gradients; "
+        md += "full-batch gradient descent (BGD) gives the same information plane as SGD. Here the 12-bit network (\(dataLine(context)), "
+        md += "seed \(context.seed)) is trained with plain gradient descent (no momentum) two ways:\n\n"
+        md += "- SGD: one sample per update (\(trainCount) updates per epoch), learning rate \(sgdLearningRate), \(sgdEpochs) epochs;\n"
+        md += "- BGD: all \(trainCount) training samples per update (one update per epoch), learning rate \(bgdLearningRate), \(bgdEpochs) epochs.\n\n"
+        md += "Why these lengths: a single-sample epoch is \(trainCount) optimizer steps, so \(sgdEpochs) SGD epochs are about "
+        md += "\(sgdEpochs * trainCount / 1000)k updates, as many as the minibatch runs of fig1 make in 8000 epochs several times over, "
+        md += "and they fit a few minutes of one core; BGD makes one update per epoch, so it needs many more epochs (\(bgdEpochs)) at a larger "
+        md += "learning rate to reach a similar training accuracy, each epoch costing one pass. Both record on the log-spaced schedule "
+        md += "(`\(TwelveBit.schedule)`); binning as in fig1 (tanh: 30 `edges` buckets; ReLU: global range, 100 bins).\n\n"
+        var table = MarkdownTable(header: ["run", "train acc.", "test acc.", "layer", "peak I(X;T)", "epoch of peak", "final I(X;T)", "compressed"],
+                                  rightAligned: [false, true, true, false, true, true, true, false])
+        var summary = [String]()
+        for (name, (plan, t)) in zip(labels, zip(planned, tables)) {
+            let acc = try finalAccuracy(plan.path)
+            let rows = t.compression(threshold: threshold)
+            for row in rows where hiddenLayers.contains(row.layer) {
+                table.append([name, fixed(acc.train, 3), fixed(acc.test, 3), "\(row.layer)", fixed(row.peak, 2), "\(row.peakEpoch)",
+                              fixed(row.final, 2), yesNo(row.compressed)])
+            }
+            let c = rows.filter { hiddenLayers.contains($0.layer) && $0.compressed }.map(\.layer)
+            summary.append("- \(name): hidden layers compressed: \(c.isEmpty ? "none" : c.map(String.init).joined(separator: ", ")).")
+        }
+        md += table.text + "\n## Verdict\n\n" + summary.joined(separator: "\n") + "\n\n"
+        md += "A layer counts as compressed when its \(threshold).\n\n"
+        md += String(format: "Training time (under load): %.0f s.\n", trained.timeIntervalSince(start))
+        return try writeSummary(md, title: "saxe2018 sgd-vs-bgd", context: context, name: "saxe2018-sgd-vs-bgd.md", outputs: outputs)
+    }
+
+    // MARK: - binning
+
+    /// The estimators the binning experiment compares, with file-name tags.
+    public static let binningEstimators: [(tag: String, scheme: BinningScheme)] = [
+        ("edges30", .edges(bins: 30)),
+        ("edges100", .edges(bins: 100)),
+        ("uniform30", .uniform(bins: 30, lower: -1, upper: 1)),
+        ("uniform100", .uniform(bins: 100, lower: -1, upper: 1)),
+        ("global30", .global(bins: 30)),
+        ("global100", .global(bins: 100)),
+        ("global100-pooled", .global(bins: 100, pooledOverLayers: true)),
+        ("width0.07", .width(0.07)),
+    ]
+
+    /// One row of the verdict table.
+    public struct BinningVerdict: Sendable, Equatable {
+        public var activation: String
+        public var tag: String
+        /// Hidden layers whose I(X;T) compressed.
+        public var compressedLayers: [Int]
+    }
+
+    /// The verdicts of tables, one per estimator.
+    public static func binningVerdicts(activation: String, tables: [(tag: String, table: InformationTable)],
+                                       threshold: CompressionThreshold = CompressionThreshold()) -> [BinningVerdict] {
+        tables.map { item in
+            BinningVerdict(activation: activation, tag: item.tag,
+                           compressedLayers: item.table.compression(threshold: threshold)
+                               .filter { hiddenLayers.contains($0.layer) && $0.compressed }.map(\.layer))
+        }
+    }
+
+    /// binning: one tanh and one ReLU run (fig1's first seed) under eight estimators.
+    @Sendable public static func binning(_ context: ExperimentContext) throws -> ExperimentReport {
+        let epochs = context.epochs ?? epochs(context.scale)
+        let root = try context.runDirectory("")
+        let activations = ["tanh", "relu"]
+        let planned = activations.map {
+            PlannedRun(path: root + $0, settings: TwelveBit.settings(activation: $0, epochs: epochs, seed: context.seed, data: context.data))
+        }
+        try train(planned, context, "training tanh and ReLU")
+        let threshold = CompressionThreshold()
+        var outputs = [String]()
+        var verdicts = [BinningVerdict]()
+        var details = MarkdownTable(header: ["activation", "estimator", "layer", "peak I(X;T)", "epoch of peak", "final I(X;T)", "compression", "compressed"],
+                                    rightAligned: [false, false, false, true, true, true, true, false])
+        for (activation, plan) in zip(activations, planned) {
+            let tables = try binningEstimators.map { (tag: $0.tag, table: try estimate(plan.path, $0.scheme, file: "mi-\($0.tag).csv")) }
+            verdicts += binningVerdicts(activation: activation, tables: tables, threshold: threshold)
+            var plane = InformationPlaneFigure(panels: zip(binningEstimators, tables).map {
+                InformationPlanePanel(title: shortName($0.scheme), points: informationPoints($1.table))
+            })
+            plane.columns = 4
+            plane.title = "\(label(activation)), one run (seed \(context.seed)), under eight binnings"
+            outputs.append(try save(plane.render(width: 1500, height: 800), "saxe2018-binning-\(activation).png", context))
+            for (estimator, item) in zip(binningEstimators, tables) {
+                for row in item.table.compression(threshold: threshold) where hiddenLayers.contains(row.layer) {
+                    details.append([label(activation), describe(estimator.scheme), "\(row.layer)", fixed(row.peak, 2), "\(row.peakEpoch)",
+                                    fixed(row.final, 2), fixed(row.compression, 2), yesNo(row.compressed)])
+                }
+            }
+        }
+        var md = "# saxe2018 binning: the compression verdict depends on the estimator\n\n"
+        md += "Saxe et al. (ICLR 2018), App. C (Fig. 13-15): the same networks measured with other bin counts and binning schemes. "
+        md += "One tanh and one ReLU run of the 12-bit network (\(dataLine(context)); the settings of fig1's first seed: Adam "
+        md += "\(TwelveBit.learningRate), batch \(TwelveBit.batchSize), \(epochs) epochs, seed \(context.seed)), each under eight discretizations "
+        md += "of every recorded epoch, all 4096 samples:\n\n"
+        md += "- `edges`: Shwartz-Ziv & Tishby's buckets between float32 `linspace(-1, 1, n)` edges (30 is the paper's tanh setting);\n"
+        md += "- `uniform`: n equal bins on [-1, 1], values outside clipped into the end bins (ReLU activations above 1 all share the last bin);\n"
+        md += "- `global`: n equal bins between the smallest and largest activation of the layer over all recorded epochs (100 is the paper's ReLU setting), "
+        md += "or over all layers together (pooled);\n"
+        md += "- `width 0.07`: bins of width 0.07 anchored at 0, unbounded in number (the ibsgd notebook for this task).\n\n"
+        md += "## Verdict table\n\nHidden layers (1-5) that compressed, i.e. whose \(threshold):\n\n"
+        var vt = MarkdownTable(header: ["estimator"] + activations.map(label), rightAligned: [false] + activations.map { _ in false })
+        for estimator in binningEstimators {
+            vt.append([describe(estimator.scheme)] + activations.map { a in
+                let c = verdicts.first { $0.activation == a && $0.tag == estimator.tag }!.compressedLayers
+                return c.isEmpty ? "none" : c.map(String.init).joined(separator: ", ")
+            })
+        }
+        md += vt.text + "\n## Per layer\n\n" + details.text
+        md += "\nTables: `RUNS/tanh/mi-<estimator>.csv`, `RUNS/relu/mi-<estimator>.csv` (estimator tags: "
+        md += binningEstimators.map { "`\($0.tag)`" }.joined(separator: ", ") + ").\n"
+        return try writeSummary(md, title: "saxe2018 binning", context: context, name: "saxe2018-binning.md", outputs: outputs)
+    }
+}
