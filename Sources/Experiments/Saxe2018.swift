@@ -83,6 +83,18 @@ public enum Saxe2018 {
         context.data.map { "the original data set (`\($0)`, task tishby-original)" } ?? "the generated 12-bit task (task tishby)"
     }
 
+    /// The directory of an experiment's runs: the context's, or its `original/` for the
+    /// original data set (whose runs have other settings).
+    static func runRoot(_ context: ExperimentContext) throws -> String {
+        try context.runDirectory(context.data == nil ? "" : "original/")
+    }
+
+    /// `saxe2018-NAME[-original]SUFFIX`: outputs of runs on the original data set are
+    /// marked, so they sit beside those of the generated task.
+    static func output(_ context: ExperimentContext, _ name: String, _ suffix: String) -> String {
+        "saxe2018-\(name)\(context.data == nil ? "" : "-original")\(suffix)"
+    }
+
     /// Trains the runs, reporting progress.
     static func train(_ runs: [PlannedRun], _ context: ExperimentContext, _ message: String) throws {
         try trainRuns(runs, workers: context.workers, progress: context.progress, message: message)
@@ -133,7 +145,7 @@ public enum Saxe2018 {
     @Sendable public static func fig1(_ context: ExperimentContext) throws -> ExperimentReport {
         let seeds = context.seeds ?? fig1Seeds(context.scale)
         let epochs = context.epochs ?? epochs(context.scale)
-        let root = try context.runDirectory("")
+        let root = try runRoot(context)
         let activations = ["tanh", "relu"]
         var planned = [PlannedRun]()
         for activation in activations {
@@ -173,7 +185,7 @@ public enum Saxe2018 {
             InformationPlanePanel(title: "\(label($0.activation)) (\(describe($0.scheme)))", points: informationPoints($0.average))
         })
         plane.title = "12-bit task, mean over \(seeds) seed\(seeds == 1 ? "" : "s") (bars: ± 1 s.d. at 12 epochs)"
-        outputs.append(try save(plane.render(width: 1100, height: 480), "saxe2018-fig1.png", context))
+        outputs.append(try save(plane.render(width: 1100, height: 480), output(context, "fig1", ".png"), context))
 
         var panels = [CurvesPanel]()
         for (column, name) in [("I_XT", "I(X;T)"), ("I_TY", "I(T;Y)")] {
@@ -197,7 +209,7 @@ public enum Saxe2018 {
         var curves = CurvesFigure(panels: panels, columns: 2)
         curves.sharedX = true
         curves.title = "Mean over \(seeds) seed\(seeds == 1 ? "" : "s") per layer (band: ± 1 s.d.)"
-        outputs.append(try save(curves.render(width: 1000, height: 760), "saxe2018-fig1-mi.png", context))
+        outputs.append(try save(curves.render(width: 1000, height: 760), output(context, "fig1", "-mi.png"), context))
 
         // Summary.
         let threshold = CompressionThreshold()
@@ -248,7 +260,7 @@ public enum Saxe2018 {
         md += String(format: "Times (under load): training %.0f s, estimates %.0f s.\n", trained.timeIntervalSince(start), estimated.timeIntervalSince(trained))
         md += "\nTables: `RUNS/average-tanh.csv`, `RUNS/average-relu.csv` (mean and `_sd` columns), each run's `mi-binning.csv`.\n"
         context.log(String(format: "fig1: training %.1f s, estimates %.1f s", trained.timeIntervalSince(start), estimated.timeIntervalSince(trained)))
-        return try writeSummary(md, title: "saxe2018 fig1", context: context, name: "saxe2018-fig1.md", outputs: outputs)
+        return try writeSummary(md, title: "saxe2018 fig1", context: context, name: output(context, "fig1", ".md"), outputs: outputs)
     }
 
     // MARK: - kde
@@ -256,7 +268,7 @@ public enum Saxe2018 {
     /// kde: four activations, KDE upper and lower bounds (noise variance 0.1).
     @Sendable public static func kde(_ context: ExperimentContext) throws -> ExperimentReport {
         let epochs = context.epochs ?? epochs(context.scale)
-        let root = try context.runDirectory("")
+        let root = try runRoot(context)
         let activations = ["tanh", "relu", "softsign", "softplus"]
         let planned = activations.map {
             PlannedRun(path: root + $0, settings: TwelveBit.settings(activation: $0, epochs: epochs, seed: context.seed, data: context.data))
@@ -268,10 +280,12 @@ public enum Saxe2018 {
         // Every 4th recorded epoch at the standard scale (all with --full; about 8 at quick).
         let thin = context.scale == .full ? 1 : 4
         var tables = [InformationTable]()
+        var estimatedEpochs = (0, 0)
         for plan in planned {
             let source = try ActivationSource.run(plan.path)
             let step = context.scale == .quick ? max(1, source.epochs.count / 8) : thin
             let chosen = source.epochs.enumerated().filter { $0.offset % step == 0 || $0.element == source.epochs.last }.map(\.element)
+            estimatedEpochs = (chosen.count, source.epochs.count)
             let table = try source.estimate(EstimationRequest(configuration: .kde(noiseVariance: noiseVariance, bound: .both), epochs: chosen)) {
                 context.progress.update($0, $1, "KDE bounds, \(plan.settings.activation)")
             }
@@ -285,7 +299,7 @@ public enum Saxe2018 {
         })
         plane.columns = 2
         plane.title = "12-bit task, KDE upper bound (band: lower to upper), noise variance \(noiseVariance)"
-        var outputs = [try save(plane.render(width: 1000, height: 820), "saxe2018-kde.png", context)]
+        var outputs = [try save(plane.render(width: 1000, height: 820), output(context, "kde", ".png"), context)]
         var curves = [CurvesPanel]()
         for (activation, table) in zip(activations, tables) {
             let up = table.column("I_XT_upper")!, lo = table.column("I_XT_lower")!
@@ -305,14 +319,15 @@ public enum Saxe2018 {
         mi.sharedX = true
         mi.sharedY = true
         mi.title = "I(X;T) per layer, KDE upper bound (band: lower to upper)"
-        outputs.append(try save(mi.render(width: 1000, height: 760), "saxe2018-kde-mi.png", context))
+        outputs.append(try save(mi.render(width: 1000, height: 760), output(context, "kde", "-mi.png"), context))
 
         let threshold = CompressionThreshold()
         var md = "# saxe2018 kde: KDE bounds for tanh, ReLU, softsign and softplus\n\n"
         md += "Saxe et al. (ICLR 2018), Fig. 8: the 12-bit network (\(dataLine(context)); Adam \(TwelveBit.learningRate), batch \(TwelveBit.batchSize), "
         md += "\(epochs) epochs, seed \(context.seed)) with four hidden activations; I(X;T) and I(T;Y) from Kolchinsky & Tracey's pairwise-distance "
         md += "bounds on the entropy of the layer plus Gaussian noise of variance \(noiseVariance) (upper: KL, lower: Bhattacharyya), on all 4096 samples, "
-        md += thin == 1 ? "every recorded epoch.\n\n" : "every \(thin)th recorded epoch (and the last; `--full` for all).\n\n"
+        md += estimatedEpochs.0 == estimatedEpochs.1 ? "every recorded epoch.\n\n"
+            : "\(estimatedEpochs.0) of the \(estimatedEpochs.1) recorded epochs (evenly spaced in the list, and the last; `--full` for all).\n\n"
         md += "Per layer, from the upper bound: peak and final I(X;T), the epoch of the peak, and whether it compressed (\(threshold)).\n\n"
         var table = MarkdownTable(header: ["activation", "layer", "peak I(X;T)", "epoch of peak", "final I(X;T)", "compression", "compressed", "final I(T;Y)"],
                                   rightAligned: [false, false, true, true, true, true, false, true])
@@ -333,7 +348,7 @@ public enum Saxe2018 {
         }
         md += "\nSaxe et al. report compression for the double-saturating tanh and softsign and none for ReLU and softplus.\n\n"
         md += String(format: "Times (under load): training %.0f s, KDE %.0f s.\n", trained.timeIntervalSince(start), estimated.timeIntervalSince(trained))
-        return try writeSummary(md, title: "saxe2018 kde", context: context, name: "saxe2018-kde.md", outputs: outputs)
+        return try writeSummary(md, title: "saxe2018 kde", context: context, name: output(context, "kde", ".md"), outputs: outputs)
     }
 
     // MARK: - snr
@@ -357,7 +372,7 @@ public enum Saxe2018 {
     /// snr: gradient statistics and the SNR drop against the epoch of peak I(X;T).
     @Sendable public static func snr(_ context: ExperimentContext) throws -> ExperimentReport {
         let epochs = context.epochs ?? epochs(context.scale)
-        let root = try context.runDirectory("")
+        let root = try runRoot(context)
         let activations = ["tanh", "relu"]
         let planned = activations.map {
             PlannedRun(path: root + $0, settings: TwelveBit.settings(activation: $0, epochs: epochs, seed: context.seed, data: context.data))
@@ -399,10 +414,10 @@ public enum Saxe2018 {
         var figure = CurvesFigure(panels: panels, columns: 2)
         figure.sharedX = true
         figure.title = "12-bit task, weight-gradient statistics per layer over each epoch's minibatches"
-        let outputs = [try save(figure.render(width: 1000, height: 760), "saxe2018-snr.png", context)]
+        let outputs = [try save(figure.render(width: 1000, height: 760), output(context, "snr", ".png"), context)]
         md += table.text + "\n"
         md += "Saxe et al. observe the drop in SNR in both tanh and ReLU networks, so it cannot be what makes tanh layers compress and ReLU layers not.\n"
-        return try writeSummary(md, title: "saxe2018 snr", context: context, name: "saxe2018-snr.md", outputs: outputs)
+        return try writeSummary(md, title: "saxe2018 snr", context: context, name: output(context, "snr", ".md"), outputs: outputs)
     }
 
     // MARK: - sgd-vs-bgd
@@ -421,7 +436,7 @@ public enum Saxe2018 {
     @Sendable public static func sgdVsBgd(_ context: ExperimentContext) throws -> ExperimentReport {
         let (sgdE, bgdE) = sgdEpochs(context.scale)
         let sgdEpochs = context.epochs ?? sgdE, bgdEpochs = context.epochs ?? bgdE
-        let root = try context.runDirectory("")
+        let root = try runRoot(context)
         let trainCount = Split.trainingCount(count: TishbyTask.sampleCount, trainingFraction: TwelveBit.trainingFraction)
         var planned = [PlannedRun]()
         var labels = [String]()
@@ -446,7 +461,7 @@ public enum Saxe2018 {
         plane.columns = 2
         plane.logEpochs = true
         plane.title = "12-bit task: stochastic (batch 1) against full-batch gradient descent"
-        let outputs = [try save(plane.render(width: 1000, height: 820), "saxe2018-sgd-vs-bgd.png", context)]
+        let outputs = [try save(plane.render(width: 1000, height: 820), output(context, "sgd-vs-bgd", ".png"), context)]
 
         let threshold = CompressionThreshold()
         var md = "# saxe2018 sgd-vs-bgd: single-sample SGD against full-batch gradient descent\n\n"
@@ -476,7 +491,7 @@ public enum Saxe2018 {
         md += table.text + "\n## Verdict\n\n" + summary.joined(separator: "\n") + "\n\n"
         md += "A layer counts as compressed when its \(threshold).\n\n"
         md += String(format: "Training time (under load): %.0f s.\n", trained.timeIntervalSince(start))
-        return try writeSummary(md, title: "saxe2018 sgd-vs-bgd", context: context, name: "saxe2018-sgd-vs-bgd.md", outputs: outputs)
+        return try writeSummary(md, title: "saxe2018 sgd-vs-bgd", context: context, name: output(context, "sgd-vs-bgd", ".md"), outputs: outputs)
     }
 
     // MARK: - binning
@@ -514,7 +529,7 @@ public enum Saxe2018 {
     /// binning: one tanh and one ReLU run (fig1's first seed) under eight estimators.
     @Sendable public static func binning(_ context: ExperimentContext) throws -> ExperimentReport {
         let epochs = context.epochs ?? epochs(context.scale)
-        let root = try context.runDirectory("")
+        let root = try runRoot(context)
         let activations = ["tanh", "relu"]
         let planned = activations.map {
             PlannedRun(path: root + $0, settings: TwelveBit.settings(activation: $0, epochs: epochs, seed: context.seed, data: context.data))
@@ -533,7 +548,7 @@ public enum Saxe2018 {
             })
             plane.columns = 4
             plane.title = "\(label(activation)), one run (seed \(context.seed)), under eight binnings"
-            outputs.append(try save(plane.render(width: 1500, height: 800), "saxe2018-binning-\(activation).png", context))
+            outputs.append(try save(plane.render(width: 1500, height: 800), output(context, "binning", "-\(activation).png"), context))
             for (estimator, item) in zip(binningEstimators, tables) {
                 for row in item.table.compression(threshold: threshold) where hiddenLayers.contains(row.layer) {
                     details.append([label(activation), describe(estimator.scheme), "\(row.layer)", fixed(row.peak, 2), "\(row.peakEpoch)",
@@ -562,6 +577,6 @@ public enum Saxe2018 {
         md += vt.text + "\n## Per layer\n\n" + details.text
         md += "\nTables: `RUNS/tanh/mi-<estimator>.csv`, `RUNS/relu/mi-<estimator>.csv` (estimator tags: "
         md += binningEstimators.map { "`\($0.tag)`" }.joined(separator: ", ") + ").\n"
-        return try writeSummary(md, title: "saxe2018 binning", context: context, name: "saxe2018-binning.md", outputs: outputs)
+        return try writeSummary(md, title: "saxe2018 binning", context: context, name: output(context, "binning", ".md"), outputs: outputs)
     }
 }
