@@ -122,6 +122,9 @@ public enum Saxe2018 {
     /// Layers of the 12-bit network that are hidden (1...5); 6 is the softmax output.
     static let hiddenLayers = 1...5
 
+    /// The final training accuracy below which a run counts as not fitted.
+    static let fittedAccuracy = 0.9
+
     static func layerName(_ layer: Int) -> String { layer == TwelveBit.widths.count - 1 ? "\(layer) (output)" : "\(layer)" }
 
     static func yesNo(_ b: Bool) -> String { b ? "yes" : "no" }
@@ -184,6 +187,7 @@ public enum Saxe2018 {
         var plane = InformationPlaneFigure(panels: results.map {
             InformationPlanePanel(title: "\(label($0.activation)) (\(describe($0.scheme)))", points: informationPoints($0.average))
         })
+        plane.logEpochs = true
         plane.title = "12-bit task, mean over \(seeds) seed\(seeds == 1 ? "" : "s") (bars: ± 1 s.d. at 12 epochs)"
         outputs.append(try save(plane.render(width: 1100, height: 480), output(context, "fig1", ".png"), context))
 
@@ -202,7 +206,7 @@ public enum Saxe2018 {
                 }
                 var panel = CurvesPanel(series: series, title: "\(label(r.activation)): \(name)", xLabel: "Epoch",
                                         yLabel: "\(name) (bits)", xScale: .log)
-                panel.legend = column == "I_TY" && r.activation == "relu"
+                panel.legend = column == "I_TY" && r.activation == "tanh"
                 panels.append(panel)
             }
         }
@@ -227,7 +231,8 @@ public enum Saxe2018 {
         for r in results {
             let acc = try r.runs.map(finalAccuracy)
             md += "## \(label(r.activation)) (\(describe(r.scheme)))\n\n"
-            md += "Final accuracy: training \(MeanSpread(acc.map(\.train)).text(3)), test \(MeanSpread(acc.map(\.test)).text(3)).\n\n"
+            md += "Final accuracy: training \(MeanSpread(acc.map(\.train)).text(3)), test \(MeanSpread(acc.map(\.test)).text(3)) "
+            md += "(training, per seed: " + zip(r.runs.indices, acc).map { "seed \(context.seed + UInt64($0)) \(fixed($1.train, 3))" }.joined(separator: ", ") + ").\n\n"
             var table = MarkdownTable(header: ["layer", "peak I(X;T)", "epoch of peak", "final I(X;T)", "compression (average)",
                                                "compressed (average)", "seeds compressed"],
                                       rightAligned: [false, true, true, true, true, false, true])
@@ -238,6 +243,19 @@ public enum Saxe2018 {
             }
             verdicts[r.activation] = rows.filter { hiddenLayers.contains($0.layer) && $0.averaged.compressed }.map(\.layer)
             md += table.text + "\n"
+            // Seeds that never fitted (a dead ReLU network stays near chance) pull the average
+            // down; the average over the seeds that did is stated beside it.
+            let fitted = r.runs.indices.filter { acc[$0].train >= fittedAccuracy }
+            if fitted.count < r.runs.count && !fitted.isEmpty {
+                let unfit = r.runs.indices.filter { acc[$0].train < fittedAccuracy }.map { "\(context.seed + UInt64($0))" }
+                let tables = fitted.map { r.tables[$0] }
+                let sub = seedCompression(tables, average: try averageOverSeeds(tables), threshold: threshold)
+                md += "Seed\(unfit.count == 1 ? "" : "s") \(unfit.joined(separator: ", ")) did not fit (final training accuracy below \(fittedAccuracy)). "
+                md += "Over the \(fitted.count) seeds that did, the averaged curves' hidden layers: "
+                md += sub.filter { hiddenLayers.contains($0.layer) }.map {
+                    "layer \($0.layer) peak \(fixed($0.averaged.peak, 2)), final \(fixed($0.averaged.final, 2)) (\($0.averaged.compressed ? "compressed" : "not compressed"); \($0.compressedSeeds)/\($0.seeds) seeds)"
+                }.joined(separator: "; ") + ".\n\n"
+            }
         }
         md += "## ReLU under the other readings of the paper's binning\n\n"
         md += "Saxe et al.'s text bins ReLU layers with 100 bins up to the largest activation over all epochs; their public notebook for this task "
@@ -298,6 +316,7 @@ public enum Saxe2018 {
             InformationPlanePanel(title: label($0), points: informationPoints($1))
         })
         plane.columns = 2
+        plane.logEpochs = true
         plane.title = "12-bit task, KDE upper bound (band: lower to upper), noise variance \(noiseVariance)"
         var outputs = [try save(plane.render(width: 1000, height: 820), output(context, "kde", ".png"), context)]
         var curves = [CurvesPanel]()
@@ -547,6 +566,7 @@ public enum Saxe2018 {
                 InformationPlanePanel(title: shortName($0.scheme), points: informationPoints($1.table))
             })
             plane.columns = 4
+            plane.logEpochs = true
             plane.title = "\(label(activation)), one run (seed \(context.seed)), under eight binnings"
             outputs.append(try save(plane.render(width: 1500, height: 800), output(context, "binning", "-\(activation).png"), context))
             for (estimator, item) in zip(binningEstimators, tables) {
