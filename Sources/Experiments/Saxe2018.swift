@@ -24,7 +24,7 @@ extension Experiments {
                    abstract: "tanh vs ReLU, binning (30 edges buckets; global range, 100 bins), averaged over seeds (Fig. 1, App. E)",
                    run: Saxe2018.fig1),
         Experiment(suite: "saxe2018", name: "kde",
-                   abstract: "tanh, ReLU, softsign, softplus with KDE bounds, noise variance 0.1 (Fig. 8)",
+                   abstract: "tanh, ReLU, softsign, softplus with KDE bounds, noise variance 0.1, averaged over seeds (Fig. 8)",
                    run: Saxe2018.kde),
         Experiment(suite: "saxe2018", name: "snr",
                    abstract: "gradient mean, std and signal-to-noise per layer, tanh and ReLU (Fig. 20)",
@@ -283,49 +283,67 @@ public enum Saxe2018 {
 
     // MARK: - kde
 
-    /// kde: four activations, KDE upper and lower bounds (noise variance 0.1).
+    /// Seeds kde averages over at each scale.
+    public static func kdeSeeds(_ scale: ExperimentScale) -> Int {
+        switch scale { case .quick: 1; case .standard: 3; case .full: 10 }
+    }
+
+    /// kde: four activations, KDE upper and lower bounds (noise variance 0.1), averaged over seeds.
     @Sendable public static func kde(_ context: ExperimentContext) throws -> ExperimentReport {
         let epochs = context.epochs ?? epochs(context.scale)
+        let seeds = context.seeds ?? kdeSeeds(context.scale)
         let root = try runRoot(context)
         let activations = ["tanh", "relu", "softsign", "softplus"]
-        let planned = activations.map {
-            PlannedRun(path: root + $0, settings: TwelveBit.settings(activation: $0, epochs: epochs, seed: context.seed, data: context.data))
+        var planned = [PlannedRun]()
+        for activation in activations {
+            for k in 0..<seeds {
+                let seed = context.seed + UInt64(k)
+                planned.append(PlannedRun(path: root + "\(activation)-seed\(seed)",
+                                          settings: TwelveBit.settings(activation: activation, epochs: epochs, seed: seed, data: context.data)))
+            }
         }
         let start = Date()
-        try train(planned, context, "training tanh, ReLU, softsign, softplus")
+        try train(planned, context, "training tanh, ReLU, softsign, softplus, \(seeds) seed\(seeds == 1 ? "" : "s")")
         let trained = Date()
         let noiseVariance = 0.1
         // Every 4th recorded epoch at the standard scale (all with --full; about 8 at quick).
         let thin = context.scale == .full ? 1 : 4
-        var tables = [InformationTable]()
         var estimatedEpochs = (0, 0)
-        var smallTables = [InformationTable]()
-        for plan in planned {
-            let source = try ActivationSource.run(plan.path)
-            let step = context.scale == .quick ? max(1, source.epochs.count / 8) : thin
-            let chosen = source.epochs.enumerated().filter { $0.offset % step == 0 || $0.element == source.epochs.last }.map(\.element)
-            estimatedEpochs = (chosen.count, source.epochs.count)
-            let table = try source.estimate(EstimationRequest(configuration: .kde(noiseVariance: noiseVariance, bound: .both), epochs: chosen)) {
-                context.progress.update($0, $1, "KDE bounds, \(plan.settings.activation)")
+        var perActivation = [(tables: [InformationTable], average: SeedAverage, small: [InformationTable], smallAverage: SeedAverage)]()
+        for activation in activations {
+            var tables = [InformationTable](), small = [InformationTable]()
+            for plan in planned where plan.settings.activation == activation {
+                let source = try ActivationSource.run(plan.path)
+                let step = context.scale == .quick ? max(1, source.epochs.count / 8) : thin
+                let chosen = source.epochs.enumerated().filter { $0.offset % step == 0 || $0.element == source.epochs.last }.map(\.element)
+                estimatedEpochs = (chosen.count, source.epochs.count)
+                let table = try source.estimate(EstimationRequest(configuration: .kde(noiseVariance: noiseVariance, bound: .both), epochs: chosen)) {
+                    context.progress.update($0, $1, "KDE bounds, \(activation), seed \(plan.settings.seed)")
+                }
+                context.progress.finish()
+                try table.write(to: plan.path + "/mi-kde.csv")
+                tables.append(table)
+                // The noise variance of ibsgd's notebook for this task (IBnet_ComputeMI: 1e-3), upper bound only.
+                let s = try source.estimate(EstimationRequest(configuration: .kde(noiseVariance: smallNoiseVariance, bound: .upper), epochs: chosen))
+                try s.write(to: plan.path + "/mi-kde-0.001.csv")
+                small.append(s)
             }
-            context.progress.finish()
-            try table.write(to: plan.path + "/mi-kde.csv")
-            tables.append(table)
-            // The noise variance of ibsgd's notebook for this task (IBnet_ComputeMI: 1e-3), upper bound only.
-            let small = try source.estimate(EstimationRequest(configuration: .kde(noiseVariance: smallNoiseVariance, bound: .upper), epochs: chosen))
-            try small.write(to: plan.path + "/mi-kde-0.001.csv")
-            smallTables.append(small)
+            let average = try averageOverSeeds(tables)
+            try average.combined.write(to: root + "average-\(activation).csv")
+            perActivation.append((tables, average, small, try averageOverSeeds(small)))
         }
         let estimated = Date()
-        var plane = InformationPlaneFigure(panels: zip(activations, tables).map {
-            InformationPlanePanel(title: label($0), points: informationPoints($1))
+        let meanTitle = seeds == 1 ? "" : ", mean over \(seeds) seeds"
+        var plane = InformationPlaneFigure(panels: zip(activations, perActivation).map {
+            InformationPlanePanel(title: label($0), points: informationPoints($1.average.mean))
         })
         plane.columns = 2
         plane.logEpochs = true
-        plane.title = "12-bit task, KDE upper bound (band: lower to upper), noise variance \(noiseVariance)"
+        plane.title = "12-bit task, KDE upper bound (band: lower to upper), noise variance \(noiseVariance)\(meanTitle)"
         var outputs = [try save(plane.render(width: 1000, height: 820), output(context, "kde", ".png"), context)]
         var curves = [CurvesPanel]()
-        for (activation, table) in zip(activations, tables) {
+        for (activation, item) in zip(activations, perActivation) {
+            let table = item.average.mean
             let up = table.column("I_XT_upper")!, lo = table.column("I_XT_lower")!
             let series = Set(table.rows.map(\.layer)).sorted().map { layer -> CurveSeries in
                 let idx = table.rows.indices.filter { table.rows[$0].layer == layer && table.rows[$0].epoch > 0 }
@@ -342,47 +360,52 @@ public enum Saxe2018 {
         var mi = CurvesFigure(panels: curves, columns: 2)
         mi.sharedX = true
         mi.sharedY = true
-        mi.title = "I(X;T) per layer, KDE upper bound (band: lower to upper)"
+        mi.title = "I(X;T) per layer, KDE upper bound (band: lower to upper)\(meanTitle)"
         outputs.append(try save(mi.render(width: 1000, height: 760), output(context, "kde", "-mi.png"), context))
 
         let threshold = CompressionThreshold()
         var md = "# saxe2018 kde: KDE bounds for tanh, ReLU, softsign and softplus\n\n"
         md += "Saxe et al. (ICLR 2018), Fig. 8: the 12-bit network (\(dataLine(context)); Adam \(TwelveBit.learningRate), batch \(TwelveBit.batchSize), "
-        md += "\(epochs) epochs, seed \(context.seed)) with four hidden activations; I(X;T) and I(T;Y) from Kolchinsky & Tracey's pairwise-distance "
+        md += "\(epochs) epochs, seeds \(context.seed)…\(context.seed + UInt64(seeds) - 1)) with four hidden activations; I(X;T) and I(T;Y) from Kolchinsky & Tracey's pairwise-distance "
         md += "bounds on the entropy of the layer plus Gaussian noise of variance \(noiseVariance) (upper: KL, lower: Bhattacharyya), on all 4096 samples, "
-        md += estimatedEpochs.0 == estimatedEpochs.1 ? "every recorded epoch.\n\n"
-            : "\(estimatedEpochs.0) of the \(estimatedEpochs.1) recorded epochs (evenly spaced in the list, and the last; `--full` for all).\n\n"
-        md += "Per layer, from the upper bound: peak and final I(X;T), the epoch of the peak, and whether it compressed (\(threshold)).\n\n"
-        var table = MarkdownTable(header: ["activation", "layer", "peak I(X;T)", "epoch of peak", "final I(X;T)", "compression", "compressed", "final I(T;Y)"],
-                                  rightAligned: [false, false, true, true, true, true, false, true])
+        md += estimatedEpochs.0 == estimatedEpochs.1 ? "every recorded epoch" : "\(estimatedEpochs.0) of the \(estimatedEpochs.1) recorded epochs (evenly spaced in the list, and the last; `--full` for all)"
+        md += "; the tables are averaged over seeds per epoch and layer.\n\n"
+        md += "Per layer, from the upper bound: the peak and final I(X;T) of each seed (mean ± s.d. over seeds), the epoch of the peak (median and range), "
+        md += "the compression of the seed-averaged curve and its verdict, how many seeds compress on their own (\(threshold)), and the final I(T;Y) of the average.\n\n"
+        var table = MarkdownTable(header: ["activation", "layer", "peak I(X;T)", "epoch of peak", "final I(X;T)", "compression (average)",
+                                           "compressed (average)", "seeds compressed", "final I(T;Y)"],
+                                  rightAligned: [false, false, true, true, true, true, false, true, true])
         var compressedHidden = [String: [Int]]()
-        for (activation, t) in zip(activations, tables) {
-            let ity = t.column("I_TY_upper")!
-            for row in t.compression(threshold: threshold) {
-                let lastIndex = t.rows.lastIndex { $0.layer == row.layer }!
-                table.append([label(activation), layerName(row.layer), fixed(row.peak, 2), "\(row.peakEpoch)", fixed(row.final, 2),
-                              fixed(row.compression, 2), yesNo(row.compressed), fixed(ity[lastIndex], 3)])
-                if row.compressed && hiddenLayers.contains(row.layer) { compressedHidden[activation, default: []].append(row.layer) }
+        for (activation, item) in zip(activations, perActivation) {
+            let ity = item.average.mean.column("I_TY_upper")!
+            for row in seedCompression(item.tables, average: item.average, threshold: threshold) {
+                let lastIndex = item.average.mean.rows.lastIndex { $0.layer == row.layer }!
+                table.append([label(activation), layerName(row.layer), row.peak.text(2), row.peakEpochText, row.final.text(2),
+                              fixed(row.averaged.compression, 2), yesNo(row.averaged.compressed), "\(row.compressedSeeds)/\(row.seeds)",
+                              fixed(ity[lastIndex], 3)])
+                if row.averaged.compressed && hiddenLayers.contains(row.layer) { compressedHidden[activation, default: []].append(row.layer) }
             }
         }
         md += table.text + "\n## Verdict\n\n"
         for activation in activations {
-            let c = compressedHidden[activation] ?? []
-            md += "- \(label(activation)): hidden layers compressed: \(c.isEmpty ? "none" : c.map(String.init).joined(separator: ", ")) (seed \(context.seed) only).\n"
+            md += "- \(label(activation)): hidden layers compressed on the seed-averaged curves: \(layerList(compressedHidden[activation] ?? [])).\n"
         }
         md += "\nSaxe et al. report compression for the double-saturating tanh and softsign and none for ReLU and softplus.\n\n"
         md += "## Noise variance \(smallNoiseVariance)\n\n"
         md += "Saxe et al.'s public notebook for this task (ibsgd `IBnet_ComputeMI.ipynb`) sets `noise_variance = 1e-3`; 0.1 is the value of "
-        md += "their MNIST notebooks. The upper bound at \(smallNoiseVariance) on the same runs and epochs (`mi-kde-0.001.csv`), hidden layers:\n\n"
-        var small = MarkdownTable(header: ["activation"] + hiddenLayers.map { "layer \($0): peak → final" } + ["compressed"],
-                                  rightAligned: [false] + hiddenLayers.map { _ in true } + [false])
-        for (activation, t) in zip(activations, smallTables) {
-            let rows = t.compression(threshold: threshold).filter { hiddenLayers.contains($0.layer) }
-            small.append([label(activation)] + rows.map { "\(fixed($0.peak, 2)) → \(fixed($0.final, 2))" }
-                         + [layerList(rows.filter(\.compressed).map(\.layer))])
+        md += "their MNIST notebooks. The upper bound at \(smallNoiseVariance) on the same runs and epochs (`mi-kde-0.001.csv`), averaged over seeds, "
+        md += "hidden layers (peak → final of the averaged curve):\n\n"
+        var smallTable = MarkdownTable(header: ["activation"] + hiddenLayers.map { "layer \($0)" } + ["compressed (average)", "seeds compressed"],
+                                       rightAligned: [false] + hiddenLayers.map { _ in true } + [false, false])
+        for (activation, item) in zip(activations, perActivation) {
+            let rows = seedCompression(item.small, average: item.smallAverage, threshold: threshold).filter { hiddenLayers.contains($0.layer) }
+            smallTable.append([label(activation)] + rows.map { "\(fixed($0.averaged.peak, 2)) → \(fixed($0.averaged.final, 2))" }
+                              + [layerList(rows.filter(\.averaged.compressed).map(\.layer)),
+                                 rows.map { "\($0.compressedSeeds)/\($0.seeds)" }.joined(separator: ", ")])
         }
-        md += small.text + "\n"
+        md += smallTable.text + "\n"
         md += String(format: "Times (under load): training %.0f s, KDE %.0f s.\n", trained.timeIntervalSince(start), estimated.timeIntervalSince(trained))
+        md += "\nTables: each run's `mi-kde.csv` and `mi-kde-0.001.csv`, `RUNS/average-<activation>.csv` (mean and `_sd` columns).\n"
         return try writeSummary(md, title: "saxe2018 kde", context: context, name: output(context, "kde", ".md"), outputs: outputs)
     }
 
