@@ -283,6 +283,28 @@ public enum Saxe2018 {
 
     // MARK: - kde
 
+    /// KDE bounds of a complete run on some epochs, written to `file`; a table already in
+    /// `file` with the same noise variance, bound, epochs and layers is read back instead
+    /// (a complete run's activations never change, and the CSV holds every double exactly).
+    static func estimateKDE(_ source: ActivationSource, noiseVariance: Double, bound: KDEBound, epochs: [Int],
+                            file: String, context: ExperimentContext) throws -> InformationTable {
+        let configuration = EstimatorConfiguration.kde(noiseVariance: noiseVariance, bound: bound)
+        let layers = Set(source.available.map(\.layer))
+        if AtomicFile.exists(file), AtomicFile.exists(InformationTable.parametersPath(for: file)),
+           let old = try? InformationTable.read(path: file),
+           old.parameters["noise_variance"] == "\(noiseVariance)", old.parameters["bound"] == bound.rawValue,
+           old.parameters["samples"] == SampleSelection.all.rawValue, old.columns == configuration.columns,
+           old.rows.map({ LayerEpoch(epoch: $0.epoch, layer: $0.layer) }) == epochs.flatMap({ e in layers.sorted().map { LayerEpoch(epoch: e, layer: $0) } }) {
+            return old
+        }
+        let table = try source.estimate(EstimationRequest(configuration: configuration, epochs: epochs)) {
+            context.progress.update($0, $1, "KDE \(bound.rawValue), noise variance \(noiseVariance), \(source.path)")
+        }
+        context.progress.finish()
+        try table.write(to: file)
+        return table
+    }
+
     /// Seeds kde averages over at each scale.
     public static func kdeSeeds(_ scale: ExperimentScale) -> Int {
         switch scale { case .quick: 1; case .standard: 3; case .full: 10 }
@@ -317,16 +339,12 @@ public enum Saxe2018 {
                 let step = context.scale == .quick ? max(1, source.epochs.count / 8) : thin
                 let chosen = source.epochs.enumerated().filter { $0.offset % step == 0 || $0.element == source.epochs.last }.map(\.element)
                 estimatedEpochs = (chosen.count, source.epochs.count)
-                let table = try source.estimate(EstimationRequest(configuration: .kde(noiseVariance: noiseVariance, bound: .both), epochs: chosen)) {
-                    context.progress.update($0, $1, "KDE bounds, \(activation), seed \(plan.settings.seed)")
-                }
-                context.progress.finish()
-                try table.write(to: plan.path + "/mi-kde.csv")
+                let table = try estimateKDE(source, noiseVariance: noiseVariance, bound: .both, epochs: chosen,
+                                            file: plan.path + "/mi-kde.csv", context: context)
                 tables.append(table)
                 // The noise variance of ibsgd's notebook for this task (IBnet_ComputeMI: 1e-3), upper bound only.
-                let s = try source.estimate(EstimationRequest(configuration: .kde(noiseVariance: smallNoiseVariance, bound: .upper), epochs: chosen))
-                try s.write(to: plan.path + "/mi-kde-0.001.csv")
-                small.append(s)
+                small.append(try estimateKDE(source, noiseVariance: smallNoiseVariance, bound: .upper, epochs: chosen,
+                                             file: plan.path + "/mi-kde-0.001.csv", context: context))
             }
             let average = try averageOverSeeds(tables)
             try average.combined.write(to: root + "average-\(activation).csv")
@@ -386,7 +404,22 @@ public enum Saxe2018 {
                 if row.averaged.compressed && hiddenLayers.contains(row.layer) { compressedHidden[activation, default: []].append(row.layer) }
             }
         }
-        md += table.text + "\n## Verdict\n\n"
+        md += table.text + "\n"
+        for (activation, item) in zip(activations, perActivation) {
+            let runs = planned.filter { $0.settings.activation == activation }
+            let acc = try runs.map { try finalAccuracy($0.path) }
+            let fitted = runs.indices.filter { acc[$0].train >= fittedAccuracy }
+            guard fitted.count < runs.count, !fitted.isEmpty else { continue }
+            let tables = fitted.map { item.tables[$0] }
+            let sub = seedCompression(tables, average: try averageOverSeeds(tables), threshold: threshold)
+            md += "\(label(activation)): seed\(runs.count - fitted.count == 1 ? "" : "s") "
+            md += runs.indices.filter { acc[$0].train < fittedAccuracy }.map { "\(runs[$0].settings.seed) (training accuracy \(fixed(acc[$0].train, 3)))" }.joined(separator: ", ")
+            md += " did not fit. Over the \(fitted.count) that did, the averaged upper bound of the hidden layers: "
+            md += sub.filter { hiddenLayers.contains($0.layer) }.map {
+                "layer \($0.layer) \(fixed($0.averaged.peak, 2)) → \(fixed($0.averaged.final, 2)) (\($0.averaged.compressed ? "compressed" : "not compressed"))"
+            }.joined(separator: "; ") + ".\n\n"
+        }
+        md += "## Verdict\n\n"
         for activation in activations {
             md += "- \(label(activation)): hidden layers compressed on the seed-averaged curves: \(layerList(compressedHidden[activation] ?? [])).\n"
         }

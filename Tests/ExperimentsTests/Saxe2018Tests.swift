@@ -123,4 +123,28 @@ import Testing
         }
         #expect(Set(["fig1", "kde", "snr", "sgd-vs-bgd", "binning"]).isSubset(of: Experiments.suite("saxe2018").map(\.name)))
     }
+
+    /// kde reuses a KDE table with the same parameters and epochs, and recomputes one
+    /// whose parameters differ.
+    @Test func kdeReusesMatchingTablesOnly() throws {
+        let root = Self.temporary()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let context = Self.context(root, "kde", epochs: 6)
+        _ = try Saxe2018.kde(context)
+        let file = context.runs + "/tanh-seed1/mi-kde.csv"
+        let original = try InformationTable.read(path: file)
+        // A marked value survives a second run: the table was read back, not recomputed.
+        var marked = original
+        marked.rows[0].values[0] = 123.5
+        try marked.write(to: file)
+        _ = try Saxe2018.kde(context)
+        #expect(try InformationTable.read(path: file).rows[0].values[0] == 123.5)
+        // Another noise variance in the parameters: recomputed, the original values back.
+        marked.parameters["noise_variance"] = "0.5"
+        try marked.write(to: file)
+        _ = try Saxe2018.kde(context)
+        let again = try InformationTable.read(path: file)
+        #expect(again.rows == original.rows)
+        #expect(again.parameters["noise_variance"] == "0.1")
+    }
 }
