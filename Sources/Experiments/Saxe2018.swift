@@ -275,7 +275,7 @@ public enum Saxe2018 {
         md += "Seed-averaged curves, hidden layers compressed: tanh (30 `edges` buckets): \(layerList(tanhC)); "
         md += "ReLU (global range, 100 bins): \(layerList(reluC)). "
         md += "Saxe et al. report compression for tanh and none for ReLU (Fig. 1A-B).\n\n"
-        md += String(format: "Times (under load): training %.0f s, estimates %.0f s.\n", trained.timeIntervalSince(start), estimated.timeIntervalSince(trained))
+        md += String(format: "Wall time of this invocation (under load; complete runs are reused): training %.0f s, estimates %.0f s.\n", trained.timeIntervalSince(start), estimated.timeIntervalSince(trained))
         md += "\nTables: `RUNS/average-tanh.csv`, `RUNS/average-relu.csv` (mean and `_sd` columns), each run's `mi-binning.csv`.\n"
         context.log(String(format: "fig1: training %.1f s, estimates %.1f s", trained.timeIntervalSince(start), estimated.timeIntervalSince(trained)))
         return try writeSummary(md, title: "saxe2018 fig1", context: context, name: output(context, "fig1", ".md"), outputs: outputs)
@@ -437,7 +437,7 @@ public enum Saxe2018 {
                                  rows.map { "\($0.compressedSeeds)/\($0.seeds)" }.joined(separator: ", ")])
         }
         md += smallTable.text + "\n"
-        md += String(format: "Times (under load): training %.0f s, KDE %.0f s.\n", trained.timeIntervalSince(start), estimated.timeIntervalSince(trained))
+        md += String(format: "Wall time of this invocation (under load; complete runs and matching KDE tables are reused): training %.0f s, KDE %.0f s.\n", trained.timeIntervalSince(start), estimated.timeIntervalSince(trained))
         md += "\nTables: each run's `mi-kde.csv` and `mi-kde-0.001.csv`, `RUNS/average-<activation>.csv` (mean and `_sd` columns).\n"
         return try writeSummary(md, title: "saxe2018 kde", context: context, name: output(context, "kde", ".md"), outputs: outputs)
     }
@@ -584,7 +584,7 @@ public enum Saxe2018 {
         }
         md += table.text + "\n## Verdict\n\n" + summary.joined(separator: "\n") + "\n\n"
         md += "A layer counts as compressed when its \(threshold).\n\n"
-        md += String(format: "Training time (under load): %.0f s.\n", trained.timeIntervalSince(start))
+        md += String(format: "Wall time of this invocation (under load; complete runs are reused): training %.0f s.\n", trained.timeIntervalSince(start))
         return try writeSummary(md, title: "saxe2018 sgd-vs-bgd", context: context, name: output(context, "sgd-vs-bgd", ".md"), outputs: outputs)
     }
 
