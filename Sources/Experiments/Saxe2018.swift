@@ -565,8 +565,9 @@ public enum Saxe2018 {
         md += "- SGD: one sample per update (\(trainCount) updates per epoch), learning rate \(sgdLearningRate), \(sgdEpochs) epochs;\n"
         md += "- BGD: all \(trainCount) training samples per update (one update per epoch), learning rate \(bgdLearningRate), \(bgdEpochs) epochs.\n\n"
         md += "Why these lengths: a single-sample epoch is \(trainCount) optimizer steps, so \(sgdEpochs) SGD epochs are about "
-        md += "\(sgdEpochs * trainCount / 1000)k updates, as many as the minibatch runs of fig1 make in 8000 epochs several times over, "
-        md += "and they fit a few minutes of one core; BGD makes one update per epoch, so it needs many more epochs (\(bgdEpochs)) at a larger "
+        let minibatchUpdates = TwelveBit.epochs * ((trainCount + TwelveBit.batchSize - 1) / TwelveBit.batchSize)
+        md += "\(sgdEpochs * trainCount / 1000)k updates (the minibatch runs of fig1 make \(minibatchUpdates / 1000)k in \(TwelveBit.epochs) epochs) "
+        md += "and fit a few minutes of one core; BGD makes one update per epoch, so it needs many more epochs (\(bgdEpochs)) at a larger "
         md += "learning rate to reach a similar training accuracy, each epoch costing one pass. Both record on the log-spaced schedule "
         md += "(`\(TwelveBit.schedule)`); binning as in fig1 (tanh: 30 `edges` buckets; ReLU: global range, 100 bins).\n\n"
         var table = MarkdownTable(header: ["run", "train acc.", "test acc.", "layer", "peak I(X;T)", "epoch of peak", "final I(X;T)", "compressed"],
