@@ -72,7 +72,7 @@ public enum LinearExperiments {
     /// Initial scale of the five-hidden-layer student: the product of six
     /// layers' scales sets the escape time from the saddle at zero.
     static let deepInitialScale = 0.6
-    static let deepRate = 0.2
+    static let deepRate = 0.1
     /// `relevant` uses P = 200 samples at SNR 100 (σ_o² = 0.01): with P = N_i
     /// and SNR 1 the student ends up fitting the output noise through the
     /// irrelevant inputs (the least-squares solution at P = N_i), and the
@@ -81,7 +81,7 @@ public enum LinearExperiments {
     /// sample cross-covariance are later unlearned, as in the paper's Fig. 6.
     static let relevantTrainCount = 200
     static let relevantSNR = 100.0
-    static let deepSGDRate = 0.02
+    static let deepSGDRate = 0.01
 
     // MARK: Running
 
@@ -178,7 +178,7 @@ public enum LinearExperiments {
         var errors = CurvesPanel(series: [
             CurveSeries(name: "train", x: e, y: run.trainError, color: Colormap.tab10Color(0)),
             CurveSeries(name: "test", x: e, y: run.testError, color: Colormap.tab10Color(3)),
-            CurveSeries(name: "E_g (Eq. 5)", x: e, y: run.generalizationError, color: Color(hex: 0x595959), dashed: true),
+            CurveSeries(name: "expected E_g", x: e, y: run.generalizationError, color: Color(hex: 0x595959), dashed: true),
         ], title: "Squared error", xLabel: "Epoch", yLabel: "Mean squared error", xScale: .log)
         errors.grid = true
         func panel(_ column: String, _ label: String) -> CurvesPanel {
@@ -331,7 +331,8 @@ public enum LinearExperiments {
             let best = run.testError.indices.min { run.testError[$0] < run.testError[$1] }!
             let out = run.series(layer: run.layerCount, column: "I_TY").y
             let drop = (1...run.layerCount).map { largestDrop(run.series(layer: $0, column: "I_XT").y) }.max()!
-            md += "- seed \(run.settings.seed): test error \(fixed(run.testError[best], 3)) at epoch \(Int(run.epochs[best])) → \(fixed(run.testError.last!, 3)) at \(Int(run.epochs.last!)); output I(T;Y) \(fixed(out[best], 4)) → \(fixed(out.last!, 4)) bits; largest fall of I(X;T): \(fixed(drop, 5)) bits.\n"
+            let peak = out.indices.max { out[$0] < out[$1] }!
+            md += "- seed \(run.settings.seed): test error \(fixed(run.testError[best], 3)) at its minimum (epoch \(Int(run.epochs[best]))), \(fixed(run.testError[peak], 3)) where the output I(T;Y) peaks (\(fixed(out[peak], 4)) bits, epoch \(Int(run.epochs[peak]))), \(fixed(run.testError.last!, 3)) at epoch \(Int(run.epochs.last!)) where I(T;Y) has fallen to \(fixed(out.last!, 4)) bits; largest fall of I(X;T) in any layer: \(fixed(drop, 5)) bits.\n"
         }
         md += "\n## tanh 12-bit network on 30 % of the data (Fig. 4C-D)\n\n"
         md += "12-10-7-5-4-3-2, tanh, Adam 4e-4, batch 256, \(tanhEpochs) epochs, \(tanhSeeds) seed(s), binning with 30 equal-width bins over each layer's range (`mi-binning.csv` in each run).\n\n"
@@ -401,14 +402,11 @@ public enum LinearExperiments {
         let runs = try planned.map { try LoadedRun(path: $0.path) }
         var outputs = [String]()
         let first = runs[0]
-        func panel(_ run: LoadedRun, layer: Int) -> CurvesPanel {
-            let rel = run.series(layer: layer, column: "I_XT_relevant"), irr = run.series(layer: layer, column: "I_XT_irrelevant")
-            let all = run.series(layer: layer, column: "I_XT")
-            var p = CurvesPanel(series: [
-                CurveSeries(name: "relevant I(X_rel;T)", x: rel.x, y: rel.y, color: Colormap.tab10Color(0)),
-                CurveSeries(name: "irrelevant I(X_irr;T)", x: irr.x, y: irr.y, color: Colormap.tab10Color(3)),
-                CurveSeries(name: "total I(X;T)", x: all.x, y: all.y, color: Color(hex: 0x595959), dashed: true),
-            ], title: "\(layerName(layer, of: run.layerCount)) layer", xLabel: "Epoch", yLabel: "Information (bits)", xScale: .log)
+        func panel(_ column: String, _ title: String) -> CurvesPanel {
+            var p = CurvesPanel(series: (1...first.layerCount).map { l in
+                let s = first.series(layer: l, column: column)
+                return CurveSeries(name: layerName(l, of: first.layerCount), x: s.x, y: s.y, color: Colormap.tab10Color(l - 1))
+            }, title: title, xLabel: "Epoch", yLabel: "Information (bits)", xScale: .log)
             p.grid = true
             return p
         }
@@ -417,7 +415,7 @@ public enum LinearExperiments {
             CurveSeries(name: "test", x: first.epochs, y: first.testError, color: Colormap.tab10Color(3)),
         ], title: "Squared error", xLabel: "Epoch", yLabel: "Mean squared error", xScale: .log)
         errors.grid = true
-        var figure = CurvesFigure(panels: [panel(first, layer: 1), panel(first, layer: 2), errors])
+        var figure = CurvesFigure(panels: [panel("I_XT_relevant", "Relevant: I(X_rel;T)"), panel("I_XT_irrelevant", "Irrelevant: I(X_irr;T)"), errors])
         figure.title = "30 relevant + 70 irrelevant inputs, SGD batch 5 (seed \(first.settings.seed))"
         try save(figure.render(width: 1200, height: 400), "saxe2018-relevant.png", context, &outputs)
 
