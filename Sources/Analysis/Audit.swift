@@ -48,6 +48,8 @@ public struct AuditRun: Sendable, Equatable {
     public var path: String
     /// "recorded" or "linear".
     public var kind: String
+    /// The task: gaps of runs of one task are comparable ("linear-teacher", "tishby", ...).
+    public var task: String
     /// Runs with the same key differ only by seed.
     public var groupKey: String
     /// A short description of the group (task, architecture, optimizer, data).
@@ -110,11 +112,18 @@ public struct AuditOptions: Sendable {
     public var seed: UInt64
     /// The interval's coverage, e.g. 0.95.
     public var confidence: Double
+    /// Compression below this many bits counts as none (0) in the rank
+    /// correlation: such falls are SGD or estimator noise (an exact linear
+    /// run jitters by 10⁻⁵ bits), and ranking them would sort runs by noise.
+    /// The tables keep the raw values.
+    public var resolution: Double
 
     public static let defaultEstimates = "mi-binning.csv"
 
-    public init(estimates: String = AuditOptions.defaultEstimates, resamples: Int = 2000, seed: UInt64 = 1, confidence: Double = 0.95) {
+    public init(estimates: String = AuditOptions.defaultEstimates, resamples: Int = 2000, seed: UInt64 = 1, confidence: Double = 0.95,
+                resolution: Double = 0.01) {
         self.estimates = estimates
+        self.resolution = resolution
         self.resamples = resamples
         self.seed = seed
         self.confidence = confidence
@@ -132,6 +141,17 @@ public struct Audit: Sendable {
     public var runs: [AuditRun]
     public var groups: [AuditGroupLayer]
     public var correlation: RankCorrelation
+    /// The smallest and largest error gap of each task (for the answer when ρ is undefined).
+    var gapRanges: [String: (Double, Double)] {
+        var r = [String: (Double, Double)]()
+        for run in runs {
+            let old = r[run.task] ?? (run.errorGap, run.errorGap)
+            r[run.task] = (min(old.0, run.errorGap), max(old.1, run.errorGap))
+        }
+        return r
+    }
+    /// ρ within each task, in order of first appearance (one entry when all runs share a task).
+    public var taskCorrelations: [(task: String, correlation: RankCorrelation)]
     public var options: AuditOptions
 
     /// Loads every run and computes the table and the correlation.
@@ -172,6 +192,15 @@ public struct Audit: Sendable {
         }
         self.groups = groups
         correlation = Audit.correlation(runs, options: options, rng: &rng)
+        var tasks = [String]()
+        for r in runs where !tasks.contains(r.task) { tasks.append(r.task) }
+        if tasks.count == 1 {
+            taskCorrelations = [(tasks[0], correlation)]
+        } else {
+            taskCorrelations = tasks.map { task in
+                (task, Audit.correlation(runs.filter { $0.task == task }, options: options, rng: &rng))
+            }
+        }
     }
 
     // MARK: Statistics
@@ -238,7 +267,12 @@ public struct Audit: Sendable {
     public static func correlation(_ runs: [AuditRun], options: AuditOptions, rng: inout RandomGenerator) -> RankCorrelation {
         func points(_ rs: [AuditRun]) -> (x: [Double], y: [Double]) {
             var x = [Double](), y = [Double]()
-            for r in rs { for l in r.layers { x.append(l.compression); y.append(r.errorGap) } }
+            for r in rs {
+                for l in r.layers {
+                    x.append(l.compression < options.resolution ? 0 : l.compression)
+                    y.append(r.errorGap)
+                }
+            }
             return (x, y)
         }
         let all = points(runs)
@@ -295,7 +329,7 @@ public struct Audit: Sendable {
         key.seed = 0
         key.dataSeed = 0
         let label = "linear \(settings.widths.map(String.init).joined(separator: "-"))\(settings.split ? " (\(settings.relevantCount) relevant)" : ""), \(settings.optimizerName), P \(settings.trainCount)"
-        return AuditRun(path: path, kind: "linear", groupKey: try key.json(), groupLabel: label, seed: settings.seed,
+        return AuditRun(path: path, kind: "linear", task: settings.task, groupKey: try key.json(), groupLabel: label, seed: settings.seed,
                         estimates: "information.csv (exact)", finalEpoch: Int(last[0]),
                         trainLoss: last[1] / 2, testLoss: last[2] / 2, trainError: last[1], testError: last[2],
                         layers: try layers(table, path: dir.informationPath))
@@ -328,7 +362,7 @@ public struct Audit: Sendable {
         encoder.outputFormatting = .sortedKeys
         let keyText = String(decoding: try encoder.encode(key), as: UTF8.self)
         let label = "\(s.task) \(s.widths.map(String.init).joined(separator: "-")) \(s.activation), \(s.optimizer["name"] ?? "?"), train \(Int((s.trainingFraction * 100).rounded())) %"
-        return AuditRun(path: path, kind: "recorded", groupKey: keyText, groupLabel: label, seed: s.seed,
+        return AuditRun(path: path, kind: "recorded", task: s.task, groupKey: keyText, groupLabel: label, seed: s.seed,
                         estimates: options.estimates, finalEpoch: last.epoch,
                         trainLoss: last.trainLoss, testLoss: last.testLoss,
                         trainError: 1 - last.trainAccuracy, testError: 1 - last.testAccuracy,
@@ -378,32 +412,55 @@ public struct Audit: Sendable {
     /// Below this many runs the answer states ρ and its interval but no verdict.
     public static let minimumRunsForVerdict = 5
 
-    /// The one-paragraph answer to "does compression track generalization here?".
+    /// The answer to "does compression track generalization here?": ρ with its
+    /// interval and a verdict per task (gaps of different tasks are not
+    /// comparable, so a pooled ρ over several tasks is reported but judged not).
     public var answer: String {
-        let c = correlation
+        if taskCorrelations.count == 1 {
+            return "Spearman's ρ between compression and the error gap " + Audit.describe(correlation, options: options)
+                + constantNote(taskCorrelations[0].task, correlation)
+        }
+        var s = "Pooled over \(taskCorrelations.count) tasks, Spearman's ρ between compression and the error gap "
+        s += Audit.describe(correlation, options: options, verdict: false)
+        s += " This is no verdict: the gaps of different tasks are on different scales and the pooled ranks mostly sort the tasks. Within each task:\n"
+        for (task, c) in taskCorrelations {
+            s += "\n- \(task): ρ " + Audit.describe(c, options: options) + constantNote(task, c)
+        }
+        return s
+    }
+
+    /// When no run of a task compresses, what its gaps did instead.
+    func constantNote(_ task: String, _ c: RankCorrelation) -> String {
+        let rs = runs.filter { $0.task == task }
+        guard !c.rho.isFinite, rs.allSatisfy({ $0.layers.allSatisfy { $0.compression < options.resolution } }),
+              let range = gapRanges[task] else { return "" }
+        return String(format: " No layer of any run compresses by %g bit or more, while the error gap ranges from %.4g to %.4g: generalization varies without compression.",
+                      options.resolution, range.0, range.1)
+    }
+
+    /// "over n points of m runs: ρ, interval. verdict."
+    static func describe(_ c: RankCorrelation, options: AuditOptions, verdict: Bool = true) -> String {
         let pct = Int((options.confidence * 100).rounded())
-        var s = "Spearman's ρ between compression and the error gap over \(c.points) (run, layer) points of \(c.runs) runs: "
+        var s = "over \(c.points) (run, layer) points of \(c.runs) runs (compression below \(options.resolution) bit counted as 0): "
         guard c.rho.isFinite else {
-            return s + "undefined (compression or gap is constant over the runs). No answer from these runs."
+            return s + "undefined (compression or gap is constant over these runs), so no answer from them."
         }
         s += String(format: "%.3f", c.rho)
-        if c.resamples > 0 {
+        if c.resamples > 0 && c.lower.isFinite {
             s += String(format: ", %d %% bootstrap interval [%.3f, %.3f] (%d resamples of whole runs, seed %llu)", pct, c.lower, c.upper, c.resamples, options.seed)
         }
-        s += ". "
+        s += "."
+        guard verdict else { return s }
         if c.resamples == 0 || !c.lower.isFinite {
-            s += "With one run there is no interval."
+            s += " With one run there is no interval."
         } else if c.runs < Audit.minimumRunsForVerdict {
-            s += "Fewer than \(Audit.minimumRunsForVerdict) runs: the interval is too coarse for a verdict."
+            s += " Fewer than \(Audit.minimumRunsForVerdict) runs: the interval is too coarse for a verdict."
         } else if c.lower > 0 {
-            s += "More compression goes with a larger generalization gap here (the interval excludes 0)."
+            s += " More compression goes with a larger generalization gap (the interval excludes 0)."
         } else if c.upper < 0 {
-            s += "More compression goes with a smaller generalization gap here (the interval excludes 0): compression tracks generalization in these runs."
+            s += " More compression goes with a smaller generalization gap (the interval excludes 0): compression tracks generalization in these runs."
         } else {
-            s += "The interval includes 0: compression does not track generalization in these runs."
-        }
-        if Set(runs.map(\.kind)).count > 1 {
-            s += " (The runs are of different tasks, whose gaps are on different scales; the ranks pool them.)"
+            s += " The interval includes 0: compression does not track generalization in these runs."
         }
         return s
     }
@@ -412,13 +469,16 @@ public struct Audit: Sendable {
 /// The audit's scatter: error gap against compression, one marker per
 /// (run, layer), one colour and shape per group, with the group's bootstrap
 /// intervals as whiskers through its mean point; Spearman's ρ in the corner.
-public func auditFigure(_ audit: Audit, title: String = "") -> ScatterFigure {
+/// With `task`, only that task's runs and its own ρ (gaps of different tasks
+/// are on different scales).
+public func auditFigure(_ audit: Audit, title: String = "", task: String? = nil) -> ScatterFigure {
+    let runs = audit.runs.filter { task == nil || $0.task == task }
     var order = [String]()
-    for r in audit.runs where !order.contains(r.groupLabel) { order.append(r.groupLabel) }
-    let shapes: [Marker.Shape] = [.circle, .square, .diamond, .triangle, .star]
+    for r in runs where !order.contains(r.groupLabel) { order.append(r.groupLabel) }
+    let shapes: [Marker.Shape] = [.circle, .square, .diamond, .triangle]
     var series = [ScatterSeries]()
     for (k, label) in order.enumerated() {
-        let rs = audit.runs.filter { $0.groupLabel == label }
+        let rs = runs.filter { $0.groupLabel == label }
         var x = [Double](), y = [Double]()
         for r in rs { for l in r.layers { x.append(l.compression); y.append(r.errorGap) } }
         let color = Colormap.tab10Color(k)
@@ -435,13 +495,17 @@ public func auditFigure(_ audit: Audit, title: String = "") -> ScatterFigure {
     figure.title = title
     figure.xLabel = "Compression: peak − final I(X;T) (bits)"
     figure.yLabel = "Generalization gap: test − train error"
-    let c = audit.correlation
+    // Falls of a few 10⁻⁵ bits would fill the axis: show at least 0 to 1 bit.
+    let largest = runs.flatMap { $0.layers.map(\.compression) }.max() ?? 0
+    if largest < 0.9 { figure.xLimits = (-0.05, 1.0) }
+    let c = task.flatMap { t in audit.taskCorrelations.first { $0.task == t }?.correlation } ?? audit.correlation
+    let prefix = task == nil && audit.taskCorrelations.count > 1 ? "pooled " : ""
     if c.rho.isFinite {
         figure.note = c.resamples > 0 && c.lower.isFinite
-            ? String(format: "Spearman ρ = %.2f [%.2f, %.2f]", c.rho, c.lower, c.upper)
-            : String(format: "Spearman ρ = %.2f", c.rho)
+            ? String(format: "\(prefix)Spearman ρ = %.2f [%.2f, %.2f]", c.rho, c.lower, c.upper)
+            : String(format: "\(prefix)Spearman ρ = %.2f", c.rho)
     } else {
-        figure.note = "Spearman ρ undefined"
+        figure.note = "Spearman ρ undefined (no compression ≥ \(audit.options.resolution) bit)"
     }
     return figure
 }

@@ -24,7 +24,8 @@ struct AuditCommand: ParsableCommand {
 
         Runs whose settings differ only by seed form a group: per group and layer, the mean over seeds with a \
         percentile bootstrap interval. Spearman's ρ between compression and error gap over all (run, layer) \
-        points, with a bootstrap interval resampling whole runs. Writes NAME.csv, NAME.md and NAME.png \
+        points (compression below --resolution bits, default 0.01, counted as 0), with a bootstrap interval \
+        resampling whole runs, pooled and within each task (only the within-task numbers carry a verdict). Writes NAME.csv, NAME.md and NAME.png \
         into --output and prints the Markdown. Same runs and --seed: same numbers.
         """
     )
@@ -44,6 +45,9 @@ struct AuditCommand: ParsableCommand {
     @Option(help: "Coverage of the intervals.")
     var confidence: Double = 0.95
 
+    @Option(help: "Compression below this many bits counts as none in the rank correlation (noise).")
+    var resolution: Double = 0.01
+
     @Option(help: "Directory for the CSV, Markdown and figure.")
     var output: String = "figures"
 
@@ -57,11 +61,12 @@ struct AuditCommand: ParsableCommand {
         if runs.isEmpty { throw ValidationError("give at least one run directory") }
         if resamples < 1 { throw ValidationError("--resamples must be at least 1") }
         if !(confidence > 0 && confidence < 1) { throw ValidationError("--confidence must be between 0 and 1 (got \(confidence))") }
+        if !(resolution >= 0) { throw ValidationError("--resolution must be at least 0 (got \(resolution))") }
         if name.isEmpty || name.contains("/") { throw ValidationError("--name must be a file name without /") }
     }
 
     func run() throws {
-        let options = AuditOptions(estimates: estimates, resamples: resamples, seed: seed, confidence: confidence)
+        let options = AuditOptions(estimates: estimates, resamples: resamples, seed: seed, confidence: confidence, resolution: resolution)
         let audit: Audit
         do {
             audit = try Audit(paths: runs, options: options, progress: { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) })
@@ -71,10 +76,20 @@ struct AuditCommand: ParsableCommand {
         try AtomicFile.createDirectory(output)
         let base = output + "/" + name
         try AtomicFile.write(audit.csvText, to: base + ".csv")
-        let markdown = "# \(title)\n\n" + audit.markdown() + "\n![gap against compression](\(name).png)\n"
-        try AtomicFile.write(markdown, to: base + ".md")
+        var written = [base + ".csv", base + ".md", base + ".png"]
+        var markdown = "# \(title)\n\n" + audit.markdown() + "\n![gap against compression](\(name).png)\n"
         try auditFigure(audit, title: title).render(width: 720, height: 520).writePNG(to: base + ".png")
+        if audit.taskCorrelations.count > 1 {
+            for (task, _) in audit.taskCorrelations {
+                let file = name + "-" + task.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "-" } + ".png"
+                try auditFigure(audit, title: "\(task): \(title.lowercased().hasPrefix("does") ? "compression and generalization" : title)", task: task)
+                    .render(width: 720, height: 520).writePNG(to: output + "/" + file)
+                markdown += "\n![\(task)](\(file))\n"
+                written.append(output + "/" + file)
+            }
+        }
+        try AtomicFile.write(markdown, to: base + ".md")
         print(markdown)
-        print("Wrote \(base).csv, \(base).md, \(base).png")
+        print("Wrote " + written.joined(separator: ", "))
     }
 }
