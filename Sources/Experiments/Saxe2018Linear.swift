@@ -286,8 +286,7 @@ public enum LinearExperiments {
         let tanhEpochs: Int
         switch context.scale {
         case .quick: tanhEpochs = min(context.epochs ?? 60, 60)
-        case .standard: tanhEpochs = 8000
-        case .full: tanhEpochs = 8000
+        case .standard, .full: tanhEpochs = context.epochs ?? 8000
         }
         let tanhSeeds = context.scale == .quick ? 1 : (context.seeds ?? 3)
         let tanhPlanned = try (0..<tanhSeeds).map { k in
