@@ -420,6 +420,7 @@ public enum LinearExperiments {
 
         var md = "# saxe2018 relevant: Fig. 6, compression of task-irrelevant information\n\n"
         md += settingsText(first.settings, size: size) + ".\n\n" + halfNote + "\n\n"
+        md += "P = \(relevantTrainCount) and SNR \(relevantSNR) here, not the P = 100, SNR 1 of `linear`: with P = N_i and SNR 1 the student ends up fitting the output noise through the irrelevant inputs and the irrelevant information only rises; with more samples than inputs and little noise, the spurious irrelevant weights picked up early from the sample cross-covariance are later unlearned.\n\n"
         md += "The split (the paper gives no formula): with independent input blocks X = (X_rel, X_irr) and W = [W_rel, W_irr], "
         md += "I(X_rel;T) = ½ log₂ det Σ_T − ½ log₂ det(W_irr Σ_irr W_irrᵀ + σ_MI² I) and I(X_irr;T) = ½ log₂ det Σ_T − ½ log₂ det(W_rel Σ_rel W_relᵀ + σ_MI² I), "
         md += "with Σ_T = W Σx Wᵀ + σ_MI² I: each block's information with the other block acting as noise.\n\n"
