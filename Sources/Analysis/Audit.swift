@@ -475,7 +475,7 @@ public func auditFigure(_ audit: Audit, title: String = "", task: String? = nil)
     let runs = audit.runs.filter { task == nil || $0.task == task }
     var order = [String]()
     for r in runs where !order.contains(r.groupLabel) { order.append(r.groupLabel) }
-    let shapes: [Marker.Shape] = [.circle, .square, .diamond, .triangle]
+    let shapes: [Marker.Shape] = [.circle, .square, .diamond, .triangle, .star]
     var series = [ScatterSeries]()
     for (k, label) in order.enumerated() {
         let rs = runs.filter { $0.groupLabel == label }

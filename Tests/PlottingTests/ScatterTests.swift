@@ -5,10 +5,11 @@ import Testing
 
 @Suite struct ScatterTests {
     @Test func everyMarkerShapeDraws() throws {
-        // (.star is left out: Marker(.star, diameter:) crashes in Rasterizer.sweep for
-        // some diameters, so the scatter does not use it.)
-        let shapes: [Marker.Shape] = [.circle, .square, .diamond, .triangle]
-        for d in stride(from: 4.0, through: 14.0, by: 0.37) {
+        // Every shape at many sizes: a star of diameter 9.72 has a nearly horizontal edge
+        // whose Float-rounded ends straddle a row boundary, which once ran the
+        // rasterizer past its row buffer.
+        let shapes: [Marker.Shape] = [.circle, .square, .diamond, .triangle, .star]
+        for d in [9.72] + Array(stride(from: 3.0, through: 16.0, by: 0.01)) {
             for shape in shapes { _ = Marker(shape, diameter: d) }
         }
         var series = [ScatterSeries]()
