@@ -11,7 +11,8 @@ public enum Experiments {
     ]
 
     /// All experiments.
-    public static let all: [Experiment] = [] + saxe2018TwelveBit
+    public static let all: [Experiment] =
+        saxe2018TwelveBit + saxe2018Linear
 
     /// The experiments of one suite.
     public static func suite(_ name: String) -> [Experiment] { all.filter { $0.suite == name } }

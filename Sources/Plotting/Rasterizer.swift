@@ -319,6 +319,7 @@ private struct Sink {
         let dxdy = Float((p1.x - p0.x) / (p1.y - p0.y))
         let y0f = Float(p0.y), y1f = Float(p1.y)
         var x = Float(p0.x)
+        let xLow = Float(min(p0.x, p1.x)), xHigh = Float(max(p0.x, p1.x))
         let yStart = Int(y0f)
         let yEndT = Int(y1f)
         let yEnd = Float(yEndT) == y1f ? yEndT : yEndT + 1
@@ -328,7 +329,11 @@ private struct Sink {
         while y < yEnd {
             let row = a + y * stride
             let dy = min(Float(y + 1), y1f) - max(Float(y), y0f)
-            let xnext = x + dxdy * dy
+            // Clamped to the segment's x range: for a nearly horizontal segment whose
+            // ends round to Floats on either side of a row boundary, dy (from the
+            // rounded ends) exceeds the true height and x + dxdy·dy would run far
+            // past the segment, and past the row buffer.
+            let xnext = min(max(x + dxdy * dy, xLow), xHigh)
             let d = dy * dir
             let (x0, x1) = x < xnext ? (x, xnext) : (xnext, x)
             // x >= 0 after clipping, so truncation is floor (and avoids a libm call on

@@ -11,6 +11,6 @@ struct InfoPlane: ParsableCommand {
         commandName: "infoplane",
         abstract: "Information-plane analysis of neural networks: train, record, estimate, plot.",
         version: "0.1.0",
-        subcommands: [Demo.self, Reproduce.self, Train.self, Estimate.self, Plot.self, Grid.self]
+        subcommands: [Demo.self, Reproduce.self, Train.self, Estimate.self, Plot.self, Grid.self, AuditCommand.self]
     )
 }
