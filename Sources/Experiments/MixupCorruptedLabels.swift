@@ -40,7 +40,7 @@ struct MixupPlan: Sendable, Equatable {
     static func plan(_ scale: ExperimentScale) -> MixupPlan {
         switch scale {
         case .quick: MixupPlan(trainingSubset: 200, testSubset: 100, hidden: [64, 64], downsample: true, epochs: 3, schedule: "every")
-        case .standard: MixupPlan(trainingSubset: 2000, testSubset: 1000, hidden: [512, 512], downsample: true, epochs: 150, schedule: "log:12")
+        case .standard: MixupPlan(trainingSubset: 1000, testSubset: 500, hidden: [512, 512], downsample: true, epochs: 120, schedule: "log:12")
         case .full: MixupPlan(trainingSubset: 10000, testSubset: nil, hidden: [1024, 1024], downsample: false, epochs: 300, schedule: "log:16")
         }
     }
@@ -251,7 +251,7 @@ enum MixupCorruptedLabels {
             })
         }
         md += itable.text
-        md += String(format: "\nTimes (under load): training %.0f s, estimates %.0f s.\n",
+        md += String(format: "\nTimes of this invocation (under load; complete runs are reused, not retrained): training %.0f s, estimates %.0f s.\n",
                      trained.timeIntervalSince(started), estimated.timeIntervalSince(trained))
         md += "\nFigures: " + outputs.map { "`\(($0 as NSString).lastPathComponent)`" }.joined(separator: ", ") + ".\n"
         context.log(md)
