@@ -186,21 +186,21 @@ enum MixupCorruptedLabels {
         information.title = "I(T;Y_noisy) (solid) and I(T;Y_clean) (dashed) on the training samples, binning (\(informationBins) bins, global range)"
         try save(information.render(width: 1200, height: 480), "mixup-information.png")
 
-        var planePanels = [InformationPlanePanel]()
         for noise in noisyLevels {
+            var planePanels = [InformationPlanePanel]()
             for r in results where r.noise == noise && (r.alpha == nil || r.alpha == alphas.last!) {
                 let points = r.labelInformation.flatMap { layer, rows in
                     rows.map { InformationPlanePoint(epoch: $0.epoch, layer: layer, ixt: $0.clean, ity: $0.noisy) }
                 }
-                planePanels.append(InformationPlanePanel(title: "\(methodName(r.alpha)), \(percent(noise)) corrupted", points: points))
+                planePanels.append(InformationPlanePanel(title: methodName(r.alpha), points: points))
             }
+            var plane = InformationPlaneFigure(panels: planePanels)
+            plane.title = "\(percent(noise)) corrupted: I(T;Y_clean) against I(T;Y_noisy) per layer (lines join the layers of one epoch)"
+            plane.xLabel = "I(T;Y_clean) (bits)"
+            plane.yLabel = "I(T;Y_noisy) (bits)"
+            plane.logEpochs = true
+            try save(plane.render(width: 1100, height: 500), "mixup-information-plane-\(Int((noise * 100).rounded())).png")
         }
-        var plane = InformationPlaneFigure(panels: planePanels)
-        plane.title = "Memorization plane per layer: I(T;Y_clean) against I(T;Y_noisy), training samples"
-        plane.xLabel = "I(T;Y_clean) (bits)"
-        plane.yLabel = "I(T;Y_noisy) (bits)"
-        plane.logEpochs = true
-        try save(plane.render(width: 1200, height: 900), "mixup-information-plane.png")
 
         // Summary.
         let reader = try RunReader(path: planned[0].path)
@@ -235,12 +235,27 @@ enum MixupCorruptedLabels {
             md += "\(fixed(erm.metrics.last!.testAccuracy, 3)) clean test accuracy; mixup α=32 memorized \(fixed(100 * strongLast.memorized, 1)) % "
             md += "and ends at \(fixed(strong.metrics.last!.testAccuracy, 3)).\n"
         }
+        md += "\nmixup delays memorization more than it prevents it at this scale: when ERM has memorized 90 % of the corrupted "
+        md += "labels, the mixup runs stand at\n\n"
+        var delay = MarkdownTable(header: ["corrupted", "epoch (ERM memorized ≥ 90 %)"] + alphas.map(methodName).map { "\($0): memorized / test acc." },
+                                  rightAligned: [true, true] + alphas.map { _ in true })
+        for noise in noisyLevels {
+            let group = results.filter { $0.noise == noise }
+            guard let erm = group.first(where: { $0.alpha == nil }),
+                  let epoch = erm.noiseRows.first(where: { $0.memorized >= 0.9 })?.epoch else { continue }
+            delay.append([percent(noise), "\(epoch)"] + alphas.map { alpha in
+                guard let r = group.first(where: { $0.alpha == alpha }), let row = r.noiseRows.first(where: { $0.epoch == epoch }) else { return "-" }
+                return "\(fixed(row.memorized, 3)) / \(fixed(row.testAccuracy, 3))"
+            })
+        }
+        md += delay.text
         md += "\n## I(T;Y_noisy) and I(T;Y_clean)\n\n"
         md += "Plug-in binning (\(informationBins) bins over each layer's range across epochs) on the \(reader.manifest.sampleCount) training samples, "
-        md += "with the labels trained on (Y_noisy) and the true labels (Y_clean), at the last recorded epoch. H(Y) is about log2(10) = 3.32 bits; "
-        md += "a layer in which every training sample falls in its own bin has I(T;Y) = H(Y) for both label sets and cannot tell them "
-        md += "apart, which is what the wide hidden layers show. The output layer does: memorizing raises I(T;Y_noisy) "
-        md += "towards H(Y_noisy) and lowers I(T;Y_clean).\n\n"
+        md += "with the labels trained on (Y_noisy) and the true labels (Y_clean), at the last recorded epoch (H(Y) is about "
+        md += "log2(10) = 3.32 bits). Memorization shows in the output layer: as the corrupted labels are fitted, I(T;Y_noisy) rises to "
+        md += "H(Y_noisy) and I(T;Y_clean) falls, and mixup slows both. In the hidden layers the two estimates stay within a few tenths "
+        md += "of a bit of each other: with four bins per unit the codes of 512 units still separate most samples, so these layers "
+        md += "keep information about both label sets and the memorization is read out in the last layer.\n\n"
         let layers = results.first.map { $0.labelInformation.keys.sorted() } ?? []
         var itable = MarkdownTable(header: ["corrupted", "method"] + layers.flatMap { ["layer \($0) noisy", "layer \($0) clean"] },
                                    rightAligned: [true, false] + layers.flatMap { _ in [true, true] })

@@ -53,7 +53,7 @@ struct FashionMNISTExperimentsTests {
         let context = quickContext(root, suite: "mixup", name: "corrupted-labels")
         let report = try experiment.run(context)
         for file in ["mixup-memorization.png", "mixup-test-accuracy.png", "mixup-information.png",
-                     "mixup-information-plane.png", "mixup-corrupted-labels.md"] {
+                     "mixup-information-plane-40.png", "mixup-information-plane-80.png", "mixup-corrupted-labels.md"] {
             #expect(AtomicFile.exists(root + "/figures/" + file), "\(file) missing")
         }
         for noise in [0, 40, 80] {
