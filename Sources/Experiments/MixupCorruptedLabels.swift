@@ -40,7 +40,7 @@ struct MixupPlan: Sendable, Equatable {
     static func plan(_ scale: ExperimentScale) -> MixupPlan {
         switch scale {
         case .quick: MixupPlan(trainingSubset: 200, testSubset: 100, hidden: [64, 64], downsample: true, epochs: 3, schedule: "every")
-        case .standard: MixupPlan(trainingSubset: 1000, testSubset: 500, hidden: [512, 512], downsample: true, epochs: 120, schedule: "log:12")
+        case .standard: MixupPlan(trainingSubset: 3000, testSubset: 500, hidden: [512, 512], downsample: true, epochs: 100, schedule: "log:12")
         case .full: MixupPlan(trainingSubset: 10000, testSubset: nil, hidden: [1024, 1024], downsample: false, epochs: 300, schedule: "log:16")
         }
     }
@@ -235,8 +235,8 @@ enum MixupCorruptedLabels {
             md += "\(fixed(erm.metrics.last!.testAccuracy, 3)) clean test accuracy; mixup α=32 memorized \(fixed(100 * strongLast.memorized, 1)) % "
             md += "and ends at \(fixed(strong.metrics.last!.testAccuracy, 3)).\n"
         }
-        md += "\nmixup delays memorization more than it prevents it at this scale: when ERM has memorized 90 % of the corrupted "
-        md += "labels, the mixup runs stand at\n\n"
+        md += "\nmixup both delays and reduces memorization. Mid-training, when ERM has memorized 90 % of the corrupted labels, "
+        md += "the mixup runs stand at\n\n"
         var delay = MarkdownTable(header: ["corrupted", "epoch (ERM memorized ≥ 90 %)"] + alphas.map(methodName).map { "\($0): memorized / test acc." },
                                   rightAligned: [true, true] + alphas.map { _ in true })
         for noise in noisyLevels {
@@ -254,8 +254,8 @@ enum MixupCorruptedLabels {
         md += "with the labels trained on (Y_noisy) and the true labels (Y_clean), at the last recorded epoch (H(Y) is about "
         md += "log2(10) = 3.32 bits). Memorization shows in the output layer: as the corrupted labels are fitted, I(T;Y_noisy) rises to "
         md += "H(Y_noisy) and I(T;Y_clean) falls, and mixup slows both. In the hidden layers the two estimates stay within a few tenths "
-        md += "of a bit of each other: with four bins per unit the codes of 512 units still separate most samples, so these layers "
-        md += "keep information about both label sets and the memorization is read out in the last layer.\n\n"
+        md += "of a bit of each other: the hidden codes carry about as much information about either label set, and the memorization "
+        md += "is read out in the last layer.\n\n"
         let layers = results.first.map { $0.labelInformation.keys.sorted() } ?? []
         var itable = MarkdownTable(header: ["corrupted", "method"] + layers.flatMap { ["layer \($0) noisy", "layer \($0) clean"] },
                                    rightAligned: [true, false] + layers.flatMap { _ in [true, true] })
