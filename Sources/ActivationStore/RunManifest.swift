@@ -71,12 +71,22 @@ public struct RunSettings: Codable, Sendable, Equatable {
     public var learningRateSchedule: String?
     /// mixup's α (Zhang et al. 2018); nil for plain training (ERM).
     public var mixupAlpha: Double?
+    /// Whose activations are recorded: "all" (nil), "test" or "train". The
+    /// run's inputs.npy, labels.npy and train_mask.npy then hold exactly the
+    /// recorded samples, in the same order as the activation rows.
+    public var recordedSamples: String?
+    /// The fraction of training labels replaced by a different random class
+    /// (seeded; nil or 0: none). The true labels are kept in true_labels.npy,
+    /// the corrupted samples marked in corrupted_mask.npy, and label-noise.csv
+    /// records the memorization of the corrupted labels per epoch.
+    public var labelNoise: Double?
 
     public init(task: String, dataSource: String, widths: [Int], activation: String, initializer: String,
                 optimizer: [String: String], batchSize: Int, epochs: Int, seed: UInt64,
                 trainingFraction: Double, splitMethod: String, trainingSubset: Int? = nil, testSubset: Int? = nil,
                 schedule: String, activations: String, dtype: String, checkpointInterval: Int,
-                weightDecay: String? = nil, learningRateSchedule: String? = nil, mixupAlpha: Double? = nil) {
+                weightDecay: String? = nil, learningRateSchedule: String? = nil, mixupAlpha: Double? = nil,
+                recordedSamples: String? = nil, labelNoise: Double? = nil) {
         self.task = task
         self.dataSource = dataSource
         self.widths = widths
@@ -97,6 +107,8 @@ public struct RunSettings: Codable, Sendable, Equatable {
         self.weightDecay = weightDecay
         self.learningRateSchedule = learningRateSchedule
         self.mixupAlpha = mixupAlpha
+        self.recordedSamples = recordedSamples
+        self.labelNoise = labelNoise
     }
 
     /// The names of the settings that differ between two runs, for error messages.

@@ -53,6 +53,17 @@ public struct ActivationSource: Sendable {
                                 fileForLayerEpoch: { directory.activations(epoch: $0.epoch, layer: $0.layer) }, reader: reader)
     }
 
+    /// The same activations with other labels (one per sample), e.g. the
+    /// true labels of a run trained on corrupted ones, for I(T;Y_clean).
+    /// - Precondition: `labels.count == sampleCount`, none negative.
+    public func relabeled(_ labels: [Int]) -> ActivationSource {
+        precondition(labels.count == sampleCount && labels.allSatisfy { $0 >= 0 },
+                     "ActivationSource.relabeled: \(labels.count) labels for \(sampleCount) samples")
+        return ActivationSource(path: path, labels: labels, inputGroups: inputGroups, trainMask: trainMask,
+                                available: available, layerNames: layerNames, manifest: manifest,
+                                fileForLayerEpoch: fileForLayerEpoch, reader: reader)
+    }
+
     /// Opens a directory of exported activations.
     ///
     /// - Parameters:

@@ -44,6 +44,14 @@ public struct RecordedRun {
     private var trainer: Trainer
     private var metrics: [EpochMetrics] = []
     private var gradientRows: [LayerGradientStatistics] = []
+    /// The rows of `data` whose activations are recorded, in file order.
+    private let recordedRows: [Int]
+    /// Their inputs.
+    private let recordedInputs: Tensor
+    /// True labels and corrupted rows of `data` (runs with label noise).
+    private let corruption: LabelCorruption?
+    /// The memorization record (runs with label noise).
+    private var noiseRows: [LabelNoiseMetrics] = []
 
     /// The schedule named in the settings.
     public static func schedule(_ settings: RunSettings) throws -> EpochSchedule {
@@ -98,6 +106,24 @@ public struct RecordedRun {
         return Mixup(alpha: alpha)
     }
 
+    /// The data of a run: the task's data set, with its training labels
+    /// corrupted when the settings ask for label noise.
+    public static func data(for settings: RunSettings) throws -> (data: Dataset, corruption: LabelCorruption?) {
+        let data = try Tasks.dataset(for: settings)
+        guard let fraction = settings.labelNoise else { return (data, nil) }
+        let corruption = LabelNoise.corrupt(data, fraction: fraction, seed: settings.seed)
+        return (corruption.dataset, corruption)
+    }
+
+    /// The rows whose activations a run records (`recordedSamples`: all, test or train).
+    public static func recordedRows(_ settings: RunSettings, split: Split, count: Int) -> [Int] {
+        switch settings.recordedSamples ?? "all" {
+        case "test": split.test
+        case "train": split.train
+        default: Array(0..<count)
+        }
+    }
+
     /// Starts a new run in `path`, which must not already hold a run.
     ///
     /// - Throws: `RunError` if `path` holds a manifest (nothing is touched),
@@ -108,14 +134,20 @@ public struct RecordedRun {
             throw RunError("\(path) already holds a run; use --resume \(path) to continue it, or choose another --out")
         }
         try validate(settings)
-        let data = try Tasks.dataset(for: settings)
-        let run = try RecordedRun(settings: settings, directory: directory, data: data)
+        let (data, corruption) = try Self.data(for: settings)
+        let run = try RecordedRun(settings: settings, directory: directory, data: data, corruption: corruption)
         try AtomicFile.createDirectory(directory.activationsDirectory)
-        try NPY.write(NPYArray(floats: data.inputs.scalars, shape: data.inputs.shape), to: directory.inputs)
-        try NPY.write(NPYArray(int64s: data.labels.map(Int64.init), shape: [data.sampleCount]), to: directory.labels)
-        var mask = [Bool](repeating: false, count: data.sampleCount)
-        for i in data.split.train { mask[i] = true }
-        try NPY.write(NPYArray(bools: mask, shape: [data.sampleCount]), to: directory.trainMask)
+        // The sample files hold exactly the recorded rows, in activation-row order.
+        let rows = run.recordedRows, n = rows.count
+        try NPY.write(NPYArray(floats: run.recordedInputs.scalars, shape: run.recordedInputs.shape), to: directory.inputs)
+        try NPY.write(NPYArray(int64s: rows.map { Int64(data.labels[$0]) }, shape: [n]), to: directory.labels)
+        var isTrain = [Bool](repeating: false, count: data.sampleCount)
+        for i in data.split.train { isTrain[i] = true }
+        try NPY.write(NPYArray(bools: rows.map { isTrain[$0] }, shape: [n]), to: directory.trainMask)
+        if let corruption {
+            try NPY.write(NPYArray(int64s: rows.map { Int64(corruption.trueLabels[$0]) }, shape: [n]), to: directory.trueLabels)
+            try NPY.write(NPYArray(bools: rows.map { corruption.corrupted[$0] }, shape: [n]), to: directory.corruptedMask)
+        }
         try run.writeManifest()
         return run
     }
@@ -133,9 +165,9 @@ public struct RecordedRun {
             throw RunError("cannot resume \(path) with other settings: " + requested.differences(from: manifest.settings).joined(separator: "; "))
         }
         try validate(manifest.settings)
-        let data = try Tasks.dataset(for: manifest.settings)
-        var run = try RecordedRun(settings: manifest.settings, directory: directory, data: data)
-        guard manifest.layers == run.manifest.layers, manifest.sampleCount == data.sampleCount else {
+        let (data, corruption) = try Self.data(for: manifest.settings)
+        var run = try RecordedRun(settings: manifest.settings, directory: directory, data: data, corruption: corruption)
+        guard manifest.layers == run.manifest.layers, manifest.sampleCount == run.recordedRows.count else {
             throw FileError(path: directory.manifest, reason: "the manifest's layers or sample count do not match its settings")
         }
         run.manifest = manifest
@@ -165,17 +197,26 @@ public struct RecordedRun {
         _ = try optimizer(settings)
         _ = try learningRateSchedule(settings.learningRateSchedule)
         _ = try mixup(settings.mixupAlpha)
+        if let samples = settings.recordedSamples, !["all", "test", "train"].contains(samples) {
+            throw RunError("recorded samples must be all, test or train (got \"\(samples)\")")
+        }
+        if let noise = settings.labelNoise, !(noise >= 0 && noise <= 1) {
+            throw RunError("label noise must be a fraction in [0, 1] (got \(noise))")
+        }
     }
 
     /// A run over `data`; `settings` must have passed `validate` (both
     /// `start` and `resume` check them before loading any data).
-    private init(settings: RunSettings, directory: RunDirectory, data: Dataset) throws {
+    private init(settings: RunSettings, directory: RunDirectory, data: Dataset, corruption: LabelCorruption?) throws {
         guard settings.widths.first == data.featureCount, settings.widths.last == data.classCount else {
             throw RunError("network \(settings.widths.map(String.init).joined(separator: "-")) does not fit \(data.featureCount) inputs and \(data.classCount) classes")
         }
         self.settings = settings
         self.directory = directory
         self.data = data
+        self.corruption = corruption
+        recordedRows = Self.recordedRows(settings, split: data.split, count: data.sampleCount)
+        recordedInputs = recordedRows == Array(0..<data.sampleCount) ? data.inputs : data.rows(recordedRows).inputs
         schedule = Set(try Self.schedule(settings).epochs(total: settings.epochs))
         var rng = RandomGenerator(seed: settings.seed)
         let activation = Activation(rawValue: settings.activation)!
@@ -194,9 +235,11 @@ public struct RecordedRun {
         }
         layers.append(LayerDescription(index: settings.widths.count - 1, name: "softmax", width: settings.widths.last!,
                                        activation: settings.activations == "pre" ? "linear" : "softmax"))
+        let trainRows = Set(data.split.train)
+        let recordedTrain = recordedRows.filter { trainRows.contains($0) }.count
         manifest = RunManifest(software: Self.software, settings: settings, layers: layers,
-                               sampleCount: data.sampleCount, trainCount: data.split.train.count,
-                               testCount: data.split.test.count,
+                               sampleCount: recordedRows.count, trainCount: recordedTrain,
+                               testCount: recordedRows.count - recordedTrain,
                                plannedEpochs: schedule.sorted())
     }
 
@@ -218,7 +261,7 @@ public struct RecordedRun {
     public mutating func run(stopAfter: Int? = nil, progress: (TrainingProgress) -> Void = { _ in }) throws {
         if manifest.complete { return }
         if trainer.epoch == 0 && metrics.isEmpty {
-            let m = trainer.evaluate()
+            let m = evaluate()
             metrics.append(m)
             try commit(epoch: 0, record: schedule.contains(0), checkpoint: false)
             progress(TrainingProgress(epoch: 0, totalEpochs: settings.epochs, metrics: m))
@@ -230,7 +273,7 @@ public struct RecordedRun {
             var accumulator: GradientAccumulator? = recorded
                 ? GradientAccumulator(counts: trainer.model.layers.map(\.weight.count)) : nil
             trainer.trainEpoch(gradients: &accumulator)
-            let m = trainer.evaluate()
+            let m = evaluate()
             metrics.append(m)
             if let accumulator {
                 gradientRows += accumulator.statistics(epoch: next, weights: trainer.weights)
@@ -244,9 +287,21 @@ public struct RecordedRun {
         try finish()
     }
 
+    /// The epoch's metrics; with label noise, also its memorization row.
+    private mutating func evaluate() -> EpochMetrics {
+        guard let corruption else { return trainer.evaluate() }
+        let (m, predictions) = trainer.evaluateWithTrainPredictions()
+        let train = data.split.train
+        noiseRows.append(LabelNoiseMetrics.measure(epoch: m.epoch, predictions: predictions, labels: trainer.data.trainLabels,
+                                                   trueLabels: train.map { corruption.trueLabels[$0] },
+                                                   corrupted: train.map { corruption.corrupted[$0] },
+                                                   testAccuracy: m.testAccuracy))
+        return m
+    }
+
     private mutating func commit(epoch: Int, record: Bool, checkpoint: Bool) throws {
         if record {
-            let outputs = trainer.model.layerOutputs(data.inputs, preActivation: settings.activations == "pre")
+            let outputs = trainer.model.layerOutputs(recordedInputs, preActivation: settings.activations == "pre")
             let dtype: NPYDType = settings.dtype == "float16" ? .float16 : .float32
             for (l, output) in outputs.enumerated() {
                 guard output.isFinite else {
@@ -260,6 +315,10 @@ public struct RecordedRun {
                              to: directory.metrics, durability: .deferred)
         try AtomicFile.write(Array(RunCSV.text(header: LayerGradientStatistics.csvHeader, rows: gradientRows.map(\.csvRow)).utf8),
                              to: directory.gradients, durability: .deferred)
+        if corruption != nil {
+            try AtomicFile.write(Array(RunCSV.text(header: LabelNoiseMetrics.csvHeader, rows: noiseRows.map(\.csvRow)).utf8),
+                                 to: directory.labelNoise, durability: .deferred)
+        }
         if checkpoint {
             try writeCheckpoint()
             manifest.checkpointEpoch = epoch
@@ -311,6 +370,9 @@ public struct RecordedRun {
         arrays.append(("gradients", NPYArray(doubles: gradientRows.flatMap {
             [Double($0.epoch), Double($0.layer), $0.meanNorm, $0.standardDeviationNorm, $0.weightNorm, Double($0.batches)]
         }, shape: [gradientRows.count, 6])))
+        if corruption != nil {
+            arrays.append(("label_noise", NPYArray(doubles: noiseRows.flatMap(\.values), shape: [noiseRows.count, 6])))
+        }
         try AtomicFile.write(NPZ.encode(arrays), to: directory.checkpoint, durability: .deferred)
     }
 
@@ -372,6 +434,14 @@ public struct RecordedRun {
         gradientRows = (0..<g.shape[0]).map { r in
             LayerGradientStatistics(epoch: Int(gv[6 * r]), layer: Int(gv[6 * r + 1]), meanNorm: gv[6 * r + 2],
                                     standardDeviationNorm: gv[6 * r + 3], weightNorm: gv[6 * r + 4], batches: Int(gv[6 * r + 5]))
+        }
+        if corruption != nil {
+            let a = try array("label_noise")
+            guard a.shape.count == 2, a.shape[1] == 6, a.shape[0] == m.shape[0] else {
+                throw FileError(path: path, reason: "damaged checkpoint: label_noise history has the wrong shape")
+            }
+            let v = a.doubles()
+            noiseRows = (0..<a.shape[0]).map { r in LabelNoiseMetrics(values: Array(v[(6 * r)..<(6 * r + 6)])) }
         }
         guard metrics.count == epoch + 1 else {
             throw FileError(path: path, reason: "damaged checkpoint: \(metrics.count) metrics rows for epoch \(epoch)")

@@ -180,6 +180,18 @@ public struct Trainer: Sendable {
                             testLoss: test.loss, testAccuracy: test.accuracy)
     }
 
+    /// `evaluate()` together with the predicted class (argmax of the
+    /// logits) of every training sample, from the same forward pass.
+    public func evaluateWithTrainPredictions() -> (metrics: EpochMetrics, trainPredictions: [Int]) {
+        let logits = model(data.trainInputs)
+        let train = crossEntropyAndAccuracy(logits: logits, labels: data.trainLabels)
+        let test = data.testLabels.isEmpty
+            ? (loss: Double.nan, accuracy: Double.nan)
+            : crossEntropyAndAccuracy(logits: model(data.testInputs), labels: data.testLabels)
+        return (EpochMetrics(epoch: epoch, trainLoss: train.loss, trainAccuracy: train.accuracy,
+                             testLoss: test.loss, testAccuracy: test.accuracy), logits.argmaxRows())
+    }
+
     /// The weight matrices, one per layer.
     public var weights: [Tensor] { model.layers.map(\.weight) }
 }

@@ -90,6 +90,12 @@ struct Train: ParsableCommand {
     @Option(help: "Epochs between checkpoints. (default: 100)")
     var checkpointInterval: Int?
 
+    @Option(help: "Whose activations to record: all, test or train; inputs.npy, labels.npy and train_mask.npy then hold those samples only. (default: all)")
+    var recordedSamples: String?
+
+    @Option(help: "Fraction of training labels replaced by a different random class (seeded); writes true_labels.npy, corrupted_mask.npy and label-noise.csv.")
+    var labelNoise: Double?
+
     @Option(help: "Output run directory (must not hold a run).")
     var out: String?
 
@@ -130,6 +136,10 @@ struct Train: ParsableCommand {
             do { _ = try RecordedRun.learningRateSchedule(lrSchedule) } catch { throw ValidationError("--lr-schedule: \(error)") }
         }
         if let mixup, !(mixup > 0) { throw ValidationError("--mixup α must be positive (got \(mixup))") }
+        if let recordedSamples, !["all", "test", "train"].contains(recordedSamples) {
+            throw ValidationError("--recorded-samples must be all, test or train (got \"\(recordedSamples)\")")
+        }
+        if let labelNoise, !(labelNoise >= 0 && labelNoise <= 1) { throw ValidationError("--label-noise must be in [0, 1] (got \(labelNoise))") }
     }
 
     func parseWidths(_ text: String) -> [Int]? {
@@ -184,7 +194,9 @@ struct Train: ParsableCommand {
             checkpointInterval: checkpointInterval ?? base?.checkpointInterval ?? 100,
             weightDecay: weightDecay ?? base?.weightDecay,
             learningRateSchedule: lrSchedule ?? base?.learningRateSchedule,
-            mixupAlpha: mixup ?? base?.mixupAlpha)
+            mixupAlpha: mixup ?? base?.mixupAlpha,
+            recordedSamples: recordedSamples ?? base?.recordedSamples,
+            labelNoise: labelNoise ?? base?.labelNoise)
     }
 
     func run() throws {
