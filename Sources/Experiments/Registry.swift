@@ -11,7 +11,7 @@ public enum Experiments {
     ]
 
     /// All experiments.
-    public static let all: [Experiment] = []
+    public static let all: [Experiment] = [] + adamw
 
     /// The experiments of one suite.
     public static func suite(_ name: String) -> [Experiment] { all.filter { $0.suite == name } }
