@@ -319,12 +319,14 @@ public enum AdamWSuite {
         md += "## Findings\n\n"
         let shapes = zip(methods, allCells).map { basinShape($1, rates: $0.learningRates, decays: $0.decays) }
         func orientation(_ s: BasinShape) -> String {
-            s.slope <= -0.5 ? "along a diagonal (slope \(fixed(s.slope, 2)))"
+            s.slope <= -0.5 ? "along a diagonal α·λ = const (slope \(fixed(s.slope, 2)))"
                 : abs(s.slope) < 0.25 ? "along the axes (slope \(fixed(s.slope, 2)))"
+                : s.slope >= 0.5 ? "along the other diagonal, λ/α = const: the best decay grows with the learning rate (slope \(fixed(s.slope, 2)))"
                 : "neither clearly diagonal nor axis-aligned (slope \(fixed(s.slope, 2)))"
         }
         md += "- SGD with L2: the basin lies \(orientation(shapes[0])); the paper reports a diagonal.\n"
         md += "- SGDW: the basin lies \(orientation(shapes[1])); the paper reports the axes.\n"
+        md += "- Adam with L2: \(orientation(shapes[2])); AdamW: \(orientation(shapes[3])).\n"
         let adamL2 = bests[2].cell, adamW = bests[3].cell
         let pairs = zip(adamW.errors, adamL2.errors).map { $0 - $1 }
         let diff = pairs.reduce(0, +) / Double(pairs.count)
