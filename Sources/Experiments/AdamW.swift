@@ -397,7 +397,7 @@ public enum AdamWSuite {
             rawPanel.append(CurveSeries(name: "\(b) epochs", x: raws, y: ys, color: color, marker: .circle))
             normPanel.append(CurveSeries(name: "\(b) epochs", x: norms, y: ys, color: color, marker: .circle))
             let best = ys.indices.filter { ys[$0].isFinite }.min { ys[$0] < ys[$1] } ?? 0
-            table.append(["\(b)", text(raws[best]), text(norms[best]), fixed(ys[best], 2), fixed(ys.filter(\.isFinite).max() ?? .nan, 2)])
+            table.append(["\(b)", String(format: "%.3g", raws[best]), text(norms[best]), fixed(ys[best], 2), fixed(ys.filter(\.isFinite).max() ?? .nan, 2)])
         }
         var figure = CurvesFigure(panels: [
             CurvesPanel(series: rawPanel, title: "against the raw decay \u{03BB}", xLabel: "weight decay \u{03BB} (raw)",
@@ -419,7 +419,7 @@ public enum AdamWSuite {
         let rawShrinks = zip(bestRaw, bestRaw.dropFirst()).allSatisfy { $1 <= $0 } && bestRaw.first! > bestRaw.last!
         let normStays = Set(bestNorm).count == 1
         md += "Best raw λ \(rawShrinks ? "shrinks" : "does not shrink monotonically") as the budget grows "
-        md += "(\(bestRaw.map { text($0) }.joined(separator: " → "))); the best λ_norm \(normStays ? "stays at \(text(bestNorm[0]))" : "moves (\(bestNorm.map { text($0) }.joined(separator: " → ")))"). "
+        md += "(\(bestRaw.map { String(format: "%.3g", $0) }.joined(separator: " → "))); the best λ_norm \(normStays ? "stays at \(text(bestNorm[0]))" : "moves (\(bestNorm.map { text($0) }.joined(separator: " → ")))"). "
         md += "Neighbouring decays often differ by less than the seed-to-seed spread, so the best cell can move by one grid step by chance.\n\n"
         md += "Table: `adamw-budget.csv`.\n"
         return try writeSummary(md, title: "adamw budget", context: context, name: "adamw-budget.md", outputs: [png, csvPath])
