@@ -12,7 +12,7 @@ public enum Experiments {
 
     /// All experiments.
     public static let all: [Experiment] =
-        saxe2018TwelveBit + saxe2018FashionMNIST + saxe2018Linear + mixupCorruptedLabels
+        saxe2018TwelveBit + saxe2018FashionMNIST + saxe2018Linear + adamw + mixupCorruptedLabels
 
     /// The experiments of one suite.
     public static func suite(_ name: String) -> [Experiment] { all.filter { $0.suite == name } }

@@ -120,6 +120,20 @@ public struct HeatmapFigure: Sendable {
         let layout = GridLayout.make(width: W, height: H, rows: 1, columns: 1, style: s, colorbarAxis: colorAxis,
                                      suptitle: "", configure: makePanel)
         let axes = makePanel(0, layout.frames[0])
+        drawCells(on: &canvas, axes: axes, colorAxis: colorAxis, limits: (vmin, vmax), style: s)
+        axes.drawDecorations(on: &canvas, s)
+        if let cb = layout.colorbar {
+            ColorbarModel(colormap: colormap, axis: colorAxis, frame: cb).draw(on: &canvas, s)
+        }
+        return canvas
+    }
+
+    /// Fills the cells of `axes` (colour from `colorAxis`, clamped to
+    /// `limits`), writes the values if `annotate`, and outlines the best cell.
+    func drawCells(on canvas: inout Canvas, axes: AxesPanel, colorAxis: AxisModel, limits: (Double, Double), style s: Style) {
+        let (vmin, vmax) = limits
+        let nx = xValues.count, ny = yValues.count
+        let finite = values.filter(usable)
         var bestIndex: Int?
         for (k, v) in values.enumerated() where usable(v) {
             if let b = bestIndex {
@@ -164,10 +178,5 @@ public struct HeatmapFigure: Sendable {
             canvas.stroke(outline, color: .black, lineWidth: lw, join: .miter, closed: true)
             canvas.stroke(outline, color: .white, lineWidth: lw * 0.4, join: .miter, closed: true)
         }
-        axes.drawDecorations(on: &canvas, s)
-        if let cb = layout.colorbar {
-            ColorbarModel(colormap: colormap, axis: colorAxis, frame: cb).draw(on: &canvas, s)
-        }
-        return canvas
     }
 }
