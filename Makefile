@@ -17,7 +17,7 @@ demo: setup
 
 test: setup
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	$(SWIFT) test --skip-build --no-parallel
 	python3 -m pytest -q Tests/python
 
 bench: setup
