@@ -32,17 +32,6 @@ import Tensors
 import Plotting
 import Training
 
-/// The compression of one layer of one run.
-public struct AuditLayer: Sendable, Equatable {
-    public var layer: Int
-    public var peak: Double
-    public var peakEpoch: Int
-    public var final: Double
-    public var finalEpoch: Int
-    /// peak − final, bits.
-    public var compression: Double { peak - final }
-}
-
 /// One run's numbers.
 public struct AuditRun: Sendable, Equatable {
     public var path: String
@@ -62,7 +51,7 @@ public struct AuditRun: Sendable, Equatable {
     public var testLoss: Double
     public var trainError: Double
     public var testError: Double
-    public var layers: [AuditLayer]
+    public var layers: [LayerCompression]
 
     public var lossGap: Double { testLoss - trainLoss }
     public var errorGap: Double { testError - trainError }
@@ -307,12 +296,12 @@ public struct Audit: Sendable {
         throw AuditError("\(path): not a run (neither manifest.json of a recorded run nor settings.json of a linear run)")
     }
 
-    static func layers(_ table: InformationTable, path: String) throws -> [AuditLayer] {
+    static func layers(_ table: InformationTable, path: String) throws -> [LayerCompression] {
         let rows = table.compression()
         guard !rows.isEmpty else {
             throw AuditError("\(path): no I_XT (or I_XT_upper) column with finite values (columns: \(table.columns.joined(separator: ", ")))")
         }
-        return rows.map { AuditLayer(layer: $0.layer, peak: $0.peak, peakEpoch: $0.peakEpoch, final: $0.final, finalEpoch: $0.finalEpoch) }
+        return rows
     }
 
     static func loadLinear(_ path: String) throws -> AuditRun {

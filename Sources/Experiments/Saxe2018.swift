@@ -144,20 +144,25 @@ public enum Saxe2018 {
         public var average: SeedAverage
     }
 
+    /// One 12-bit run per activation and seed (seed, seed + 1, ...), at `root` + "ACTIVATION-seedS".
+    static func seedRuns(_ activations: [String], seeds: Int, epochs: Int, root: String,
+                         _ context: ExperimentContext) -> [PlannedRun] {
+        activations.flatMap { activation in
+            (0..<seeds).map { k in
+                let seed = context.seed + UInt64(k)
+                return PlannedRun(path: root + "\(activation)-seed\(seed)",
+                                  settings: TwelveBit.settings(activation: activation, epochs: epochs, seed: seed, data: context.data))
+            }
+        }
+    }
+
     /// fig1: tanh and ReLU over seeds, binned as the paper bins them.
     @Sendable public static func fig1(_ context: ExperimentContext) throws -> ExperimentReport {
         let seeds = context.seeds ?? fig1Seeds(context.scale)
         let epochs = context.epochs ?? epochs(context.scale)
         let root = try runRoot(context)
         let activations = ["tanh", "relu"]
-        var planned = [PlannedRun]()
-        for activation in activations {
-            for k in 0..<seeds {
-                let seed = context.seed + UInt64(k)
-                planned.append(PlannedRun(path: root + "\(activation)-seed\(seed)",
-                                          settings: TwelveBit.settings(activation: activation, epochs: epochs, seed: seed, data: context.data)))
-            }
-        }
+        let planned = seedRuns(activations, seeds: seeds, epochs: epochs, root: root, context)
         let start = Date()
         try train(planned, context, "training tanh and ReLU, \(seeds) seeds")
         let trained = Date()
@@ -316,14 +321,7 @@ public enum Saxe2018 {
         let seeds = context.seeds ?? kdeSeeds(context.scale)
         let root = try runRoot(context)
         let activations = ["tanh", "relu", "softsign", "softplus"]
-        var planned = [PlannedRun]()
-        for activation in activations {
-            for k in 0..<seeds {
-                let seed = context.seed + UInt64(k)
-                planned.append(PlannedRun(path: root + "\(activation)-seed\(seed)",
-                                          settings: TwelveBit.settings(activation: activation, epochs: epochs, seed: seed, data: context.data)))
-            }
-        }
+        let planned = seedRuns(activations, seeds: seeds, epochs: epochs, root: root, context)
         let start = Date()
         try train(planned, context, "training tanh, ReLU, softsign, softplus, \(seeds) seed\(seeds == 1 ? "" : "s")")
         let trained = Date()
