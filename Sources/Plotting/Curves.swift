@@ -191,13 +191,7 @@ public struct CurvesFigure: Sendable {
                 legend.draw(on: &canvas, at: legend.place(in: axes.frame, avoiding: avoid, s), s)
             }
         }
-        if !title.isEmpty {
-            let x0 = layout.frames[0].x0, x1 = layout.frames[cols - 1].x1
-            let panelTitle = panels.prefix(cols).contains { !$0.title.isEmpty }
-            let lp = TextRenderer.measure(Label("lp"), size: s.titleSize).height
-            let y = layout.frames[0].y0 - s.titlePad - (panelTitle ? lp + s.titlePad : 0)
-            canvas.drawText(Label(title), at: Point((x0 + x1) / 2, y), size: s.titleSize, horizontal: .center, vertical: .baseline)
-        }
+        layout.drawSuptitle(title, on: &canvas, panelTitles: panels.prefix(cols).contains { !$0.title.isEmpty }, s)
         return canvas
     }
 }

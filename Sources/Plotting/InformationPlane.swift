@@ -196,14 +196,7 @@ public struct InformationPlaneFigure: Sendable {
             let pts = panels[panels.count - 1].points.filter(\.isFinite).map { lastPanel.point($0.ixt, $0.ity) }
             legend.draw(on: &canvas, at: legend.place(in: last, avoiding: pts, s), s)
         }
-        if !title.isEmpty {
-            let x0 = layout.frames.first!.x0, x1 = layout.frames[columns - 1].x1
-            let e = TextRenderer.measure(Label(title), size: s.titleSize)
-            let panelTitle = panels.contains { !$0.title.isEmpty }
-            let y = layout.frames[0].y0 - (panelTitle ? s.titlePad + TextRenderer.measure(Label("lp"), size: s.titleSize).height + s.titlePad : s.titlePad)
-            _ = e
-            canvas.drawText(Label(title), at: Point((x0 + x1) / 2, y), size: s.titleSize, horizontal: .center, vertical: .baseline)
-        }
+        layout.drawSuptitle(title, on: &canvas, panelTitles: panels.contains { !$0.title.isEmpty }, s)
         return canvas
     }
 }

@@ -18,6 +18,16 @@ struct GridLayout {
     /// The colorbar strip, right of the grid, spanning its height.
     var colorbar: Rect?
 
+    /// Draws a figure title centred over the top row, above the panel titles
+    /// when the top row has any.
+    func drawSuptitle(_ title: String, on canvas: inout Canvas, panelTitles: Bool, _ s: Style) {
+        guard !title.isEmpty else { return }
+        let x0 = frames[0].x0, x1 = frames[columns - 1].x1
+        let lp = TextRenderer.measure(Label("lp"), size: s.titleSize).height
+        let y = frames[0].y0 - s.titlePad - (panelTitles ? lp + s.titlePad : 0)
+        canvas.drawText(Label(title), at: Point((x0 + x1) / 2, y), size: s.titleSize, horizontal: .center, vertical: .baseline)
+    }
+
     /// Lays out `rows` x `columns` panels on a `width` x `height` canvas.
     ///
     /// - Parameters:
