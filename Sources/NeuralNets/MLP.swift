@@ -103,7 +103,18 @@ public struct MLP: Sendable, Equatable {
     /// - Parameters:
     ///   - x: inputs [batch, inputs].
     ///   - targets: target distributions [batch, classes] (one-hot or mixed).
+    ///
+    /// Narrow networks (`isNarrow`: every layer at most `narrowWidthLimit`
+    /// units, like the 12-bit network) take a fused feature-major path
+    /// (NarrowStep.swift); the others are differentiated on a tape
+    /// (`crossEntropyGradientsOnTape`). Both give the same gradients up to
+    /// rounding.
     public func crossEntropyGradients(x: Tensor, targets: Tensor) -> (loss: Float, gradients: [Tensor]) {
+        isNarrow ? narrowCrossEntropyGradients(x: x, targets: targets) : crossEntropyGradientsOnTape(x: x, targets: targets)
+    }
+
+    /// `crossEntropyGradients` computed on a tape, whatever the widths.
+    public func crossEntropyGradientsOnTape(x: Tensor, targets: Tensor) -> (loss: Float, gradients: [Tensor]) {
         let tape = Tape()
         let input = tape.constant(x)
         let params = parameters.map { tape.variable($0) }

@@ -99,7 +99,17 @@ public enum VectorMath {
         let stride = MemoryLayout<V>.stride
         let full = count / 8
         var offset = 0
-        for _ in 0..<full {
+        // Two vectors per pass: independent dependency chains, so the long
+        // latency of one kernel (a division, a polynomial) overlaps the other.
+        for _ in 0..<(full / 2) {
+            let v0 = rx.loadUnaligned(fromByteOffset: offset, as: V.self)
+            let v1 = rx.loadUnaligned(fromByteOffset: offset &+ stride, as: V.self)
+            let r0 = f(v0), r1 = f(v1)
+            ry.storeBytes(of: r0, toByteOffset: offset, as: V.self)
+            ry.storeBytes(of: r1, toByteOffset: offset &+ stride, as: V.self)
+            offset &+= 2 &* stride
+        }
+        if full % 2 == 1 {
             let v = rx.loadUnaligned(fromByteOffset: offset, as: V.self)
             ry.storeBytes(of: f(v), toByteOffset: offset, as: V.self)
             offset &+= stride
