@@ -125,6 +125,55 @@ extension MLP {
     }
 }
 
+extension MLP {
+    /// The forward pass of a narrow network through the feature-major
+    /// kernels of the training step: every layer's output y (row-major
+    /// [batch, width]) and, when asked, its pre-activation z; only the last
+    /// layer's when `lastOnly`.
+    ///
+    /// The sums run in the order of the training step, so a network
+    /// evaluated here sees the values it was trained on.
+    func narrowForward(_ x: Tensor, preActivations: Bool, lastOnly: Bool) -> [(preActivation: Tensor?, output: Tensor)] {
+        let widths = self.widths
+        precondition(x.rank == 2 && x.shape[1] == widths[0], "MLP: input \(x.shape) for widths \(widths)")
+        let batch = x.shape[0]
+        if batch == 0 {
+            return layers.indices.dropFirst(lastOnly ? layers.count - 1 : 0).map { l in
+                (preActivations ? Tensor.zeros([0, widths[l + 1]]) : nil, Tensor.zeros([0, widths[l + 1]]))
+            }
+        }
+        let columns = (batch + NarrowKernels.lanes - 1) / NarrowKernels.lanes * NarrowKernels.lanes
+        let maxWidth = widths.max()!
+        var results = [(preActivation: Tensor?, output: Tensor)]()
+        // Two planes, ping-pong: the input, then each layer's output.
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * maxWidth * columns) { scratch in
+            var input = scratch.baseAddress!, output = input + maxWidth * columns
+            x.scalars.withUnsafeBufferPointer { px in
+                NarrowKernels.transpose(px.baseAddress!, rows: batch, columns: widths[0], into: input, stride: columns)
+            }
+            for (l, layer) in layers.enumerated() {
+                let (inputs, outputs) = (widths[l], widths[l + 1])
+                layer.weight.scalars.withUnsafeBufferPointer { w in
+                    layer.bias.scalars.withUnsafeBufferPointer { b in
+                        NarrowKernels.affine(weights: w.baseAddress!, rowStride: inputs, columnStride: 1,
+                                             rows: outputs, depth: inputs, bias: b.baseAddress!,
+                                             input: input, output: output, columns: columns)
+                    }
+                }
+                let wanted = !lastOnly || l == layers.count - 1
+                let z = wanted && preActivations
+                    ? NarrowKernels.rowMajor(output, rows: outputs, batch: batch, columns: columns) : nil
+                layer.activation.apply(output, count: outputs * columns)
+                if wanted {
+                    results.append((z, NarrowKernels.rowMajor(output, rows: outputs, batch: batch, columns: columns)))
+                }
+                swap(&input, &output)
+            }
+        }
+        return results
+    }
+}
+
 /// The kernels of the narrow path over [units, columns] planes, `columns` a
 /// multiple of `lanes`.
 enum NarrowKernels {
@@ -156,6 +205,18 @@ enum NarrowKernels {
             let target = plane + c * stride
             for r in 0..<rows { target[r] = x[r * columns + c] }
             (target + rows).update(repeating: 0, count: stride - rows)
+        }
+    }
+
+    /// The row-major [batch, rows] tensor of the first `batch` columns of a
+    /// [rows, columns] plane.
+    static func rowMajor(_ plane: UnsafePointer<Float>, rows: Int, batch: Int, columns: Int) -> Tensor {
+        Tensor(shape: [batch, rows]) { out in
+            let o = out.baseAddress!
+            for r in 0..<rows {
+                let source = plane + r * columns
+                for b in 0..<batch { o[b * rows + r] = source[b] }
+            }
         }
     }
 

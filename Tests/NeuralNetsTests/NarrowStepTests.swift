@@ -135,4 +135,31 @@ final class NarrowStepTests: XCTestCase {
             XCTAssertTrue(approximatelyEqual(a, b, tolerance: 1e-6), "\(a) vs \(b)")
         }
     }
+
+    func testForwardMatchesTheDenseLayers() {
+        var rng = RandomGenerator(seed: 13)
+        for activation in Activation.allCases {
+            let model = MLP(widths: [12, 10, 7, 5, 4, 3, 2], hiddenActivation: activation, initializer: .glorotUniform, rng: &rng)
+            for rows in [0, 1, 17, 300] {
+                let (x, _) = batch(rows: rows, inputs: 12, classes: 2, mixed: false, rng: &rng)
+                let narrow = model.narrowForward(x, preActivations: true, lastOnly: false)
+                XCTAssertEqual(narrow.count, model.layers.count)
+                var h = x
+                for (l, layer) in model.layers.enumerated() {
+                    let (z, y) = layer.forward(h, keepPreActivation: true)
+                    // Summation orders differ from BLAS's: rounding only.
+                    XCTAssertTrue(approximatelyEqual(narrow[l].preActivation!, z!, tolerance: 1e-4, floor: 1e-2),
+                                  "\(activation) layer \(l + 1), \(rows) rows")
+                    XCTAssertTrue(approximatelyEqual(narrow[l].output, y, tolerance: 1e-4, floor: 1e-2),
+                                  "\(activation) layer \(l + 1), \(rows) rows")
+                    h = y
+                }
+                // The public entry points take this path, with the same values.
+                let outputs = model.layerOutputs(x, preActivation: false, softmaxOutput: false)
+                XCTAssertEqual(outputs, narrow.map(\.output))
+                XCTAssertEqual(model(x), narrow.last!.output)
+                XCTAssertNil(model.narrowForward(x, preActivations: false, lastOnly: true)[0].preActivation)
+            }
+        }
+    }
 }
