@@ -58,6 +58,11 @@ public struct BinningEstimator: Sendable {
     let xLog2x: [Double]               // c * log2(c) for c = 0...N
     let labelSum: Double               // sum_y c_y log2 c_y
     let inputSum: Double               // sum_x c_x log2 c_x
+    /// The labels as the fast path counts them: the label ids when the (row, label) counters
+    /// fit the dense table `jointSum` would use (then the sums agree term by term), else zeros.
+    let countLabels: [Int32]
+    let countClasses: Int
+    let scratch: BinningScratchPool
 
     /// An estimator for samples with the given labels and input groups.
     ///
@@ -88,6 +93,15 @@ public struct BinningEstimator: Sendable {
         }
         inputSum = self.inputGroups.map { $0.counts.reduce(0) { $0 + table[Int($1)] } } ?? 0
         inputEntropy = logN - inputSum / Double(n)
+        let classes = labelGroups.distinctCount
+        if n * classes <= max(1 << 16, 4 * n) {
+            countLabels = labelGroups.ids
+            countClasses = classes
+        } else {
+            countLabels = [Int32](repeating: 0, count: n)
+            countClasses = 1
+        }
+        scratch = BinningScratchPool(rows: n, classes: countClasses)
     }
 
     /// An estimator whose inputs X are the rows of a matrix (samples with bitwise-equal rows,
@@ -116,6 +130,7 @@ public struct BinningEstimator: Sendable {
         }
         try activations.validate()
         try discretization.validate()
+        if let fast = try fastEstimate(activations, discretization) { return fast }
         let groups = groupRows(try packRows(activations, discretization))
         let n = Double(sampleCount)
         let tSum = groups.counts.reduce(0) { $0 + xLog2x[Int($1)] }
@@ -129,6 +144,55 @@ public struct BinningEstimator: Sendable {
         // of the difference so that it never reads as -1e-16.
         return BinningEstimate(entropy: hT, entropyGivenInput: max(0, hTX),
                                entropyGivenLabel: max(0, hTY), distinctRows: groups.distinctCount)
+    }
+
+    /// The estimate through byte codes and the reused hash table (BinningKernel.swift), or nil
+    /// when the layer is wider than 16 units or the discretization has more than 256 codes.
+    ///
+    /// The distinct rows get the ids `groupRows` would give, and every sum runs over the same
+    /// terms in the same order as on the general path (terms c log2 c with c <= 1 are zero and
+    /// skipped), so the result is bit for bit the same.
+    func fastEstimate(_ t: ActivationMatrix, _ discretization: Discretization) throws -> BinningEstimate? {
+        let n = sampleCount, d = t.columns
+        if d > 16 { return nil }
+        return try scratch.withScratch { s -> BinningEstimate? in
+            let coded = try t.scalars.withUnsafeBufferPointer { buffer in
+                try codeBytes(buffer.baseAddress!, count: n * d, discretization, into: s.codes, matrix: t)
+            }
+            if !coded { return nil }
+            let recordIds = inputGroups != nil || countClasses == 1
+            let classes = countClasses
+            let distinct = countLabels.withUnsafeBufferPointer {
+                countRows(s, rows: n, width: d, labels: $0.baseAddress!, classes: classes, recordIds: recordIds)
+            }
+            var tSum = 0.0, ySum = 0.0
+            xLog2x.withUnsafeBufferPointer { f in
+                for id in 0..<distinct {
+                    let row = s.joint + id * classes
+                    var c: Int32 = 0
+                    for y in 0..<classes { c &+= row[y] }
+                    if c > 1 {
+                        tSum += f[Int(c)]
+                        for y in 0..<classes where row[y] > 1 { ySum += f[Int(row[y])] }
+                    }
+                }
+            }
+            var groups: RowGroups?
+            if recordIds {
+                let counts = (0..<distinct).map { id in (0..<classes).reduce(Int32(0)) { $0 &+ s.joint[id * classes + $1] } }
+                groups = RowGroups(ids: Array(UnsafeBufferPointer(start: s.rowIds, count: n)), counts: counts)
+            }
+            if classes == 1 { ySum = jointSum(groups!, labelGroups) }
+            let nd = Double(n)
+            let hT = Double.log2(nd) - tSum / nd
+            let hTY = (labelSum - ySum) / nd
+            var hTX = 0.0
+            if let inputs = inputGroups {
+                hTX = (inputSum - jointSum(groups!, inputs)) / nd
+            }
+            return BinningEstimate(entropy: hT, entropyGivenInput: max(0, hTX),
+                                   entropyGivenLabel: max(0, hTY), distinctRows: distinct)
+        }
     }
 
     /// sum over (a, b) pairs of c_ab log2 c_ab, for the joint counts of two groupings.

@@ -513,18 +513,26 @@ func packRows(_ t: ActivationMatrix, _ discretization: Discretization) throws ->
             return packRows(t, exact)
         }
     case let .width(w):
-        var range = ActivationRange()
-        range.update(with: t)
-        // floor(a / w) is monotone in a, so the smallest and largest values give the index range.
-        let limit: Float = 0x1p62
-        for v in [range.lower, range.upper] {
-            let q = v / w
-            if !(abs(q) < limit) {
-                let k = t.scalars.firstIndex(of: v)!
-                throw InfoTheoryError.binIndexOutOfRange(row: k / t.columns, column: k % t.columns, value: v)
-            }
-        }
-        let lo = WidthCoder.index(range.lower, w), hi = WidthCoder.index(range.upper, w)
+        let (lo, hi) = try widthIndexRange(t, w)
         return packRows(t, WidthCoder(width: w, offset: lo, codeCount: UInt64(hi - lo) + 1))
     }
+}
+
+/// The smallest and largest `floor(a / w)` over `t` (from its smallest and largest values:
+/// the map is monotone).
+///
+/// - Throws: `InfoTheoryError.binIndexOutOfRange` for the first value (in row-major order) at
+///   the end of the range whose index does not fit 62 bits.
+func widthIndexRange(_ t: ActivationMatrix, _ w: Float) throws -> (lower: Int64, upper: Int64) {
+    var range = ActivationRange()
+    range.update(with: t)
+    let limit: Float = 0x1p62
+    for v in [range.lower, range.upper] {
+        let q = v / w
+        if !(abs(q) < limit) {
+            let k = t.scalars.firstIndex(of: v)!
+            throw InfoTheoryError.binIndexOutOfRange(row: k / t.columns, column: k % t.columns, value: v)
+        }
+    }
+    return (WidthCoder.index(range.lower, w), WidthCoder.index(range.upper, w))
 }

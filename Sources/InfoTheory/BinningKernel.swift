@@ -1,0 +1,316 @@
+// The binning estimator's fast path: one byte per bin code, rows counted in a reused hash table.
+//
+// For layers of up to 16 units whose discretization has at most 256 codes (every binning of the
+// 12-bit task's networks), a row of codes is at most 16 bytes, so it is its own key: two 64-bit
+// words compared exactly, no packing. One vectorized pass turns the row-major activations into
+// code bytes (`codeBytes`); one pass over the rows counts each distinct row and, in the same
+// probe, each (row, label) pair (`RowCounter`). The table, the counters and the code buffer
+// belong to a `BinningScratch` that is reused from call to call (one per thread at a time), and
+// the table is emptied by bumping a generation stamp rather than by clearing memory.
+//
+// The codes are exactly those of the scalar coders in Discretization.swift (the fast guess is
+// checked, and a block with a value too close to an inner bin boundary is recoded exactly), and
+// the distinct rows get the same first-appearance ids as `groupRows`, so the entropy sums run in
+// the same order and give the same bits as the general path.
+
+import Foundation
+
+// MARK: - Codes as bytes
+
+/// Values per block of the vector code pass: a block with any value too close to an inner bin
+/// boundary is recoded with the exact scalar coder.
+let codeBlock = 64
+
+/// 1.5 * 2^23: adding and subtracting it rounds a float of magnitude below 2^22 to an integer,
+/// which can then be read from the low mantissa bits.
+private let roundingMagic: Float = 12_582_912
+private let roundingMagicBits = Int32(bitPattern: roundingMagic.bitPattern)
+
+/// Parameters of the affine guess for `.edges` and `.uniform`: x = (a - lower) * scale puts the
+/// M interior bins at x in [k, k + 1), k = 0..<M.
+///
+/// The guess is floor(x) clamped to 0...M-1 (x is clamped to [0.5, M - 0.5] first, so that the
+/// clamped floor is also the floor); it equals the exact scalar digitize wherever x is at least
+/// `margin` away from the inner boundaries 1...M-1. `margin` is far wider than the float32
+/// rounding of x and of the edges (see `GuessCoder`). Near the outer boundaries 0 and M no
+/// check is needed: the codes of values at or beyond `lower` and `upper` follow from exact
+/// comparisons (for `.edges`) or from the clipping (for `.uniform`).
+struct AffineGuess {
+    var lower: Float, upper: Float, scale: Float, margin: Float
+    /// M - 0.5.
+    var highest: Float
+    /// Added to the clamped floor: 1 for `.edges` with the quirk fixed, else 0.
+    var base: Int32
+    /// `.edges` only: the code of values below `lower` (n - 1 with the quirk, 0 without).
+    var below: Int32
+}
+
+/// `.edges` codes of `count` values into bytes; false when some value needs the exact coder.
+@inline(__always)
+func edgesCodeBlock(_ src: UnsafePointer<Float>, _ out: UnsafeMutablePointer<UInt8>, _ count: Int,
+                    _ g: AffineGuess) -> Bool {
+    var flags: Int32 = 0
+    for k in 0..<count {
+        let a = src[k]
+        let x = (a - g.lower) * g.scale
+        // Written so that the compiler emits vminps / vmaxps.
+        let xm = g.highest < x ? g.highest : x
+        let xc = xm > 0.5 ? xm : 0.5
+        let shifted = xc + roundingMagic
+        let nearest = shifted - roundingMagic
+        let floor = (Int32(bitPattern: shifted.bitPattern) &- roundingMagicBits) &- (xc < nearest ? 1 : 0)
+        // The sign bit of |x - nearest| - margin marks a value too close to a boundary.
+        flags |= Int32(bitPattern: (Float(bitPattern: (xc - nearest).bitPattern & 0x7FFF_FFFF) - g.margin).bitPattern)
+        // a >= upper: bucket n - 1 (digitize = n); a < lower: the documented bucket.
+        let code = floor &+ g.base &+ (a >= g.upper ? 1 : 0)
+        out[k] = UInt8(truncatingIfNeeded: a < g.lower ? g.below : code)
+    }
+    return flags >= 0
+}
+
+/// `.uniform` codes of `count` values into bytes (clipped to the end bins); false when some
+/// value needs the exact coder.
+@inline(__always)
+func uniformCodeBlock(_ src: UnsafePointer<Float>, _ out: UnsafeMutablePointer<UInt8>, _ count: Int,
+                      _ g: AffineGuess) -> Bool {
+    var flags: Int32 = 0
+    for k in 0..<count {
+        let a = src[k]
+        let x = (a - g.lower) * g.scale
+        let xm = g.highest < x ? g.highest : x
+        let xc = xm > 0.5 ? xm : 0.5
+        let shifted = xc + roundingMagic
+        let nearest = shifted - roundingMagic
+        let floor = (Int32(bitPattern: shifted.bitPattern) &- roundingMagicBits) &- (xc < nearest ? 1 : 0)
+        flags |= Int32(bitPattern: (Float(bitPattern: (xc - nearest).bitPattern & 0x7FFF_FFFF) - g.margin).bitPattern)
+        out[k] = UInt8(truncatingIfNeeded: floor)
+    }
+    return flags >= 0
+}
+
+/// Parameters of the `.width` guess: q = a * (1 / w) in float32, whose floor equals the floor
+/// of the float32 quotient a / w wherever q is at least `margin` from an integer (the two
+/// differ by less than 2^-22 |q|, and `margin` is 2^-20 max(|q|, 1)). |q| < 2^21 for every
+/// value of the matrix, so the rounding trick applies. Exact zeros (ReLU) are exact: q = ±0.
+struct WidthGuess {
+    var reciprocal: Float, margin: Float
+    /// The smallest floor(a / w) in the matrix: code = floor - offset.
+    var offset: Int32
+}
+
+/// `.width` codes of `count` values into bytes; false when some value needs the exact coder.
+@inline(__always)
+func widthCodeBlock(_ src: UnsafePointer<Float>, _ out: UnsafeMutablePointer<UInt8>, _ count: Int,
+                    _ g: WidthGuess) -> Bool {
+    var flags: Int32 = 0
+    for k in 0..<count {
+        let a = src[k]
+        let q = a * g.reciprocal
+        let shifted = q + roundingMagic
+        let nearest = shifted - roundingMagic
+        let floor = (Int32(bitPattern: shifted.bitPattern) &- roundingMagicBits) &- (q < nearest ? 1 : 0)
+        let close = Int32(bitPattern: (Float(bitPattern: (q - nearest).bitPattern & 0x7FFF_FFFF) - g.margin).bitPattern)
+        flags |= a == 0 ? 0 : close
+        out[k] = UInt8(truncatingIfNeeded: floor &- g.offset)
+    }
+    return flags >= 0
+}
+
+/// Codes every value of `src` into `out`, block by block: the vector guess, and the exact scalar
+/// coder for the blocks it cannot vouch for.
+@inline(__always)
+func codeBytes<C: BinCoder>(_ src: UnsafePointer<Float>, _ out: UnsafeMutablePointer<UInt8>, count: Int,
+                            exact: C, guess: (UnsafePointer<Float>, UnsafeMutablePointer<UInt8>, Int) -> Bool) {
+    var k = 0
+    while k < count {
+        let length = Swift.min(codeBlock, count - k)
+        if !guess(src + k, out + k, length) {
+            for j in k..<k + length { out[j] = UInt8(truncatingIfNeeded: exact.code(src[j])) }
+        }
+        k += length
+    }
+}
+
+// MARK: - Scratch
+
+/// One slot of the open-addressing table: a row key (two words) and its id, valid only when
+/// `generation` is the table's current generation.
+struct RowSlot {
+    var key0: UInt64
+    var key1: UInt64
+    var generation: UInt32
+    var id: Int32
+}
+
+/// Buffers for one estimate at a time, reused across calls: the code bytes, the hash table
+/// (at least 2N slots, a power of two) and the per-row and per-(row, label) counters.
+final class BinningScratch {
+    let rows: Int
+    let classes: Int
+    let codes: UnsafeMutablePointer<UInt8>       // rows * 16 + 16 bytes
+    let slots: UnsafeMutablePointer<RowSlot>
+    let slotMask: Int
+    let shift: UInt64
+    let joint: UnsafeMutablePointer<Int32>       // id * classes + label
+    let rowIds: UnsafeMutablePointer<Int32>
+    var generation: UInt32 = 0
+
+    init(rows: Int, classes: Int) {
+        self.rows = rows
+        self.classes = classes
+        var capacity = 16
+        while capacity < 2 * rows { capacity <<= 1 }
+        slotMask = capacity - 1
+        shift = UInt64(64 - capacity.trailingZeroBitCount)
+        codes = .allocate(capacity: rows * 16 + 16)
+        codes.initialize(repeating: 0, count: rows * 16 + 16)
+        slots = .allocate(capacity: capacity)
+        slots.initialize(repeating: RowSlot(key0: 0, key1: 0, generation: 0, id: 0), count: capacity)
+        joint = .allocate(capacity: rows * classes)
+        joint.initialize(repeating: 0, count: rows * classes)
+        rowIds = .allocate(capacity: rows)
+        rowIds.initialize(repeating: 0, count: rows)
+    }
+
+    deinit {
+        codes.deallocate()
+        slots.deallocate()
+        joint.deallocate()
+        rowIds.deallocate()
+    }
+
+    /// Empties the table: a new generation, or a real clear when the stamp wraps around.
+    func nextGeneration() -> UInt32 {
+        generation &+= 1
+        if generation == 0 {
+            for s in 0...slotMask { slots[s].generation = 0 }
+            generation = 1
+        }
+        return generation
+    }
+}
+
+/// Scratch buffers shared by the copies of one estimator: a call takes one (or makes one) and
+/// gives it back, so concurrent calls never share buffers and sequential calls reuse them.
+final class BinningScratchPool: @unchecked Sendable {
+    private let lock = NSLock()
+    private var free: [BinningScratch] = []
+    let rows: Int, classes: Int
+
+    init(rows: Int, classes: Int) {
+        self.rows = rows
+        self.classes = classes
+    }
+
+    func withScratch<R>(_ body: (BinningScratch) throws -> R) rethrows -> R {
+        lock.lock()
+        let scratch = free.popLast() ?? BinningScratch(rows: rows, classes: classes)
+        lock.unlock()
+        defer {
+            lock.lock()
+            if free.count < 16 { free.append(scratch) }
+            lock.unlock()
+        }
+        return try body(scratch)
+    }
+}
+
+// MARK: - Counting rows
+
+/// Counts the distinct rows of `rows` code rows of `width` <= 16 bytes (row i at
+/// `scratch.codes + i * width`), and each (row, label) pair.
+///
+/// Ids are dense, in order of first appearance (as in `groupRows`); afterwards
+/// `scratch.joint[id * classes + label]` holds the pair counts and, when `recordIds` is set,
+/// `scratch.rowIds[i]` the id of row i.
+///
+/// - Returns: the number of distinct rows.
+@inline(__always)
+func countRows(_ scratch: BinningScratch, rows n: Int, width: Int, labels: UnsafePointer<Int32>,
+               classes: Int, recordIds: Bool) -> Int {
+    let generation = scratch.nextGeneration()
+    let slots = scratch.slots, joint = scratch.joint, rowIds = scratch.rowIds
+    let codes = UnsafeRawPointer(scratch.codes)
+    let mask = scratch.slotMask, shift = scratch.shift
+    // Row bytes beyond `width` belong to the next row: masked off.
+    let mask0: UInt64 = width >= 8 ? ~0 : (1 << UInt64(8 * width)) - 1
+    let mask1: UInt64 = width <= 8 ? 0 : (width >= 16 ? ~0 : (1 << UInt64(8 * (width - 8))) - 1)
+    var distinct = 0
+    for i in 0..<n {
+        let p = codes + i * width
+        let k0 = p.loadUnaligned(as: UInt64.self) & mask0
+        let k1 = (p + 8).loadUnaligned(as: UInt64.self) & mask1
+        // Multiplicative (Fibonacci) hashing of both words: the top bits depend on every bit.
+        let h = (k0 &* 0x9e37_79b9_7f4a_7c15) ^ (k1 &* 0xc2b2_ae3d_27d4_eb4f)
+        var s = Int(truncatingIfNeeded: h &>> shift)
+        var id: Int
+        while true {
+            let slot = slots + s
+            if slot.pointee.generation != generation {
+                id = distinct
+                distinct += 1
+                slot.pointee = RowSlot(key0: k0, key1: k1, generation: generation, id: Int32(truncatingIfNeeded: id))
+                let row = joint + id &* classes
+                if classes == 2 {
+                    UnsafeMutableRawPointer(row).storeBytes(of: 0, as: UInt64.self)
+                } else {
+                    for y in 0..<classes { row[y] = 0 }
+                }
+                break
+            }
+            if slot.pointee.key0 == k0 && slot.pointee.key1 == k1 {
+                id = Int(slot.pointee.id)
+                break
+            }
+            s = (s &+ 1) & mask
+        }
+        joint[id &* classes &+ Int(labels[i])] &+= 1
+        if recordIds { rowIds[i] = Int32(truncatingIfNeeded: id) }
+    }
+    return distinct
+}
+
+/// Codes the `count` values of `src` (the scalars of `matrix`, validated) into bytes, or
+/// returns false when the discretization has more than 256 codes here (or the guesses do not
+/// apply), leaving the general path to do it.
+///
+/// - Throws: `InfoTheoryError.binIndexOutOfRange` for `.width`, as `packRows`.
+func codeBytes(_ src: UnsafePointer<Float>, count: Int, _ discretization: Discretization,
+               into out: UnsafeMutablePointer<UInt8>, matrix: ActivationMatrix) throws -> Bool {
+    switch discretization {
+    case let .edges(bins, fix):
+        if bins + (fix ? 1 : 0) > 256 { return false }
+        let edges = paddedEdges(Discretization.idnnsEdges(bins: bins))
+        edges.withUnsafeBufferPointer { e in
+            let exact = EdgesCoder(padded: e.baseAddress!, n: bins, fix: fix)
+            let g = AffineGuess(lower: -1, upper: 1, scale: exact.scale, margin: 1e-4 + Float(bins) * 1e-6,
+                                highest: Float(bins - 1) - 0.5, base: fix ? 1 : 0, below: fix ? 0 : Int32(bins - 1))
+            codeBytes(src, out, count: count, exact: exact) { edgesCodeBlock($0, $1, $2, g) }
+        }
+        return true
+    case let .uniform(_, lower, upper) where lower == upper:
+        out.update(repeating: 0, count: count)
+        return true
+    case let .uniform(bins, lower, upper):
+        let scale = Float(Double(bins) / (Double(upper) - Double(lower)))
+        if bins > 256 || !(scale.isFinite && scale > 0) { return false }
+        let edges = paddedEdges(Discretization.linspace(Double(lower), Double(upper), bins + 1))
+        edges.withUnsafeBufferPointer { e in
+            let exact = UniformCoder(padded: e.baseAddress!, bins: bins, lower: lower, upper: upper)
+            let g = AffineGuess(lower: lower, upper: upper, scale: scale, margin: 1e-4 + Float(bins) * 1e-6,
+                                highest: Float(bins) - 0.5, base: 0, below: 0)
+            codeBytes(src, out, count: count, exact: exact) { uniformCodeBlock($0, $1, $2, g) }
+        }
+        return true
+    case let .width(w):
+        let (lo, hi) = try widthIndexRange(matrix, w)
+        if hi - lo >= 256 { return false }
+        let reciprocal = Float(1 / Double(w))
+        let largest = Swift.max(abs(Float(lo)), abs(Float(hi) + 1))
+        if !(reciprocal.isFinite && reciprocal > 0 && largest < 0x1p20) { return false }
+        let g = WidthGuess(reciprocal: reciprocal, margin: Swift.max(largest, 1) * 0x1p-20, offset: Int32(lo))
+        let exact = WidthCoder(width: w, offset: lo, codeCount: UInt64(hi - lo) + 1)
+        codeBytes(src, out, count: count, exact: exact) { widthCodeBlock($0, $1, $2, g) }
+        return true
+    }
+}
