@@ -128,9 +128,9 @@ public struct BinningEstimator: Sendable {
         if activations.rows != sampleCount {
             throw InfoTheoryError.rowCountMismatch(activationRows: activations.rows, expected: sampleCount, what: "labels")
         }
+        if let fast = try fastEstimate(activations, discretization) { return fast }
         try activations.validate()
         try discretization.validate()
-        if let fast = try fastEstimate(activations, discretization) { return fast }
         let groups = groupRows(try packRows(activations, discretization))
         let n = Double(sampleCount)
         let tSum = groups.counts.reduce(0) { $0 + xLog2x[Int($1)] }
@@ -147,19 +147,19 @@ public struct BinningEstimator: Sendable {
     }
 
     /// The estimate through byte codes and the reused hash table (BinningKernel.swift), or nil
-    /// when the layer is wider than 16 units or the discretization has more than 256 codes.
+    /// when the layer is wider than 16 units or the discretization has more than 256 codes
+    /// (or a bad parameter or an empty layer, for the general path to report).
     ///
     /// The distinct rows get the ids `groupRows` would give, and every sum runs over the same
     /// terms in the same order as on the general path (terms c log2 c with c <= 1 are zero and
     /// skipped), so the result is bit for bit the same.
     func fastEstimate(_ t: ActivationMatrix, _ discretization: Discretization) throws -> BinningEstimate? {
         let n = sampleCount, d = t.columns
-        if d > 16 { return nil }
+        // Bad parameters and empty layers take the general path, which reports them in order.
+        if d == 0 || d > 16 || (try? discretization.validate()) == nil { return nil }
         return try scratch.withScratch { s -> BinningEstimate? in
-            let coded = try t.scalars.withUnsafeBufferPointer { buffer in
-                try codeBytes(buffer.baseAddress!, count: n * d, discretization, into: s.codes, matrix: t)
-            }
-            if !coded { return nil }
+            // Validates t in the same pass (a NaN or an infinity throws as `validate()`).
+            if !(try codeBytes(t, discretization, into: s.codes)) { return nil }
             let recordIds = inputGroups != nil || countClasses == 1
             let classes = countClasses
             let distinct = countLabels.withUnsafeBufferPointer {

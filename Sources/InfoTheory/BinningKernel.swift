@@ -26,18 +26,28 @@ let codeBlock = 64
 private let roundingMagic: Float = 12_582_912
 private let roundingMagicBits = Int32(bitPattern: roundingMagic.bitPattern)
 
+/// The sign bit is set when `a` is a NaN or an infinity (all exponent bits set).
+@inline(__always)
+func nonFiniteSign(_ a: Float) -> Int32 {
+    Int32(bitPattern: (a.bitPattern & 0x7F80_0000) &+ 0x0080_0000)
+}
+
 /// Parameters of the affine guess for `.edges` and `.uniform`: x = (a - lower) * scale puts the
 /// M interior bins at x in [k, k + 1), k = 0..<M.
 ///
-/// The guess is floor(x) clamped to 0...M-1 (x is clamped to [0.5, M - 0.5] first, so that the
-/// clamped floor is also the floor); it equals the exact scalar digitize wherever x is at least
-/// `margin` away from the inner boundaries 1...M-1. `margin` is far wider than the float32
-/// rounding of x and of the edges (see `GuessCoder`). Near the outer boundaries 0 and M no
-/// check is needed: the codes of values at or beyond `lower` and `upper` follow from exact
-/// comparisons (for `.edges`) or from the clipping (for `.uniform`).
+/// The kernels compute y = x - 1/2 (one fused multiply-add), clamp it to [0, M - 1] and round
+/// it to the nearest integer: that is floor(x) clamped to 0...M-1 wherever x is not within
+/// `margin` of an inner boundary 1...M-1 (y within `margin` of a half-integer). Such values, and
+/// non-finite ones, send their block to the exact scalar coder. `margin` is far wider than the
+/// float32 rounding of x and of the edges (see `GuessCoder`). Near the outer boundaries 0 and
+/// M no check is needed: the clamp gives the end bins, and the codes of values at or beyond
+/// `lower` and `upper` follow from exact comparisons (`.edges`) or from the clipping
+/// (`.uniform`).
 struct AffineGuess {
-    var lower: Float, upper: Float, scale: Float, margin: Float
-    /// M - 0.5.
+    var lower: Float, upper: Float, scale: Float
+    /// 1/2 - margin.
+    var limit: Float
+    /// M - 1.
     var highest: Float
     /// Added to the clamped floor: 1 for `.edges` with the quirk fixed, else 0.
     var base: Int32
@@ -49,18 +59,21 @@ struct AffineGuess {
 @inline(__always)
 func edgesCodeBlock(_ src: UnsafePointer<Float>, _ out: UnsafeMutablePointer<UInt8>, _ count: Int,
                     _ g: AffineGuess) -> Bool {
+    // lower = -1: y = (a + 1) * scale - 1/2 = a * scale + (scale - 1/2), exact constants.
+    let offset = g.scale - 0.5
     var flags: Int32 = 0
     for k in 0..<count {
         let a = src[k]
-        let x = (a - g.lower) * g.scale
+        let y = offset.addingProduct(a, g.scale)
         // Written so that the compiler emits vminps / vmaxps.
-        let xm = g.highest < x ? g.highest : x
-        let xc = xm > 0.5 ? xm : 0.5
-        let shifted = xc + roundingMagic
+        let ym = g.highest < y ? g.highest : y
+        let yc = ym > 0 ? ym : 0
+        let shifted = yc + roundingMagic
         let nearest = shifted - roundingMagic
-        let floor = (Int32(bitPattern: shifted.bitPattern) &- roundingMagicBits) &- (xc < nearest ? 1 : 0)
-        // The sign bit of |x - nearest| - margin marks a value too close to a boundary.
-        flags |= Int32(bitPattern: (Float(bitPattern: (xc - nearest).bitPattern & 0x7FFF_FFFF) - g.margin).bitPattern)
+        let floor = Int32(bitPattern: shifted.bitPattern) &- roundingMagicBits
+        // The sign bit of (1/2 - margin) - |y - nearest| marks x too close to a boundary.
+        flags |= Int32(bitPattern: (g.limit - Float(bitPattern: (yc - nearest).bitPattern & 0x7FFF_FFFF)).bitPattern)
+        flags |= nonFiniteSign(a)
         // a >= upper: bucket n - 1 (digitize = n); a < lower: the documented bucket.
         let code = floor &+ g.base &+ (a >= g.upper ? 1 : 0)
         out[k] = UInt8(truncatingIfNeeded: a < g.lower ? g.below : code)
@@ -76,21 +89,21 @@ func uniformCodeBlock(_ src: UnsafePointer<Float>, _ out: UnsafeMutablePointer<U
     var flags: Int32 = 0
     for k in 0..<count {
         let a = src[k]
-        let x = (a - g.lower) * g.scale
-        let xm = g.highest < x ? g.highest : x
-        let xc = xm > 0.5 ? xm : 0.5
-        let shifted = xc + roundingMagic
+        let y = Float(-0.5).addingProduct(a - g.lower, g.scale)
+        let ym = g.highest < y ? g.highest : y
+        let yc = ym > 0 ? ym : 0
+        let shifted = yc + roundingMagic
         let nearest = shifted - roundingMagic
-        let floor = (Int32(bitPattern: shifted.bitPattern) &- roundingMagicBits) &- (xc < nearest ? 1 : 0)
-        flags |= Int32(bitPattern: (Float(bitPattern: (xc - nearest).bitPattern & 0x7FFF_FFFF) - g.margin).bitPattern)
-        out[k] = UInt8(truncatingIfNeeded: floor)
+        flags |= Int32(bitPattern: (g.limit - Float(bitPattern: (yc - nearest).bitPattern & 0x7FFF_FFFF)).bitPattern)
+        flags |= nonFiniteSign(a)
+        out[k] = UInt8(truncatingIfNeeded: Int32(bitPattern: shifted.bitPattern) &- roundingMagicBits)
     }
     return flags >= 0
 }
 
 /// Parameters of the `.width` guess: q = a * (1 / w) in float32, whose floor equals the floor
 /// of the float32 quotient a / w wherever q is at least `margin` from an integer (the two
-/// differ by less than 2^-22 |q|, and `margin` is 2^-20 max(|q|, 1)). |q| < 2^21 for every
+/// differ by less than 2^-22 |q|, and `margin` is 2^-20 max(|q|, 1)). |q| < 2^20 for every
 /// value of the matrix, so the rounding trick applies. Exact zeros (ReLU) are exact: q = ±0.
 struct WidthGuess {
     var reciprocal: Float, margin: Float
@@ -98,7 +111,8 @@ struct WidthGuess {
     var offset: Int32
 }
 
-/// `.width` codes of `count` values into bytes; false when some value needs the exact coder.
+/// `.width` codes of `count` (finite) values into bytes; false when some value needs the
+/// exact coder.
 @inline(__always)
 func widthCodeBlock(_ src: UnsafePointer<Float>, _ out: UnsafeMutablePointer<UInt8>, _ count: Int,
                     _ g: WidthGuess) -> Bool {
@@ -118,17 +132,25 @@ func widthCodeBlock(_ src: UnsafePointer<Float>, _ out: UnsafeMutablePointer<UIn
 
 /// Codes every value of `src` into `out`, block by block: the vector guess, and the exact scalar
 /// coder for the blocks it cannot vouch for.
+///
+/// - Returns: false when some value is not finite (its code is then meaningless).
 @inline(__always)
 func codeBytes<C: BinCoder>(_ src: UnsafePointer<Float>, _ out: UnsafeMutablePointer<UInt8>, count: Int,
-                            exact: C, guess: (UnsafePointer<Float>, UnsafeMutablePointer<UInt8>, Int) -> Bool) {
+                            exact: C, guess: (UnsafePointer<Float>, UnsafeMutablePointer<UInt8>, Int) -> Bool) -> Bool {
+    var finite = true
     var k = 0
     while k < count {
         let length = Swift.min(codeBlock, count - k)
         if !guess(src + k, out + k, length) {
-            for j in k..<k + length { out[j] = UInt8(truncatingIfNeeded: exact.code(src[j])) }
+            for j in k..<k + length {
+                let a = src[j]
+                if !a.isFinite { finite = false; continue }
+                out[j] = UInt8(truncatingIfNeeded: exact.code(a))
+            }
         }
         k += length
     }
+    return finite
 }
 
 // MARK: - Scratch
@@ -270,47 +292,57 @@ func countRows(_ scratch: BinningScratch, rows n: Int, width: Int, labels: Unsaf
     return distinct
 }
 
-/// Codes the `count` values of `src` (the scalars of `matrix`, validated) into bytes, or
-/// returns false when the discretization has more than 256 codes here (or the guesses do not
-/// apply), leaving the general path to do it.
+/// Codes the scalars of `t` into bytes (row-major, `t.columns` bytes a row), or returns false
+/// when the discretization has more than 256 codes here (or the guesses do not apply), leaving
+/// the general path to do it.
 ///
-/// - Throws: `InfoTheoryError.binIndexOutOfRange` for `.width`, as `packRows`.
-func codeBytes(_ src: UnsafePointer<Float>, count: Int, _ discretization: Discretization,
-               into out: UnsafeMutablePointer<UInt8>, matrix: ActivationMatrix) throws -> Bool {
-    switch discretization {
-    case let .edges(bins, fix):
-        if bins + (fix ? 1 : 0) > 256 { return false }
-        let edges = paddedEdges(Discretization.idnnsEdges(bins: bins))
-        edges.withUnsafeBufferPointer { e in
-            let exact = EdgesCoder(padded: e.baseAddress!, n: bins, fix: fix)
-            let g = AffineGuess(lower: -1, upper: 1, scale: exact.scale, margin: 1e-4 + Float(bins) * 1e-6,
-                                highest: Float(bins - 1) - 0.5, base: fix ? 1 : 0, below: fix ? 0 : Int32(bins - 1))
-            codeBytes(src, out, count: count, exact: exact) { edgesCodeBlock($0, $1, $2, g) }
+/// - Precondition: `t` is not empty and `discretization` is valid.
+/// - Throws: the errors of `ActivationMatrix.validate()` for a NaN or an infinity, and
+///   `InfoTheoryError.binIndexOutOfRange` for `.width`, as the general path.
+func codeBytes(_ t: ActivationMatrix, _ discretization: Discretization, into out: UnsafeMutablePointer<UInt8>) throws -> Bool {
+    let count = t.rows * t.columns
+    let outcome: CodeOutcome = try t.scalars.withUnsafeBufferPointer { buffer -> CodeOutcome in
+        let src = buffer.baseAddress!
+        switch discretization {
+        case let .edges(bins, fix):
+            if bins + (fix ? 1 : 0) > 256 { return .left }
+            let edges = paddedEdges(Discretization.idnnsEdges(bins: bins))
+            return edges.withUnsafeBufferPointer { e in
+                let exact = EdgesCoder(padded: e.baseAddress!, n: bins, fix: fix)
+                let g = AffineGuess(lower: -1, upper: 1, scale: exact.scale, limit: 0.5 - (1e-4 + Float(bins) * 1e-6),
+                                    highest: Float(bins - 2), base: fix ? 1 : 0, below: fix ? 0 : Int32(bins - 1))
+                return codeBytes(src, out, count: count, exact: exact) { edgesCodeBlock($0, $1, $2, g) } ? .coded : .nonFinite
+            }
+        case let .uniform(_, lower, upper) where lower == upper:
+            // One bin; only the finiteness is left to check.
+            out.update(repeating: 0, count: count)
+            return t.firstNonFinite() == nil ? .coded : .nonFinite
+        case let .uniform(bins, lower, upper):
+            let scale = Float(Double(bins) / (Double(upper) - Double(lower)))
+            if bins > 256 || !(scale.isFinite && scale > 0) { return .left }
+            let edges = paddedEdges(Discretization.linspace(Double(lower), Double(upper), bins + 1))
+            return edges.withUnsafeBufferPointer { e in
+                let exact = UniformCoder(padded: e.baseAddress!, bins: bins, lower: lower, upper: upper)
+                let g = AffineGuess(lower: lower, upper: upper, scale: scale, limit: 0.5 - (1e-4 + Float(bins) * 1e-6),
+                                    highest: Float(bins - 1), base: 0, below: 0)
+                return codeBytes(src, out, count: count, exact: exact) { uniformCodeBlock($0, $1, $2, g) } ? .coded : .nonFinite
+            }
+        case let .width(w):
+            // One pass for the finiteness and the range, then the codes.
+            var range = ActivationRange()
+            if !range.updateIfFinite(with: buffer) { return .nonFinite }
+            let (lo, hi) = try widthIndexRange(t, w, range)
+            if hi - lo >= 256 { return .left }
+            let reciprocal = Float(1 / Double(w))
+            let largest = Swift.max(abs(Float(lo)), abs(Float(hi) + 1))
+            if !(reciprocal.isFinite && reciprocal > 0 && largest < 0x1p20) { return .left }
+            let g = WidthGuess(reciprocal: reciprocal, margin: Swift.max(largest, 1) * 0x1p-20, offset: Int32(lo))
+            let exact = WidthCoder(width: w, offset: lo, codeCount: UInt64(hi - lo) + 1)
+            return codeBytes(src, out, count: count, exact: exact) { widthCodeBlock($0, $1, $2, g) } ? .coded : .nonFinite
         }
-        return true
-    case let .uniform(_, lower, upper) where lower == upper:
-        out.update(repeating: 0, count: count)
-        return true
-    case let .uniform(bins, lower, upper):
-        let scale = Float(Double(bins) / (Double(upper) - Double(lower)))
-        if bins > 256 || !(scale.isFinite && scale > 0) { return false }
-        let edges = paddedEdges(Discretization.linspace(Double(lower), Double(upper), bins + 1))
-        edges.withUnsafeBufferPointer { e in
-            let exact = UniformCoder(padded: e.baseAddress!, bins: bins, lower: lower, upper: upper)
-            let g = AffineGuess(lower: lower, upper: upper, scale: scale, margin: 1e-4 + Float(bins) * 1e-6,
-                                highest: Float(bins) - 0.5, base: 0, below: 0)
-            codeBytes(src, out, count: count, exact: exact) { uniformCodeBlock($0, $1, $2, g) }
-        }
-        return true
-    case let .width(w):
-        let (lo, hi) = try widthIndexRange(matrix, w)
-        if hi - lo >= 256 { return false }
-        let reciprocal = Float(1 / Double(w))
-        let largest = Swift.max(abs(Float(lo)), abs(Float(hi) + 1))
-        if !(reciprocal.isFinite && reciprocal > 0 && largest < 0x1p20) { return false }
-        let g = WidthGuess(reciprocal: reciprocal, margin: Swift.max(largest, 1) * 0x1p-20, offset: Int32(lo))
-        let exact = WidthCoder(width: w, offset: lo, codeCount: UInt64(hi - lo) + 1)
-        codeBytes(src, out, count: count, exact: exact) { widthCodeBlock($0, $1, $2, g) }
-        return true
     }
+    if outcome == .nonFinite { try t.validate() }
+    return outcome == .coded
 }
+
+enum CodeOutcome { case coded, left, nonFinite }

@@ -133,6 +133,35 @@ public struct ActivationRange: Sendable, Equatable {
         upper = h
     }
 
+    /// Widens the range to include every element of `values` and returns true, or returns false
+    /// (leaving the range meaningless) when some element is a NaN or an infinity: one pass for
+    /// the validation and the bounds of `.width`.
+    mutating func updateIfFinite(with values: UnsafeBufferPointer<Float>) -> Bool {
+        var lo = SIMD8<Float>(repeating: lower), hi = SIMD8<Float>(repeating: upper)
+        var exponents = SIMD8<Int32>(repeating: 0)
+        var i = 0
+        let n = values.count
+        if let base = values.baseAddress {
+            while i + 8 <= n {
+                let v = UnsafeRawPointer(base + i).loadUnaligned(as: SIMD8<Float>.self)
+                // (bits & exponent) + 2^23 has its sign bit set only for an all-ones exponent.
+                exponents |= (unsafeBitCast(v, to: SIMD8<Int32>.self) & 0x7F80_0000) &+ 0x0080_0000
+                lo = select(lessMask(v, lo), v, lo)
+                hi = select(lessMask(hi, v), v, hi)
+                i += 8
+            }
+        }
+        if anyLane(exponents &>> 31) { return false }
+        var l = lo.min(), h = hi.max()
+        while i < n {
+            if !values[i].isFinite { return false }
+            l = Swift.min(l, values[i]); h = Swift.max(h, values[i]); i += 1
+        }
+        lower = l
+        upper = h
+        return true
+    }
+
     /// Merges another range into this one (for ranges gathered on several threads).
     public mutating func formUnion(_ other: ActivationRange) {
         lower = Swift.min(lower, other.lower)
@@ -518,14 +547,13 @@ func packRows(_ t: ActivationMatrix, _ discretization: Discretization) throws ->
     }
 }
 
-/// The smallest and largest `floor(a / w)` over `t` (from its smallest and largest values:
-/// the map is monotone).
+/// The smallest and largest `floor(a / w)` over `t` (from its smallest and largest values, in
+/// `range` when already known: the map is monotone).
 ///
 /// - Throws: `InfoTheoryError.binIndexOutOfRange` for the first value (in row-major order) at
 ///   the end of the range whose index does not fit 62 bits.
-func widthIndexRange(_ t: ActivationMatrix, _ w: Float) throws -> (lower: Int64, upper: Int64) {
-    var range = ActivationRange()
-    range.update(with: t)
+func widthIndexRange(_ t: ActivationMatrix, _ w: Float, _ range: ActivationRange? = nil) throws -> (lower: Int64, upper: Int64) {
+    let range = range ?? { var r = ActivationRange(); r.update(with: t); return r }()
     let limit: Float = 0x1p62
     for v in [range.lower, range.upper] {
         let q = v / w
