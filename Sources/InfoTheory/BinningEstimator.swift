@@ -129,6 +129,12 @@ public struct BinningEstimator: Sendable {
             throw InfoTheoryError.rowCountMismatch(activationRows: activations.rows, expected: sampleCount, what: "labels")
         }
         if let fast = try fastEstimate(activations, discretization) { return fast }
+        return try generalEstimate(activations, discretization)
+    }
+
+    /// The estimate for any shape and discretization: rows packed into 64-bit words
+    /// (`packRows`), grouped (`groupRows`), joint counts by `jointSum`.
+    func generalEstimate(_ activations: ActivationMatrix, _ discretization: Discretization) throws -> BinningEstimate {
         try activations.validate()
         try discretization.validate()
         let groups = groupRows(try packRows(activations, discretization))

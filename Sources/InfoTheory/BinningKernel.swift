@@ -102,32 +102,36 @@ func uniformCodeBlock(_ src: UnsafePointer<Float>, _ out: UnsafeMutablePointer<U
 }
 
 /// Parameters of the `.width` guess: q = a * (1 / w) in float32, whose floor equals the floor
-/// of the float32 quotient a / w wherever q is at least `margin` from an integer (the two
-/// differ by less than 2^-22 |q|, and `margin` is 2^-20 max(|q|, 1)). |q| < 2^20 for every
-/// value of the matrix, so the rounding trick applies. Exact zeros (ReLU) are exact: q = ±0.
+/// of the float32 quotient a / w wherever q is at least `margin` = 2^-12 from an integer and
+/// |q| < 2^8 (the two differ by less than 2^-22 |q|). Other values, and non-finite ones, send
+/// their block to the exact scalar coder. Exact zeros (ReLU) are exact: q = ±0, floor 0.
 struct WidthGuess {
-    var reciprocal: Float, margin: Float
-    /// The smallest floor(a / w) in the matrix: code = floor - offset.
-    var offset: Int32
+    var reciprocal: Float
+    static let margin: Float = 0x1p-12
+    static let largest: Float = 0x1p8
 }
 
-/// `.width` codes of `count` (finite) values into bytes; false when some value needs the
-/// exact coder.
+/// `.width` codes of `count` values into bytes (floor(a / w) mod 256), with the smallest and
+/// largest floor; nil when some value needs the exact coder.
 @inline(__always)
 func widthCodeBlock(_ src: UnsafePointer<Float>, _ out: UnsafeMutablePointer<UInt8>, _ count: Int,
-                    _ g: WidthGuess) -> Bool {
+                    _ g: WidthGuess) -> (lower: Int32, upper: Int32)? {
     var flags: Int32 = 0
+    var lower = Int32.max, upper = Int32.min
     for k in 0..<count {
         let a = src[k]
         let q = a * g.reciprocal
         let shifted = q + roundingMagic
         let nearest = shifted - roundingMagic
         let floor = (Int32(bitPattern: shifted.bitPattern) &- roundingMagicBits) &- (q < nearest ? 1 : 0)
-        let close = Int32(bitPattern: (Float(bitPattern: (q - nearest).bitPattern & 0x7FFF_FFFF) - g.margin).bitPattern)
-        flags |= a == 0 ? 0 : close
-        out[k] = UInt8(truncatingIfNeeded: floor &- g.offset)
+        let close = Int32(bitPattern: (Float(bitPattern: (q - nearest).bitPattern & 0x7FFF_FFFF) - WidthGuess.margin).bitPattern)
+        let large = Int32(bitPattern: (WidthGuess.largest - Float(bitPattern: q.bitPattern & 0x7FFF_FFFF)).bitPattern)
+        flags |= (a == 0 ? 0 : close) | large | nonFiniteSign(a)
+        lower = Swift.min(lower, floor)
+        upper = Swift.max(upper, floor)
+        out[k] = UInt8(truncatingIfNeeded: floor)
     }
-    return flags >= 0
+    return flags >= 0 ? (lower, upper) : nil
 }
 
 /// Codes every value of `src` into `out`, block by block: the vector guess, and the exact scalar
@@ -263,28 +267,46 @@ func countRows(_ scratch: BinningScratch, rows n: Int, width: Int, labels: Unsaf
         let k0 = p.loadUnaligned(as: UInt64.self) & mask0
         let k1 = (p + 8).loadUnaligned(as: UInt64.self) & mask1
         // Multiplicative (Fibonacci) hashing of both words: the top bits depend on every bit.
-        let h = (k0 &* 0x9e37_79b9_7f4a_7c15) ^ (k1 &* 0xc2b2_ae3d_27d4_eb4f)
+        var h = (k0 &* 0x9e37_79b9_7f4a_7c15) ^ (k1 &* 0xc2b2_ae3d_27d4_eb4f)
+        h = (h ^ (h &>> 32)) &* 0xd6e8_feb8_6659_fd93
         var s = Int(truncatingIfNeeded: h &>> shift)
         var id: Int
-        while true {
-            let slot = slots + s
-            if slot.pointee.generation != generation {
-                id = distinct
-                distinct += 1
-                slot.pointee = RowSlot(key0: k0, key1: k1, generation: generation, id: Int32(truncatingIfNeeded: id))
-                let row = joint + id &* classes
-                if classes == 2 {
-                    UnsafeMutableRawPointer(row).storeBytes(of: 0, as: UInt64.self)
-                } else {
-                    for y in 0..<classes { row[y] = 0 }
-                }
-                break
+        // The home slot decides almost every row (load factor <= 1/2): empty (a new row) or
+        // holding this key. Both cases go through one path with selects instead of a branch
+        // on which, since new and repeated rows come in no predictable order; only a
+        // collision takes the probe loop.
+        let home = slots + s
+        let empty = home.pointee.generation != generation
+        let equal = (home.pointee.key0 ^ k0) | (home.pointee.key1 ^ k1) == 0
+        if (empty ? 1 : 0) | (equal ? 1 : 0) != 0 {
+            id = empty ? distinct : Int(home.pointee.id)
+            distinct &+= empty ? 1 : 0
+            home.pointee = RowSlot(key0: k0, key1: k1, generation: generation, id: Int32(truncatingIfNeeded: id))
+            let row = joint + id &* classes
+            if classes == 2 {
+                let raw = UnsafeMutableRawPointer(row)
+                raw.storeBytes(of: empty ? 0 : raw.load(as: UInt64.self), as: UInt64.self)
+            } else {
+                for y in 0..<classes { row[y] = empty ? 0 : row[y] }
             }
-            if slot.pointee.key0 == k0 && slot.pointee.key1 == k1 {
-                id = Int(slot.pointee.id)
-                break
-            }
+        } else {
             s = (s &+ 1) & mask
+            while true {
+                let slot = slots + s
+                if slot.pointee.generation != generation {
+                    id = distinct
+                    distinct += 1
+                    slot.pointee = RowSlot(key0: k0, key1: k1, generation: generation, id: Int32(truncatingIfNeeded: id))
+                    let row = joint + id &* classes
+                    for y in 0..<classes { row[y] = 0 }
+                    break
+                }
+                if slot.pointee.key0 == k0 && slot.pointee.key1 == k1 {
+                    id = Int(slot.pointee.id)
+                    break
+                }
+                s = (s &+ 1) & mask
+            }
         }
         joint[id &* classes &+ Int(labels[i])] &+= 1
         if recordIds { rowIds[i] = Int32(truncatingIfNeeded: id) }
@@ -328,17 +350,32 @@ func codeBytes(_ t: ActivationMatrix, _ discretization: Discretization, into out
                 return codeBytes(src, out, count: count, exact: exact) { uniformCodeBlock($0, $1, $2, g) } ? .coded : .nonFinite
             }
         case let .width(w):
-            // One pass for the finiteness and the range, then the codes.
-            var range = ActivationRange()
-            if !range.updateIfFinite(with: buffer) { return .nonFinite }
-            let (lo, hi) = try widthIndexRange(t, w, range)
-            if hi - lo >= 256 { return .left }
-            let reciprocal = Float(1 / Double(w))
-            let largest = Swift.max(abs(Float(lo)), abs(Float(hi) + 1))
-            if !(reciprocal.isFinite && reciprocal > 0 && largest < 0x1p20) { return .left }
-            let g = WidthGuess(reciprocal: reciprocal, margin: Swift.max(largest, 1) * 0x1p-20, offset: Int32(lo))
-            let exact = WidthCoder(width: w, offset: lo, codeCount: UInt64(hi - lo) + 1)
-            return codeBytes(src, out, count: count, exact: exact) { widthCodeBlock($0, $1, $2, g) } ? .coded : .nonFinite
+            // Codes floor(a / w) mod 256 in one pass, which also finds the smallest and largest
+            // floor: when they are less than 256 apart, equal bytes mean equal bins.
+            let g = WidthGuess(reciprocal: Float(1 / Double(w)))
+            if !(g.reciprocal.isFinite && g.reciprocal > 0) { return .left }
+            var lower = Int64.max, upper = Int64.min
+            var k = 0
+            while k < count {
+                let length = Swift.min(codeBlock, count - k)
+                if let (lo, hi) = widthCodeBlock(src + k, out + k, length, g) {
+                    lower = Swift.min(lower, Int64(lo))
+                    upper = Swift.max(upper, Int64(hi))
+                } else {
+                    for j in k..<k + length {
+                        let a = src[j]
+                        if !a.isFinite { return .nonFinite }
+                        // Beyond 62 bits the general path reports the value.
+                        if !(abs(a / w) < 0x1p62) { return .left }
+                        let floor = WidthCoder.index(a, w)
+                        lower = Swift.min(lower, floor)
+                        upper = Swift.max(upper, floor)
+                        out[j] = UInt8(truncatingIfNeeded: floor)
+                    }
+                }
+                k += length
+            }
+            return upper - lower < 256 ? .coded : .left
         }
     }
     if outcome == .nonFinite { try t.validate() }

@@ -81,6 +81,13 @@ func runInfoTheoryBenchmarks() {
             print("binning \(disc) 4096 x 10: \(format(t, scale: 1e6, unit: "us")) per layer-epoch " +
                   "(H(T) = \(format(e!.entropy, 3)) bits, \(e!.distinctRows) bins)")
         }
+        // The narrower layers of the 12-bit network: fewer distinct rows, more repeats.
+        for width in [7, 5, 4, 3, 2] {
+            let narrow = tanhLike(rows: n, columns: width, seed: UInt64(width))
+            var e: BinningEstimate?
+            let t = try median(201) { e = try binning.estimate(narrow, discretization: .edges(bins: 30)) }
+            print("binning edges(30) 4096 x \(width): \(format(t, scale: 1e6, unit: "us")) (\(e!.distinctRows) bins)")
+        }
         let repeated = try BinningEstimator(labels: labels, inputGroups: (0..<n).map { $0 / 2 })
         let tr = try median(201) { _ = try repeated.estimate(layer, discretization: .edges(bins: 30)) }
         print("binning edges(30) 4096 x 10 with repeated inputs (H(T|X) computed): \(format(tr, scale: 1e6, unit: "us"))")
