@@ -173,6 +173,17 @@ public struct BinningEstimator: Sendable {
             }
             var tSum = 0.0, ySum = 0.0
             xLog2x.withUnsafeBufferPointer { f in
+                if classes == 2 {
+                    for id in 0..<distinct {
+                        let c0 = s.joint[2 * id], c1 = s.joint[2 * id + 1], c = c0 &+ c1
+                        if c > 1 {
+                            tSum += f[Int(c)]
+                            if c0 > 1 { ySum += f[Int(c0)] }
+                            if c1 > 1 { ySum += f[Int(c1)] }
+                        }
+                    }
+                    return
+                }
                 for id in 0..<distinct {
                     let row = s.joint + id * classes
                     var c: Int32 = 0

@@ -169,7 +169,8 @@ struct RowSlot {
 }
 
 /// Buffers for one estimate at a time, reused across calls: the code bytes, the hash table
-/// (at least 2N slots, a power of two) and the per-row and per-(row, label) counters.
+/// (at least 4N slots, a power of two, so that its load factor stays below 1/4) and the per-row
+/// and per-(row, label) counters.
 final class BinningScratch {
     let rows: Int
     let classes: Int
@@ -179,13 +180,15 @@ final class BinningScratch {
     let shift: UInt64
     let joint: UnsafeMutablePointer<Int32>       // id * classes + label
     let rowIds: UnsafeMutablePointer<Int32>
+    /// A word that the counting pass may overwrite at will.
+    let spare: UnsafeMutablePointer<Int32>
     var generation: UInt32 = 0
 
     init(rows: Int, classes: Int) {
         self.rows = rows
         self.classes = classes
         var capacity = 16
-        while capacity < 2 * rows { capacity <<= 1 }
+        while capacity < 4 * rows { capacity <<= 1 }
         slotMask = capacity - 1
         shift = UInt64(64 - capacity.trailingZeroBitCount)
         codes = .allocate(capacity: rows * 16 + 16)
@@ -196,6 +199,8 @@ final class BinningScratch {
         joint.initialize(repeating: 0, count: rows * classes)
         rowIds = .allocate(capacity: rows)
         rowIds.initialize(repeating: 0, count: rows)
+        spare = .allocate(capacity: 2)
+        spare.initialize(repeating: 0, count: 2)
     }
 
     deinit {
@@ -203,6 +208,7 @@ final class BinningScratch {
         slots.deallocate()
         joint.deallocate()
         rowIds.deallocate()
+        spare.deallocate()
     }
 
     /// Empties the table: a new generation, or a real clear when the stamp wraps around.
@@ -251,11 +257,39 @@ final class BinningScratchPool: @unchecked Sendable {
 /// `scratch.rowIds[i]` the id of row i.
 ///
 /// - Returns: the number of distinct rows.
-@inline(__always)
 func countRows(_ scratch: BinningScratch, rows n: Int, width: Int, labels: UnsafePointer<Int32>,
                classes: Int, recordIds: Bool) -> Int {
+    // Specialized copies for the common cases: one key word (up to 8 units), binary labels.
+    switch (width > 8, classes, recordIds) {
+    case (false, 2, false):
+        return countRows(OneWordBinary.self, scratch, rows: n, width: width, labels: labels, classes: 2, recordIds: false)
+    case (true, 2, false):
+        return countRows(TwoWordsBinary.self, scratch, rows: n, width: width, labels: labels, classes: 2, recordIds: false)
+    default:
+        return countRows(AnyRows.self, scratch, rows: n, width: width, labels: labels, classes: classes, recordIds: recordIds)
+    }
+}
+
+/// What `countRows` knows at compile time about the rows it counts.
+protocol RowShape {
+    /// Whether a row key has two words (more than 8 units); nil: decided at run time.
+    static var wide: Bool? { get }
+    /// Whether the labels are binary and no row ids are recorded.
+    static var binary: Bool { get }
+}
+enum OneWordBinary: RowShape { static var wide: Bool? { false }; static var binary: Bool { true } }
+enum TwoWordsBinary: RowShape { static var wide: Bool? { true }; static var binary: Bool { true } }
+enum AnyRows: RowShape { static var wide: Bool? { nil }; static var binary: Bool { false } }
+
+/// `countRows` specialized for a `RowShape`.
+@inline(__always)
+func countRows<Shape: RowShape>(_ shape: Shape.Type, _ scratch: BinningScratch, rows n: Int, width: Int,
+                                labels: UnsafePointer<Int32>, classes runtimeClasses: Int, recordIds runtimeRecord: Bool) -> Int {
+    let wide = Shape.wide ?? (width > 8)
+    let classes = Shape.binary ? 2 : runtimeClasses
+    let recordIds = Shape.binary ? false : runtimeRecord
     let generation = scratch.nextGeneration()
-    let slots = scratch.slots, joint = scratch.joint, rowIds = scratch.rowIds
+    let slots = scratch.slots, joint = scratch.joint, rowIds = scratch.rowIds, spare = scratch.spare
     let codes = UnsafeRawPointer(scratch.codes)
     let mask = scratch.slotMask, shift = scratch.shift
     // Row bytes beyond `width` belong to the next row: masked off.
@@ -265,13 +299,13 @@ func countRows(_ scratch: BinningScratch, rows n: Int, width: Int, labels: Unsaf
     for i in 0..<n {
         let p = codes + i * width
         let k0 = p.loadUnaligned(as: UInt64.self) & mask0
-        let k1 = (p + 8).loadUnaligned(as: UInt64.self) & mask1
+        let k1 = wide ? (p + 8).loadUnaligned(as: UInt64.self) & mask1 : 0
         // Multiplicative (Fibonacci) hashing of both words: the top bits depend on every bit.
         var h = (k0 &* 0x9e37_79b9_7f4a_7c15) ^ (k1 &* 0xc2b2_ae3d_27d4_eb4f)
         h = (h ^ (h &>> 32)) &* 0xd6e8_feb8_6659_fd93
         var s = Int(truncatingIfNeeded: h &>> shift)
         var id: Int
-        // The home slot decides almost every row (load factor <= 1/2): empty (a new row) or
+        // The home slot decides almost every row (load factor <= 1/4): empty (a new row) or
         // holding this key. Both cases go through one path with selects instead of a branch
         // on which, since new and repeated rows come in no predictable order; only a
         // collision takes the probe loop.
@@ -284,8 +318,10 @@ func countRows(_ scratch: BinningScratch, rows n: Int, width: Int, labels: Unsaf
             home.pointee = RowSlot(key0: k0, key1: k1, generation: generation, id: Int32(truncatingIfNeeded: id))
             let row = joint + id &* classes
             if classes == 2 {
-                let raw = UnsafeMutableRawPointer(row)
-                raw.storeBytes(of: empty ? 0 : raw.load(as: UInt64.self), as: UInt64.self)
+                // Zero a new row's counters, or a spare word for a repeated row: a store to a
+                // selected address (reading the counters back as one word would wait on the
+                // narrower stores that incremented them).
+                UnsafeMutableRawPointer(empty ? row : spare).storeBytes(of: 0, as: UInt64.self)
             } else {
                 for y in 0..<classes { row[y] = empty ? 0 : row[y] }
             }
