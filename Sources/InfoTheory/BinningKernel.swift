@@ -3,15 +3,21 @@
 // For layers of up to 16 units whose discretization has at most 256 codes (every binning of the
 // 12-bit task's networks), a row of codes is at most 16 bytes, so it is its own key: two 64-bit
 // words compared exactly, no packing. One vectorized pass turns the row-major activations into
-// code bytes (`codeBytes`); one pass over the rows counts each distinct row and, in the same
-// probe, each (row, label) pair (`RowCounter`). The table, the counters and the code buffer
+// code bytes (`codeBytes`), checking on the way that every value is finite (and, for `.width`,
+// finding the range of the bins); one pass over the rows counts each distinct row and, in the
+// same probe, each (row, label) pair (`countRows`). The table, the counters and the code buffer
 // belong to a `BinningScratch` that is reused from call to call (one per thread at a time), and
 // the table is emptied by bumping a generation stamp rather than by clearing memory.
 //
 // The codes are exactly those of the scalar coders in Discretization.swift (the fast guess is
-// checked, and a block with a value too close to an inner bin boundary is recoded exactly), and
-// the distinct rows get the same first-appearance ids as `groupRows`, so the entropy sums run in
-// the same order and give the same bits as the general path.
+// checked, and a block with a value too close to an inner bin boundary is recoded exactly; for
+// `.width` the byte is floor(a / w) mod 256, used only when the layer spans fewer than 256
+// bins), and the distinct rows get the same first-appearance ids as `groupRows`, so the entropy
+// sums run over the same terms in the same order and give the same bits as the general path.
+//
+// On the reference machine (one core, noisy neighbours) a 4096 x 10 layer-epoch takes about
+// 31-35 us at best (edges(30), width(0.07), uniform(100)), against 74-97 us for the general
+// path; about half of it is the code pass, half the counting.
 
 import Foundation
 

@@ -3,10 +3,12 @@
 // Each discretization maps an activation `a` (a `Float`) to an integer code; a row of codes is
 // the discrete variable T whose plug-in entropy the binning estimator measures. This file holds
 // the public choice (`Discretization`), the streaming bounds for Saxe et al.'s `global` scheme
-// (`ActivationRange`) and the exact per-value code functions. Rows are then packed into 64-bit
-// words (`packRows`) so that equal rows of codes give equal keys; the raw float bytes are never
-// compared (-0.0 and +0.0 differ as bytes but fall in the same bin). Counting those keys is in
-// RowGrouping.swift; the entropies in BinningEstimator.swift.
+// (`ActivationRange`) and the exact per-value code functions. On the general path rows are then
+// packed into 64-bit words (`packRows`) so that equal rows of codes give equal keys; the raw
+// float bytes are never compared (-0.0 and +0.0 differ as bytes but fall in the same bin).
+// Counting those keys is in RowGrouping.swift; the entropies in BinningEstimator.swift. Layers
+// of up to 16 units with at most 256 codes take the fast path in BinningKernel.swift instead
+// (one byte per code, the same codes).
 
 /// How activations are binned before counting.
 ///

@@ -1,7 +1,7 @@
 // Release-mode benchmarks of the InfoTheory estimators on the shapes of the papers' runs.
 //
 // Binning and KDE per layer-epoch on 4096 x 10 tanh-like activations (the 12-bit task's
-// first hidden layer over all 4096 inputs), whole 12-bit runs (6 layers of widths 10, 7, 5,
+// first hidden layer over all 4096 inputs; binning also on the narrower layers), whole 12-bit runs (6 layers of widths 10, 7, 5,
 // 4, 3, 2 at 274 and 8000 epochs) through the run driver on both cores, and KDE on a
 // 10000 x 1024 layer (Fashion-MNIST's first hidden layer) next to the raw sgemm rate of the
 // same shape. It prints; it asserts nothing. Run with
