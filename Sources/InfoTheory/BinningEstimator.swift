@@ -212,10 +212,35 @@ public struct BinningEstimator: Sendable {
             let hTY = (labelSum - ySum) / nd
             var hTX = 0.0
             if let inputs = inputGroups {
-                hTX = (inputSum - jointSum(groups!, inputs)) / nd
+                let pairSum: Double
+                if distinct * inputs.distinctCount <= max(1 << 16, 4 * n) {
+                    pairSum = jointSum(groups!, inputs)   // a dense table, as there
+                } else {
+                    pairSum = scratchPairSum(s, rows: n, distinct: distinct, inputs)
+                }
+                hTX = (inputSum - pairSum) / nd
             }
             return BinningEstimate(entropy: hT, entropyGivenInput: max(0, hTX),
                                    entropyGivenLabel: max(0, hTY), distinctRows: distinct)
+        }
+    }
+
+    /// `jointSum` of the rows' ids (in `s.rowIds`) and `b` when the pairs are too many for a
+    /// dense table: the pairs counted in the scratch table, in order of first appearance, and
+    /// summed in that order, as `jointSum` does through `groupRows`.
+    func scratchPairSum(_ s: BinningScratch, rows n: Int, distinct: Int, _ b: RowGroups) -> Double {
+        let out = UnsafeMutableRawPointer(s.codes)
+        b.ids.withUnsafeBufferPointer { ib in
+            for i in 0..<n {
+                let key = UInt64(UInt32(bitPattern: s.rowIds[i])) << 32 | UInt64(UInt32(bitPattern: ib[i]))
+                out.storeBytes(of: key, toByteOffset: 8 * i, as: UInt64.self)
+            }
+        }
+        let pairs = countRows(s, rows: n, width: 8, labels: s.zeros, classes: 1, recordIds: false)
+        return xLog2x.withUnsafeBufferPointer { f in
+            var sum = 0.0
+            for id in 0..<pairs where s.joint[id] > 1 { sum += f[Int(s.joint[id])] }
+            return sum
         }
     }
 

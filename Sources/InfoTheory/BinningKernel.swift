@@ -186,6 +186,8 @@ final class BinningScratch {
     let shift: UInt64
     let joint: UnsafeMutablePointer<Int32>       // id * classes + label
     let rowIds: UnsafeMutablePointer<Int32>
+    /// N zeros: the labels of a count without labels.
+    let zeros: UnsafeMutablePointer<Int32>
     /// A word that the counting pass may overwrite at will.
     let spare: UnsafeMutablePointer<Int32>
     var generation: UInt32 = 0
@@ -205,6 +207,8 @@ final class BinningScratch {
         joint.initialize(repeating: 0, count: rows * classes)
         rowIds = .allocate(capacity: rows)
         rowIds.initialize(repeating: 0, count: rows)
+        zeros = .allocate(capacity: rows)
+        zeros.initialize(repeating: 0, count: rows)
         spare = .allocate(capacity: 2)
         spare.initialize(repeating: 0, count: 2)
     }
@@ -214,6 +218,7 @@ final class BinningScratch {
         slots.deallocate()
         joint.deallocate()
         rowIds.deallocate()
+        zeros.deallocate()
         spare.deallocate()
     }
 

@@ -188,6 +188,20 @@ let fastPathDiscretizations: [Discretization] = [
         for (k, r) in results.enumerated() { #expect(r == expected[k % 4]) }
     }
 
+    @Test func repeatedInputsWithManyPairsAreCountedInTheScratchTable() throws {
+        // 3000 rows in 1000 input groups (of 3) and about 3000 distinct binned rows: far more
+        // (row, input) cells than a dense table takes, so the pairs go through the hash table.
+        let n = 3000
+        let t = ActivationMatrix(rows: n, columns: 6, scalars: awkwardValues(.edges(bins: 30), count: n * 6, seed: 12))
+        let estimator = try BinningEstimator(labels: (0..<n).map { $0 % 2 }, inputGroups: (0..<n).map { ($0 * 7) % 1000 })
+        let fast = try #require(try estimator.fastEstimate(t, .edges(bins: 30)))
+        #expect(fast.distinctRows * 1000 > max(1 << 16, 4 * n))
+        #expect(fast == (try estimator.generalEstimate(t, .edges(bins: 30))))
+        #expect(fast.entropyGivenInput > 0)
+        let slow = naiveBinning(t, labels: (0..<n).map { $0 % 2 }, groups: (0..<n).map { ($0 * 7) % 1000 }, .edges(bins: 30))
+        #expect(abs(fast.entropyGivenInput - slow.hx) < 1e-10)
+    }
+
     @Test func manyClassesUseTheGeneralJointSum() throws {
         // N * classes above the dense-table limit: (row, label) pairs are summed by `jointSum`.
         let n = 300
