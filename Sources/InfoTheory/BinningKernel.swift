@@ -16,8 +16,11 @@
 // sums run over the same terms in the same order and give the same bits as the general path.
 //
 // On the reference machine (one core, noisy neighbours) a 4096 x 10 layer-epoch takes about
-// 31-35 us at best (edges(30), width(0.07), uniform(100)), against 74-97 us for the general
-// path; about half of it is the code pass, half the counting.
+// 31-36 us at best (edges(30), width(0.07), uniform(100); `infoplane-bench estimators`), against
+// 74-97 us for the general path; about half of it is the code pass, half the counting. In whole
+// runs, where the data change from call to call, the counting takes about two thirds (its
+// branches on new against repeated rows are unpredictable; computing both outcomes without a
+// branch measured slower).
 
 import Foundation
 
