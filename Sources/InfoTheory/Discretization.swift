@@ -3,10 +3,12 @@
 // Each discretization maps an activation `a` (a `Float`) to an integer code; a row of codes is
 // the discrete variable T whose plug-in entropy the binning estimator measures. This file holds
 // the public choice (`Discretization`), the streaming bounds for Saxe et al.'s `global` scheme
-// (`ActivationRange`) and the exact per-value code functions. Rows are then packed into 64-bit
-// words (`packRows`) so that equal rows of codes give equal keys; the raw float bytes are never
-// compared (-0.0 and +0.0 differ as bytes but fall in the same bin). Counting those keys is in
-// RowGrouping.swift; the entropies in BinningEstimator.swift.
+// (`ActivationRange`) and the exact per-value code functions. On the general path rows are then
+// packed into 64-bit words (`packRows`) so that equal rows of codes give equal keys; the raw
+// float bytes are never compared (-0.0 and +0.0 differ as bytes but fall in the same bin).
+// Counting those keys is in RowGrouping.swift; the entropies in BinningEstimator.swift. Layers
+// of up to 16 units with at most 256 codes take the fast path in BinningKernel.swift instead
+// (one byte per code, the same codes).
 
 /// How activations are binned before counting.
 ///
@@ -131,6 +133,35 @@ public struct ActivationRange: Sendable, Equatable {
         while i < n { l = Swift.min(l, values[i]); h = Swift.max(h, values[i]); i += 1 }
         lower = l
         upper = h
+    }
+
+    /// Widens the range to include every element of `values` and returns true, or returns false
+    /// (leaving the range meaningless) when some element is a NaN or an infinity: one pass for
+    /// the validation and the bounds of `.width`.
+    mutating func updateIfFinite(with values: UnsafeBufferPointer<Float>) -> Bool {
+        var lo = SIMD8<Float>(repeating: lower), hi = SIMD8<Float>(repeating: upper)
+        var exponents = SIMD8<Int32>(repeating: 0)
+        var i = 0
+        let n = values.count
+        if let base = values.baseAddress {
+            while i + 8 <= n {
+                let v = UnsafeRawPointer(base + i).loadUnaligned(as: SIMD8<Float>.self)
+                // (bits & exponent) + 2^23 has its sign bit set only for an all-ones exponent.
+                exponents |= (unsafeBitCast(v, to: SIMD8<Int32>.self) & 0x7F80_0000) &+ 0x0080_0000
+                lo = select(lessMask(v, lo), v, lo)
+                hi = select(lessMask(hi, v), v, hi)
+                i += 8
+            }
+        }
+        if anyLane(exponents &>> 31) { return false }
+        var l = lo.min(), h = hi.max()
+        while i < n {
+            if !values[i].isFinite { return false }
+            l = Swift.min(l, values[i]); h = Swift.max(h, values[i]); i += 1
+        }
+        lower = l
+        upper = h
+        return true
     }
 
     /// Merges another range into this one (for ranges gathered on several threads).
@@ -513,18 +544,25 @@ func packRows(_ t: ActivationMatrix, _ discretization: Discretization) throws ->
             return packRows(t, exact)
         }
     case let .width(w):
-        var range = ActivationRange()
-        range.update(with: t)
-        // floor(a / w) is monotone in a, so the smallest and largest values give the index range.
-        let limit: Float = 0x1p62
-        for v in [range.lower, range.upper] {
-            let q = v / w
-            if !(abs(q) < limit) {
-                let k = t.scalars.firstIndex(of: v)!
-                throw InfoTheoryError.binIndexOutOfRange(row: k / t.columns, column: k % t.columns, value: v)
-            }
-        }
-        let lo = WidthCoder.index(range.lower, w), hi = WidthCoder.index(range.upper, w)
+        let (lo, hi) = try widthIndexRange(t, w)
         return packRows(t, WidthCoder(width: w, offset: lo, codeCount: UInt64(hi - lo) + 1))
     }
+}
+
+/// The smallest and largest `floor(a / w)` over `t` (from its smallest and largest values, in
+/// `range` when already known: the map is monotone).
+///
+/// - Throws: `InfoTheoryError.binIndexOutOfRange` for the first value (in row-major order) at
+///   the end of the range whose index does not fit 62 bits.
+func widthIndexRange(_ t: ActivationMatrix, _ w: Float, _ range: ActivationRange? = nil) throws -> (lower: Int64, upper: Int64) {
+    let range = range ?? { var r = ActivationRange(); r.update(with: t); return r }()
+    let limit: Float = 0x1p62
+    for v in [range.lower, range.upper] {
+        let q = v / w
+        if !(abs(q) < limit) {
+            let k = t.scalars.firstIndex(of: v)!
+            throw InfoTheoryError.binIndexOutOfRange(row: k / t.columns, column: k % t.columns, value: v)
+        }
+    }
+    return (WidthCoder.index(range.lower, w), WidthCoder.index(range.upper, w))
 }

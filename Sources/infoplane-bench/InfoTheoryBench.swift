@@ -1,7 +1,7 @@
 // Release-mode benchmarks of the InfoTheory estimators on the shapes of the papers' runs.
 //
 // Binning and KDE per layer-epoch on 4096 x 10 tanh-like activations (the 12-bit task's
-// first hidden layer over all 4096 inputs), whole 12-bit runs (6 layers of widths 10, 7, 5,
+// first hidden layer over all 4096 inputs; binning also on the narrower layers), whole 12-bit runs (6 layers of widths 10, 7, 5,
 // 4, 3, 2 at 274 and 8000 epochs) through the run driver on both cores, and KDE on a
 // 10000 x 1024 layer (Fashion-MNIST's first hidden layer) next to the raw sgemm rate of the
 // same shape. It prints; it asserts nothing. Run with
@@ -80,6 +80,13 @@ func runInfoTheoryBenchmarks() {
             let t = try median(201) { e = try binning.estimate(layer, discretization: disc) }
             print("binning \(disc) 4096 x 10: \(format(t, scale: 1e6, unit: "us")) per layer-epoch " +
                   "(H(T) = \(format(e!.entropy, 3)) bits, \(e!.distinctRows) bins)")
+        }
+        // The narrower layers of the 12-bit network: fewer distinct rows, more repeats.
+        for width in [7, 5, 4, 3, 2] {
+            let narrow = tanhLike(rows: n, columns: width, seed: UInt64(width))
+            var e: BinningEstimate?
+            let t = try median(201) { e = try binning.estimate(narrow, discretization: .edges(bins: 30)) }
+            print("binning edges(30) 4096 x \(width): \(format(t, scale: 1e6, unit: "us")) (\(e!.distinctRows) bins)")
         }
         let repeated = try BinningEstimator(labels: labels, inputGroups: (0..<n).map { $0 / 2 })
         let tr = try median(201) { _ = try repeated.estimate(layer, discretization: .edges(bins: 30)) }
