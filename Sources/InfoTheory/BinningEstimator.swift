@@ -43,7 +43,9 @@ public struct BinningEstimate: Sendable, Equatable {
 /// task's) take a fast path (BinningKernel.swift): byte codes, and one pass of a hash table
 /// kept between calls that counts rows and (row, label) pairs together. It gives the same bits
 /// as the general path (same codes, same first-appearance order, same summation order), which
-/// the tests check. H(T|X) is skipped when the inputs are distinct (decided once, here).
+/// the tests check. H(T|X) is skipped when the inputs are distinct (decided once, here); for
+/// repeated inputs the (row, input) pairs are counted in the same table when a dense table
+/// would be too large.
 ///
 /// References: [Shwartz-Ziv & Tishby 2017](https://arxiv.org/abs/1703.00810),
 /// [Saxe et al. 2018](https://openreview.net/forum?id=ry_WPG-A-).
