@@ -3,7 +3,8 @@
 // InfoPlane: information-bottleneck analysis of neural networks.
 //
 // Targets, bottom to top (each imports only targets above it in this list):
-//   CBLAS, CPNG, CZlib      system-library shims found with pkg-config
+//   CBLAS                   the CBLAS functions used, loading OpenBLAS on the first call
+//   CPNG, CZlib             system-library shims found with pkg-config
 //   ArrayIO                 atomic files, zlib streams, NumPy .npy/.npz
 //   Tensors                 Float tensors, BLAS matmul, seeded RNG
 //   Autodiff                reverse-mode tape over tensors
@@ -46,6 +47,21 @@ let nativeSettings: [SwiftSetting] = {
 /// times slower on these loops. Assertions and `@testable` stay available.
 let optimizedInDebug: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
 
+/// `infoplane` links the Swift runtime and Foundation statically on Linux:
+/// loading and relocating a dozen shared Swift libraries (ICU among them) took
+/// most of the start of short commands such as `plot` and `grid`. This is what
+/// `swift build --static-swift-stdlib` does, for this executable only; the
+/// static Foundation libraries its objects do not name are listed here (the
+/// Swift 6 toolchain's swift_static/linux).
+let staticSwiftRuntime: [LinkerSetting] = [
+    .unsafeFlags(["-static-stdlib", "-Xlinker", "--start-group",
+                  "-lFoundation", "-lCoreFoundation", "-lFoundationEssentials", "-lFoundationInternationalization",
+                  "-l_FoundationICU", "-l_FoundationCShims", "-l_FoundationCollections",
+                  "-lswiftSynchronization", "-lswiftDispatch", "-ldispatch", "-lBlocksRuntime",
+                  "-lswift_StringProcessing", "-lswift_RegexParser", "-lswift_Concurrency", "-lswiftGlibc", "-lswiftCore",
+                  "-Xlinker", "--end-group", "-lstdc++"], .when(platforms: [.linux])),
+]
+
 let package = Package(
     name: "InfoPlane",
     platforms: [.macOS(.v14)],
@@ -60,7 +76,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
     ],
     targets: [
-        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        // Not linked against libopenblas (see Sources/CBLAS/openblas_loader.c).
+        .target(name: "CBLAS", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
@@ -86,7 +103,7 @@ let package = Package(
         .executableTarget(name: "infoplane", dependencies: [
             "Analysis", "Experiments", "Training", "InfoTheory", "Plotting",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        ], linkerSettings: staticSwiftRuntime),
         .executableTarget(name: "infoplane-bench", dependencies: [
             "Training", "InfoTheory", "Plotting",
         ]),
