@@ -69,29 +69,32 @@ extension Canvas {
             }
             initialized = height * rowBytes
         }
-        let stream: [UInt8]
+        func bigEndian(_ v: Int) -> [UInt8] { [UInt8(v >> 24 & 0xFF), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)] }
+        func crc(_ bytes: [UInt8], from start: Int) -> [UInt8] {
+            bigEndian(Int(bytes.withUnsafeBytes { Zlib.crc32(UnsafeRawBufferPointer(rebasing: $0[start...])) }))
+        }
+        // Signature; IHDR: bit depth 8, colour type 2 (RGB) or 6 (RGBA), deflate,
+        // adaptive filtering, no interlace; then IDAT's length (patched below) and type.
+        var head: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+        head += bigEndian(13) + Array("IHDR".utf8) + bigEndian(width) + bigEndian(height) + [8, opaque ? 2 : 6, 0, 0, 0]
+        head += crc(head, from: 12)
+        let idat = head.count
+        head += [0, 0, 0, 0] + Array("IDAT".utf8)
+        // The zlib stream is compressed straight after the header; room is left for
+        // IDAT's CRC and the IEND chunk.
+        var png: [UInt8]
         do {
-            stream = try filtered.withUnsafeBytes {
-                try Zlib.deflateZlib($0, level: 1, strategy: .runLength, pieces: filtered.count >= 1 << 20 ? 2 : 1)
+            png = try filtered.withUnsafeBytes {
+                try Zlib.deflateZlib($0, level: 1, strategy: .runLength, pieces: filtered.count >= 1 << 20 ? 2 : 1,
+                                     prefix: head, spare: 16)
             }
         } catch {
             throw PNGError(path: "<memory>", reason: "\(error)")
         }
-        var png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
-        png.reserveCapacity(stream.count + 64)
-        func bigEndian(_ v: Int) -> [UInt8] { [UInt8(v >> 24 & 0xFF), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)] }
-        func chunk(_ type: String, _ data: [UInt8]) {
-            png += bigEndian(data.count)
-            let start = png.count
-            png += Array(type.utf8)
-            png += data
-            let crc = png.withUnsafeBytes { Zlib.crc32(UnsafeRawBufferPointer(rebasing: $0[start...])) }
-            png += bigEndian(Int(crc))
-        }
-        // Bit depth 8, colour type 2 (RGB) or 6 (RGBA), deflate, adaptive filtering, no interlace.
-        chunk("IHDR", bigEndian(width) + bigEndian(height) + [8, opaque ? 2 : 6, 0, 0, 0])
-        chunk("IDAT", stream)
-        chunk("IEND", [])
+        let length = bigEndian(png.count - idat - 8)
+        for i in 0..<4 { png[idat + i] = length[i] }
+        png += crc(png, from: idat + 4)
+        png += bigEndian(0) + Array("IEND".utf8) + [0xAE, 0x42, 0x60, 0x82]
         return png
     }
 

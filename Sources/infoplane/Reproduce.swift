@@ -8,6 +8,7 @@ import Foundation
 
 struct Reproduce: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "reproduce",
         abstract: "Reproduce a published experiment: train, estimate, draw, summarize.",
         discussion: """
         Suites and experiments:

@@ -38,6 +38,16 @@ import Testing
         #expect(ours == (try Zlib.deflate(Self.input, format: .zlib, level: 6)))
     }
 
+    @Test(arguments: [1, 2])
+    func prefixComesFirstAndSpareIsReserved(pieces: Int) throws {
+        let prefix: [UInt8] = [1, 2, 3]
+        let plain = try Self.input.withUnsafeBytes { try Zlib.deflateZlib($0, level: 1, pieces: pieces) }
+        let withPrefix = try Self.input.withUnsafeBytes {
+            try Zlib.deflateZlib($0, level: 1, pieces: pieces, prefix: prefix, spare: 100)
+        }
+        #expect(withPrefix == prefix + plain && withPrefix.capacity >= withPrefix.count + 100)
+    }
+
     @Test func emptyAndTinyInputs() throws {
         for input: [UInt8] in [[], [42], Array(repeating: 0, count: 5000)] {
             let stream = try input.withUnsafeBytes { try Zlib.deflateZlib($0, level: 1, strategy: .runLength, pieces: 2) }
