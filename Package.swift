@@ -3,8 +3,7 @@
 // InfoPlane: information-bottleneck analysis of neural networks.
 //
 // Targets, bottom to top (each imports only targets above it in this list):
-//   CBLAS                   the CBLAS functions used, loading OpenBLAS on the first call
-//   CPNG, CZlib             system-library shims found with pkg-config
+//   CBLAS, CPNG, CZlib      system-library shims found with pkg-config
 //   ArrayIO                 atomic files, zlib streams, NumPy .npy/.npz
 //   Tensors                 Float tensors, BLAS matmul, seeded RNG
 //   Autodiff                reverse-mode tape over tensors
@@ -76,8 +75,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
     ],
     targets: [
-        // Not linked against libopenblas (see Sources/CBLAS/openblas_loader.c).
-        .target(name: "CBLAS", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
