@@ -168,11 +168,6 @@ struct KernelRowSums {
     var sameClass: [[Double]]
 }
 
-/// A raw pointer that may cross into `concurrentPerform` workers, each writing its own part.
-struct SharedPointer<T>: @unchecked Sendable {
-    let base: UnsafeMutablePointer<T>
-}
-
 /// Computes the kernel row sums with blocked GEMM distances and the symmetry of D.
 ///
 /// - Parameters:

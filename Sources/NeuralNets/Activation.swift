@@ -20,21 +20,20 @@ public enum Activation: String, CaseIterable, Sendable, Codable {
 
     /// f applied to every element of `x`, in place.
     public func apply(_ x: inout Tensor) {
-        switch self {
-        case .linear: return
-        default: break
-        }
+        if self == .linear { return }
         let count = x.count
-        x.scalars.withUnsafeMutableBufferPointer { b in
-            let p = b.baseAddress!
-            switch self {
-            case .tanh: VectorMath.tanh(p, p, count: count)
-            case .sigmoid: VectorMath.sigmoid(p, p, count: count)
-            case .softplus: VectorMath.softplus(p, p, count: count)
-            case .relu: for i in 0..<count where !(p[i] >= 0) && !p[i].isNaN { p[i] = 0 }
-            case .softsign: for i in 0..<count { p[i] = p[i] / (1 + abs(p[i])) }
-            case .linear: break
-            }
+        x.scalars.withUnsafeMutableBufferPointer { apply($0.baseAddress!, count: count) }
+    }
+
+    /// f applied to `count` floats at `p`, in place.
+    public func apply(_ p: UnsafeMutablePointer<Float>, count: Int) {
+        switch self {
+        case .tanh: VectorMath.tanh(p, p, count: count)
+        case .sigmoid: VectorMath.sigmoid(p, p, count: count)
+        case .softplus: VectorMath.softplus(p, p, count: count)
+        case .relu: for i in 0..<count where !(p[i] >= 0) && !p[i].isNaN { p[i] = 0 }
+        case .softsign: for i in 0..<count { p[i] = p[i] / (1 + abs(p[i])) }
+        case .linear: break
         }
     }
 

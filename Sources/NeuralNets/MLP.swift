@@ -70,9 +70,11 @@ public struct MLP: Sendable, Equatable {
         return h
     }
 
-    /// The output of the last layer for x [batch, inputs], without a tape.
+    /// The output of the last layer for x [batch, inputs], without a tape
+    /// (for narrow networks through the kernels of their training step).
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        layers.reduce(x) { h, layer in layer.forward(h).output }
+        if isNarrow { return narrowForward(x, preActivations: false, lastOnly: true)[0].output }
+        return layers.reduce(x) { h, layer in layer.forward(h).output }
     }
 
     /// Every layer's output for x [batch, inputs], without a tape: the hidden
@@ -83,9 +85,10 @@ public struct MLP: Sendable, Equatable {
     public func layerOutputs(_ x: Tensor, preActivation: Bool = false, softmaxOutput: Bool = true) -> [Tensor] {
         var outputs = [Tensor]()
         outputs.reserveCapacity(layers.count)
+        let narrow = isNarrow ? narrowForward(x, preActivations: preActivation, lastOnly: false) : nil
         var h = x
         for (l, layer) in layers.enumerated() {
-            let (z, y) = layer.forward(h, keepPreActivation: preActivation)
+            let (z, y) = narrow?[l] ?? layer.forward(h, keepPreActivation: preActivation)
             let isOutput = l == layers.count - 1
             if isOutput && softmaxOutput {
                 outputs.append(preActivation ? y : softmax(y))
@@ -103,7 +106,18 @@ public struct MLP: Sendable, Equatable {
     /// - Parameters:
     ///   - x: inputs [batch, inputs].
     ///   - targets: target distributions [batch, classes] (one-hot or mixed).
+    ///
+    /// Narrow networks (`isNarrow`: every layer at most `narrowWidthLimit`
+    /// units, like the 12-bit network) take a fused feature-major path
+    /// (NarrowStep.swift); the others are differentiated on a tape
+    /// (`crossEntropyGradientsOnTape`). Both give the same gradients up to
+    /// rounding.
     public func crossEntropyGradients(x: Tensor, targets: Tensor) -> (loss: Float, gradients: [Tensor]) {
+        isNarrow ? narrowCrossEntropyGradients(x: x, targets: targets) : crossEntropyGradientsOnTape(x: x, targets: targets)
+    }
+
+    /// `crossEntropyGradients` computed on a tape, whatever the widths.
+    public func crossEntropyGradientsOnTape(x: Tensor, targets: Tensor) -> (loss: Float, gradients: [Tensor]) {
         let tape = Tape()
         let input = tape.constant(x)
         let params = parameters.map { tape.variable($0) }

@@ -12,6 +12,7 @@
 // Not here: AMSGrad, Nesterov momentum, per-parameter-group settings, and
 // excluding biases from decay (every parameter gets the same treatment).
 
+import Dispatch
 import RealModule
 import Tensors
 
@@ -263,43 +264,80 @@ public struct Adam: Optimizer {
         var (first, second) = (state.slots[0], state.slots[1])
         state.slots = [[], []]
         defer { state.slots = [first, second] }
+        let coefficients = AdamCoefficients(keep: keep, l2: l2, beta1: b1, beta2: b2, stepScale: stepScale,
+                                            inverseC2: inverseC2, epsilon: eps, eta: eta, decoupled: decoupled)
         for p in parameters.indices {
             gradients[p].scalars.withUnsafeBufferPointer { g in
                 first[p].scalars.withUnsafeMutableBufferPointer { m in
                     second[p].scalars.withUnsafeMutableBufferPointer { v in
                         parameters[p].scalars.withUnsafeMutableBufferPointer { theta in
-                            // Eight lanes at a time: the square root and division
-                            // dominate, and they only vectorize when written so.
-                            let count = theta.count, vectorEnd = count & ~7
+                            let count = theta.count
                             let (pt, pg, pm, pv) = (theta.baseAddress!, g.baseAddress!, m.baseAddress!, v.baseAddress!)
-                            var i = 0
-                            while i < vectorEnd {
-                                var t = UnsafeRawPointer(pt + i).loadUnaligned(as: SIMD8<Float>.self)
-                                let gi = UnsafeRawPointer(pg + i).loadUnaligned(as: SIMD8<Float>.self)
-                                var mi = UnsafeRawPointer(pm + i).loadUnaligned(as: SIMD8<Float>.self)
-                                var vi = UnsafeRawPointer(pv + i).loadUnaligned(as: SIMD8<Float>.self)
-                                t *= keep
-                                let d = gi + l2 * t
-                                mi = b1 * mi + (1 - b1) * d
-                                vi = b2 * vi + (1 - b2) * d * d
-                                t -= eta * (stepScale * mi / ((vi * inverseC2).squareRoot() + eps) + decoupled * t)
-                                UnsafeMutableRawPointer(pt + i).storeBytes(of: t, as: SIMD8<Float>.self)
-                                UnsafeMutableRawPointer(pm + i).storeBytes(of: mi, as: SIMD8<Float>.self)
-                                UnsafeMutableRawPointer(pv + i).storeBytes(of: vi, as: SIMD8<Float>.self)
-                                i += 8
-                            }
-                            while i < count {
-                                theta[i] *= keep
-                                let d = g[i] + l2 * theta[i]
-                                m[i] = b1 * m[i] + (1 - b1) * d
-                                v[i] = b2 * v[i] + (1 - b2) * d * d
-                                theta[i] -= eta * (stepScale * m[i] / ((v[i] * inverseC2).squareRoot() + eps) + decoupled * theta[i])
-                                i += 1
+                            // Large tensors (the 784 x 1024 layer) in two halves on
+                            // two threads: the loop is bound by the divider and
+                            // the square root, one per core. Elementwise, so the
+                            // result does not depend on the split.
+                            if count >= Adam.parallelThreshold {
+                                let half = (count / 2) & ~7
+                                let shared = (SharedPointer(base: pt), SharedPointer(base: UnsafeMutablePointer(mutating: pg)),
+                                              SharedPointer(base: pm), SharedPointer(base: pv))
+                                DispatchQueue.concurrentPerform(iterations: 2) { part in
+                                    let (lo, hi) = part == 0 ? (0, half) : (half, count)
+                                    coefficients.update(shared.0.base + lo, shared.1.base + lo, shared.2.base + lo,
+                                                        shared.3.base + lo, count: hi - lo)
+                                }
+                            } else {
+                                coefficients.update(pt, pg, pm, pv, count: count)
                             }
                         }
                     }
                 }
             }
+        }
+    }
+
+    /// Tensors with at least this many elements are updated on two threads.
+    static let parallelThreshold = 1 << 18
+}
+
+/// The per-element arithmetic of one Adam step (see `Adam`), with every
+/// scalar broadcast once, outside the loop.
+struct AdamCoefficients {
+    let keep, l2, beta1, beta2, stepScale, inverseC2, epsilon, eta, decoupled: Float
+
+    func update(_ theta: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ m: UnsafeMutablePointer<Float>,
+                _ v: UnsafeMutablePointer<Float>, count: Int) {
+        typealias V = SIMD8<Float>
+        let (vKeep, vL2, vB1, vB2) = (V(repeating: keep), V(repeating: l2), V(repeating: beta1), V(repeating: beta2))
+        let (vC1, vC2) = (V(repeating: 1 - beta1), V(repeating: 1 - beta2))
+        let (vScale, vInverse, vEps) = (V(repeating: stepScale), V(repeating: inverseC2), V(repeating: epsilon))
+        let (vEta, vDecoupled) = (V(repeating: eta), V(repeating: decoupled))
+        // Eight lanes at a time: the square root and division dominate, and
+        // they only vectorize when written so.
+        let vectorEnd = count & ~7
+        var i = 0
+        while i < vectorEnd {
+            var t = UnsafeRawPointer(theta + i).loadUnaligned(as: V.self)
+            let gi = UnsafeRawPointer(g + i).loadUnaligned(as: V.self)
+            var mi = UnsafeRawPointer(m + i).loadUnaligned(as: V.self)
+            var vi = UnsafeRawPointer(v + i).loadUnaligned(as: V.self)
+            t *= vKeep
+            let d = gi + vL2 * t
+            mi = vB1 * mi + vC1 * d
+            vi = vB2 * vi + vC2 * d * d
+            t -= vEta * (vScale * mi / ((vi * vInverse).squareRoot() + vEps) + vDecoupled * t)
+            UnsafeMutableRawPointer(theta + i).storeBytes(of: t, as: V.self)
+            UnsafeMutableRawPointer(m + i).storeBytes(of: mi, as: V.self)
+            UnsafeMutableRawPointer(v + i).storeBytes(of: vi, as: V.self)
+            i += 8
+        }
+        while i < count {
+            theta[i] *= keep
+            let d = g[i] + l2 * theta[i]
+            m[i] = beta1 * m[i] + (1 - beta1) * d
+            v[i] = beta2 * v[i] + (1 - beta2) * d * d
+            theta[i] -= eta * (stepScale * m[i] / ((v[i] * inverseC2).squareRoot() + epsilon) + decoupled * theta[i])
+            i += 1
         }
     }
 }

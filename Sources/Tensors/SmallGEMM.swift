@@ -8,10 +8,13 @@
 // panel), built as the sum over p of scalar(op(A)[i, p]) × row(op(B)[p, :]),
 // with 2-4 rows of C per pass so each loaded row of op(B) is reused.
 //
-// It is deliberately not a general GEMM: there is no cache blocking, and the
-// package is compiled for baseline x86-64 (SSE2, no FMA) while OpenBLAS
-// dispatches to AVX2+FMA at run time, so BLAS wins once the work dominates.
-// `prefersBLAS` holds the measured crossover and callers dispatch on it.
+// It is deliberately not a general GEMM: there is no cache blocking and no
+// fused multiply-add (its results do not depend on the build's vector
+// unit), while OpenBLAS runs FMA kernels, so BLAS wins once the work
+// dominates. `prefersBLAS` holds the measured crossover and callers dispatch
+// on it. (The 12-bit network's training step no longer comes here: narrow
+// networks train through NeuralNets' feature-major kernels. Recording and
+// evaluation of wider small networks, and the linear networks, do.)
 
 /// Row-major single-precision GEMM for small matrices.
 ///
@@ -90,13 +93,16 @@ public enum SmallGEMM {
     /// Whether `cblas_sgemm` (one thread) is faster than `sgemm` here for an
     /// m × n × k product.
     ///
-    /// OpenBLAS picks AVX2+FMA kernels at run time, while this package is
-    /// compiled for baseline x86-64 (SSE2, no FMA), so per flop BLAS is about
-    /// twice as fast; `sgemm` wins only where BLAS's fixed cost (~1-2 µs per
-    /// call: dispatch, packing, edge kernels) is comparable to the work, or
-    /// where its 16-wide column panels fit the shape. Measured with
-    /// infoplane-bench (release, OPENBLAS_NUM_THREADS=1, 2-core AMD EPYC;
-    /// `runKernelBenchmarks` prints the full grid), `sgemm` is faster for:
+    /// Per flop OpenBLAS's FMA kernels are about twice as fast as this
+    /// kernel's separate multiplies and adds; `sgemm` wins only where BLAS's
+    /// fixed cost (~1-2 µs per call: dispatch, packing, edge kernels) is
+    /// comparable to the work, or where its 16-wide column panels fit the
+    /// shape. Measured with infoplane-bench (release, OPENBLAS_NUM_THREADS=1;
+    /// `runKernelBenchmarks` prints the full grid) first against OpenBLAS's
+    /// SSE3 kernels, then checked against its SkylakeX ones (see `BLASCore`):
+    /// on the 12-bit network's products at batch 256 and 4096 the rule's
+    /// total stays within 2 % of the faster of the two kernels. `sgemm` is
+    /// faster for:
     /// - tiny outputs, m·n ≤ 64: the weight gradients dYᵀ·X of the 12-bit
     ///   network's narrow layers, for any batch k (1.3-2.8× at m, n ≤ 8);
     /// - m < 12 rows not a multiple of 4 with n ≤ 12, where BLAS falls back

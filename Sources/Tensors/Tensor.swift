@@ -102,3 +102,10 @@ public struct Tensor: Sendable, Equatable, CustomStringConvertible {
         "Tensor(shape: \(shape), scalars: \(scalars.prefix(16))\(count > 16 ? "…" : ""))"
     }
 }
+
+/// A raw pointer that may cross into `DispatchQueue.concurrentPerform`
+/// workers, each of which reads or writes its own disjoint part.
+public struct SharedPointer<T>: @unchecked Sendable {
+    public let base: UnsafeMutablePointer<T>
+    public init(base: UnsafeMutablePointer<T>) { self.base = base }
+}

@@ -1,19 +1,21 @@
 // Vectorized elementwise exp, log, tanh, sigmoid and softplus over raw Float buffers.
 //
 // These are the activation and loss kernels of the small networks: a step of
-// the 12-bit network (batch 256, 33 hidden units) evaluates ~8,500 tanh values,
+// the 12-bit network (batch 256, 29 hidden units) evaluates ~7,400 tanh values,
 // and scalar libm `tanhf` at 10-20 ns each would cost more than the whole
-// forward pass. Each function here evaluates 8 lanes at a time in
-// `SIMD8<Float>` with Cephes-style range reduction and a minimax polynomial
+// forward pass. Each function here evaluates 16 lanes at a time in
+// `SIMD16<Float>` with Cephes-style range reduction and a minimax polynomial
 // (Moshier, "Cephes Math Library", expf.c, logf.c, tanhf.c), with the special
 // values handled branch-free by lane selects.
 //
-// The package is built for baseline x86-64 (SSE2, no FMA, no SSE4.1), so the
-// code deliberately avoids `rounded()` (which would call libm `rintf` per lane
-// without `roundps`) and `addingProduct` (which would call libm `fmaf`): the
-// round-to-integer step uses the 1.5·2²³ magic-number addition and every
-// polynomial step is a separate multiply and add. SIMD8 lowers to pairs of
-// SSE instructions.
+// The hot modules are compiled for the building machine's vector unit when
+// it has AVX2 (Package.swift: one AVX-512 register or two AVX registers per
+// SIMD16), and for baseline x86-64 (SSE2) with INFOPLANE_PORTABLE=1. The code
+// gives the same bits on all of them: it avoids `rounded()` (libm `rintf` per
+// lane without SSE4.1) and `addingProduct` (libm `fmaf` without FMA, and a
+// different rounding with it): the round-to-integer step uses the 1.5·2²³
+// magic-number addition and every polynomial step is a separate multiply and
+// add, which the compiler never fuses.
 //
 // Not here: double precision, a correctly rounded libm (the errors are a few
 // ulp, measured over every Float input), or partially overlapping buffers (x and y
@@ -31,8 +33,8 @@
 /// ulps of the correctly rounded result; VectorMathTests checks sampled
 /// sweeps of the same against slightly looser bounds.
 public enum VectorMath {
-    @usableFromInline typealias V = SIMD8<Float>
-    @usableFromInline typealias VI = SIMD8<Int32>
+    @usableFromInline typealias V = SIMD16<Float>
+    @usableFromInline typealias VI = SIMD16<Int32>
 
     // MARK: Public entry points
 
@@ -89,24 +91,34 @@ public enum VectorMath {
 
     // MARK: Driver
 
-    /// Applies `f` 8 lanes at a time; the tail (count % 8 elements) goes
-    /// through one padded vector so every element uses the same code path.
+    /// Applies `f` 16 lanes at a time (one AVX-512 vector, two AVX ones); the
+    /// tail (count % 16 elements) goes through one padded vector so every
+    /// element uses the same code path.
     @inline(__always)
     static func map(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int,
                     padding: Float, _ f: (V) -> V) {
         precondition(count >= 0, "VectorMath: negative count \(count)")
         let rx = UnsafeRawPointer(x), ry = UnsafeMutableRawPointer(y)
-        let stride = MemoryLayout<V>.stride
-        let full = count / 8
+        let lanes = V.scalarCount, stride = MemoryLayout<V>.stride
+        let full = count / lanes
         var offset = 0
-        for _ in 0..<full {
+        // Two vectors per pass: independent dependency chains, so the long
+        // latency of one kernel (a division, a polynomial) overlaps the other.
+        for _ in 0..<(full / 2) {
+            let v0 = rx.loadUnaligned(fromByteOffset: offset, as: V.self)
+            let v1 = rx.loadUnaligned(fromByteOffset: offset &+ stride, as: V.self)
+            let r0 = f(v0), r1 = f(v1)
+            ry.storeBytes(of: r0, toByteOffset: offset, as: V.self)
+            ry.storeBytes(of: r1, toByteOffset: offset &+ stride, as: V.self)
+            offset &+= 2 &* stride
+        }
+        if full % 2 == 1 {
             let v = rx.loadUnaligned(fromByteOffset: offset, as: V.self)
             ry.storeBytes(of: f(v), toByteOffset: offset, as: V.self)
-            offset &+= stride
         }
-        let rest = count - full * 8
+        let rest = count - full * lanes
         if rest > 0 {
-            let base = full * 8
+            let base = full * lanes
             var v = V(repeating: padding)
             for lane in 0..<rest { v[lane] = x[base + lane] }
             let r = f(v)
@@ -126,7 +138,7 @@ public enum VectorMath {
 
     // MARK: Kernels
 
-    /// e^x for 8 lanes: clamps to [-110, 89], outside of which the Float
+    /// e^x for 16 lanes: clamps to [-110, 89], outside of which the Float
     /// result is already +0 or +inf, then evaluates `expCore`.
     @inline(__always)
     static func exp8(_ x: V) -> V {
@@ -148,7 +160,7 @@ public enum VectorMath {
         return b.replacing(with: x, where: .!(b .> x))
     }
 
-    /// e^x for 8 lanes of x in [-110, 89] or NaN (Cephes expf): x = n·ln2 + r,
+    /// e^x for 16 lanes of x in [-110, 89] or NaN (Cephes expf): x = n·ln2 + r,
     /// |r| ≤ ln2/2, e^r ≈ 1 + r + r²P(r), result = e^r · 2^(n/2) · 2^(n − n/2).
     /// Scaling in two halves keeps both factors normal, so n = 128 (overflow
     /// to inf) and n down to -159 (gradual underflow with a single rounding)
@@ -187,7 +199,7 @@ public enum VectorMath {
         return p * s1 * s2
     }
 
-    /// ln w for 8 lanes of positive normal finite w (Cephes logf core):
+    /// ln w for 16 lanes of positive normal finite w (Cephes logf core):
     /// w = m·2ᵉ with m in [√½, √2), ln w = (m−1) + (m−1)³P(m−1) − (m−1)²/2 + e·ln2.
     @inline(__always)
     static func logCore(_ w: V, exponentOffset: V) -> V {
@@ -217,7 +229,7 @@ public enum VectorMath {
         return r
     }
 
-    /// ln x for 8 lanes, with the special values.
+    /// ln x for 16 lanes, with the special values.
     @inline(__always)
     static func log8(_ x: V) -> V {
         let subnormal = x .< Float.leastNormalMagnitude
@@ -230,7 +242,7 @@ public enum VectorMath {
         return r
     }
 
-    /// tanh x for 8 lanes (Cephes tanhf).
+    /// tanh x for 16 lanes (Cephes tanhf).
     @inline(__always)
     static func tanh8(_ x: V) -> V {
         let xb = bits(x)
@@ -256,7 +268,7 @@ public enum VectorMath {
         return float(bits(large.replacing(with: poly, where: small)) | sign)
     }
 
-    /// σ(x) for 8 lanes: one exp of -|x| and one division.
+    /// σ(x) for 16 lanes: one exp of -|x| and one division.
     @inline(__always)
     static func sigmoid8(_ x: V) -> V {
         let ax = float(bits(x) & 0x7FFF_FFFF)
@@ -265,7 +277,7 @@ public enum VectorMath {
         return numerator / (1 + e)
     }
 
-    /// log(1 + e^x) for 8 lanes.
+    /// log(1 + e^x) for 16 lanes.
     @inline(__always)
     static func softplus8(_ x: V) -> V {
         let ax = float(bits(x) & 0x7FFF_FFFF)

@@ -7,6 +7,12 @@
 // the machine's limit where one applies (the sgemm rate for the same shapes).
 // Run with OPENBLAS_NUM_THREADS=1 unless a line says otherwise.
 
+import Tensors
+
+// Measure the kernels a user of `infoplane` gets (see BLASCore).
+BLASCore.restartWithRecognizedCoreIfNeeded()
+print("OpenBLAS core: \(BLASCore.name)")
+
 let sections = CommandLine.arguments.dropFirst()
 let all = sections.isEmpty || sections.contains("all")
 if all || sections.contains("kernels") { runKernelBenchmarks() }

@@ -54,6 +54,7 @@ struct Demo: ParsableCommand {
     }
 
     func run() throws {
+        BLASCore.restartWithRecognizedCoreIfNeeded()
         BLAS.threads = 1
         let start = Date()
         try AtomicFile.createDirectory(runs)

@@ -4,6 +4,7 @@ import ActivationStore
 import Analysis
 import ArgumentParser
 import Foundation
+import Tensors
 import InfoTheory
 
 struct Estimate: ParsableCommand {
@@ -122,6 +123,8 @@ struct Estimate: ParsableCommand {
     }
 
     func run() throws {
+        // The KDE distances are GEMMs; binning never calls BLAS.
+        if estimator == "kde" { BLASCore.restartWithRecognizedCoreIfNeeded() }
         let source = try runDirectory.map(ActivationSource.run)
             ?? ActivationSource.exported(directory: activations!, labels: labels!, inputs: inputs)
         let request = EstimationRequest(configuration: estimatorConfiguration, samples: SampleSelection(rawValue: samples)!,

@@ -5,6 +5,7 @@
 import ArgumentParser
 import Experiments
 import Foundation
+import Tensors
 
 struct Reproduce: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -70,6 +71,7 @@ struct Reproduce: ParsableCommand {
     }
 
     func run() throws {
+        BLASCore.restartWithRecognizedCoreIfNeeded()
         let chosen = experiment == "all" ? Experiments.suite(suite) : [Experiments.find(suite: suite, name: experiment)!]
         let terminal = TerminalProgress()
         let box = ProgressBox(terminal)

@@ -201,6 +201,7 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
+        BLASCore.restartWithRecognizedCoreIfNeeded()
         // The networks here are small: one BLAS thread is faster than two for
         // every product in them but the 784 x 1024 layer (see infoplane-bench).
         BLAS.threads = 1

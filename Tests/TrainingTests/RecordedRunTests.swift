@@ -148,3 +148,34 @@ func resume_is_byte_identical(stopAfter: Int) throws {
     bad.weightDecay = "l3:0.1"
     #expect { try RecordedRun.start(settings: bad, at: root + "/bad") } throws: { "\($0)".contains("unknown weight decay form") }
 }
+
+@Test("how often recorded epochs are committed does not change a byte", arguments: [0.0, Double.infinity])
+func commit_interval_changes_no_byte(interval: Double) throws {
+    let root = try temporaryDirectory()
+    var reference = try RecordedRun.start(settings: smallSettings(), at: root + "/reference")
+    try reference.run()
+    var run = try RecordedRun.start(settings: smallSettings(), at: root + "/run")
+    run.commitInterval = interval
+    try run.run()
+    #expect(try snapshot(root + "/reference") == snapshot(root + "/run"))
+    let manifest = try RunReader(path: root + "/run").manifest
+    #expect(manifest.complete && !manifest.recordedEpochs.isEmpty)
+}
+
+@Test func uncommitted_recorded_epochs_are_not_in_the_manifest_and_a_resume_redoes_them() throws {
+    let root = try temporaryDirectory()
+    var whole = try RecordedRun.start(settings: smallSettings(), at: root + "/whole")
+    try whole.run()
+    var cut = try RecordedRun.start(settings: smallSettings(), at: root + "/cut")
+    cut.commitInterval = .infinity
+    try cut.run(stopAfter: 11)
+    let manifest = try RunReader(path: root + "/cut").manifest
+    // Only the checkpoints (every 4 epochs) committed; epoch 10 was recorded
+    // after the last one: its files exist, but the manifest does not list it.
+    #expect(manifest.epochsCompleted == 8)
+    #expect(manifest.recordedEpochs == [0, 2, 4, 6, 8])
+    #expect(AtomicFile.exists(RunDirectory(root + "/cut").activations(epoch: 10, layer: 1)))
+    var resumed = try RecordedRun.resume(at: root + "/cut")
+    try resumed.run()
+    #expect(try snapshot(root + "/whole") == snapshot(root + "/cut"))
+}
