@@ -68,52 +68,65 @@ public struct InformationTable: Sendable, Equatable {
     ///   `I_XT,I_TY` or the four KDE bound columns, or a malformed number.
     ///   NaN values are kept (plots skip and count them).
     public static func read(path: String) throws -> InformationTable {
-        let text = try AtomicFile.readText(path)
-        // Plain byte-level splitting: Foundation's trimming and substring
-        // routines cost more than the rest of a plot for tables of thousands of rows.
-        var lines = [(number: Int, text: Substring)]()
-        for (offset, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = trimmed(raw)
-            if !line.isEmpty && !line.hasPrefix("#") { lines.append((offset + 1, line)) }
+        let bytes = try AtomicFile.read(path)
+        // Bytes, not Characters: String splitting, trimming and Double(Substring)
+        // cost more than the rest of `infoplane plot` for tables of thousands of rows.
+        if bytes.contains(where: { $0 >= 0x80 }) && String(validating: bytes, as: UTF8.self) == nil {
+            throw FileError(path: path, reason: "not valid UTF-8 text")
         }
-        guard !lines.isEmpty else { throw FileError(path: path, reason: "empty table (no header)") }
-        let (headerLine, header) = lines.removeFirst()
-        let names = header.split(separator: ",", omittingEmptySubsequences: false).map { String(trimmed($0)) }
-        guard let epochColumn = names.firstIndex(of: "epoch"), let layerColumn = names.firstIndex(of: "layer") else {
-            throw FileError(path: path, reason: "line \(headerLine): header \"\(header)\" lacks epoch and layer columns")
-        }
-        let valueNames = names.enumerated().filter { $0.offset != epochColumn && $0.offset != layerColumn }
-        let known = Set(valueNames.map(\.element))
-        guard known.isSuperset(of: ["I_XT", "I_TY"]) || known.isSuperset(of: ["I_XT_lower", "I_XT_upper", "I_TY_lower", "I_TY_upper"]) else {
-            throw FileError(path: path, reason: "line \(headerLine): header \"\(header)\" has neither I_XT,I_TY nor the KDE bound columns")
-        }
-        guard !lines.isEmpty else { throw FileError(path: path, reason: "empty table (a header and no rows)") }
-        var rows = [Row]()
-        rows.reserveCapacity(lines.count)
-        for (number, line) in lines {
-            let fields = line.split(separator: ",", omittingEmptySubsequences: false).map(trimmed)
-            guard fields.count == names.count else {
-                throw FileError(path: path, reason: "line \(number): \(fields.count) columns, the header has \(names.count)")
+        return try bytes.withUnsafeBufferPointer { buffer in
+            var lines = CSVLines(buffer)
+            guard let (headerLine, header) = lines.next() else {
+                throw FileError(path: path, reason: "empty table (no header)")
             }
-            guard let epoch = Int(fields[epochColumn]), let layer = Int(fields[layerColumn]) else {
-                throw FileError(path: path, reason: "line \(number): epoch and layer must be integers")
+            let headerText = String(decoding: header, as: UTF8.self)
+            let names = fields(of: header).map { String(decoding: $0, as: UTF8.self) }
+            guard let epochColumn = names.firstIndex(of: "epoch"), let layerColumn = names.firstIndex(of: "layer") else {
+                throw FileError(path: path, reason: "line \(headerLine): header \"\(headerText)\" lacks epoch and layer columns")
             }
-            let values = try valueNames.map { column -> Double in
-                let field = fields[column.offset]
-                guard let v = Double(field) ?? (field.lowercased() == "nan" ? Double.nan : nil) else {
-                    throw FileError(path: path, reason: "line \(number): \(column.element) \"\(field)\" is not a number")
+            let valueNames = names.enumerated().filter { $0.offset != epochColumn && $0.offset != layerColumn }
+            let known = Set(valueNames.map(\.element))
+            guard known.isSuperset(of: ["I_XT", "I_TY"]) || known.isSuperset(of: ["I_XT_lower", "I_XT_upper", "I_TY_lower", "I_TY_upper"]) else {
+                throw FileError(path: path, reason: "line \(headerLine): header \"\(headerText)\" has neither I_XT,I_TY nor the KDE bound columns")
+            }
+            var rows = [Row]()
+            rows.reserveCapacity(buffer.count / 32)
+            var row = [UnsafeBufferPointer<UInt8>]()
+            row.reserveCapacity(names.count)
+            while let (number, line) = lines.next() {
+                row.removeAll(keepingCapacity: true)
+                fields(of: line, into: &row)
+                guard row.count == names.count else {
+                    throw FileError(path: path, reason: "line \(number): \(row.count) columns, the header has \(names.count)")
                 }
-                return v
+                guard let epoch = parseInt(row[epochColumn]), let layer = parseInt(row[layerColumn]) else {
+                    throw FileError(path: path, reason: "line \(number): epoch and layer must be integers")
+                }
+                var values = [Double]()
+                values.reserveCapacity(valueNames.count)
+                for column in valueNames {
+                    guard let v = parseDouble(row[column.offset]) else {
+                        let field = String(decoding: row[column.offset], as: UTF8.self)
+                        throw FileError(path: path, reason: "line \(number): \(column.element) \"\(field)\" is not a number")
+                    }
+                    values.append(v)
+                }
+                rows.append(Row(epoch: epoch, layer: layer, values: values))
             }
-            rows.append(Row(epoch: epoch, layer: layer, values: values))
+            guard !rows.isEmpty else { throw FileError(path: path, reason: "empty table (a header and no rows)") }
+            return try withParameters(columns: valueNames.map(\.element), rows: rows, path: path)
         }
+    }
+
+    /// The table with the parameters from the JSON file beside `path`, if there is one.
+    private static func withParameters(columns: [String], rows: [Row], path: String) throws -> InformationTable {
         var parameters = [String: String]()
         let sidecar = parametersPath(for: path)
         if AtomicFile.exists(sidecar),
            let decoded = try? JSONDecoder().decode([String: String].self, from: Data(AtomicFile.read(sidecar))) {
             parameters = decoded
         }
-        return InformationTable(columns: valueNames.map(\.element), rows: rows, parameters: parameters)
+        return InformationTable(columns: columns, rows: rows, parameters: parameters)
     }
 
     /// The values of one column for every row, or nil if there is no such column.
@@ -122,10 +135,97 @@ public struct InformationTable: Sendable, Equatable {
     }
 }
 
+/// The non-empty, non-comment lines of a CSV buffer, trimmed, with their 1-based
+/// line numbers (lines end at LF; a CR before it is trimmed like other blanks).
+private struct CSVLines {
+    let base: UnsafePointer<UInt8>?
+    let count: Int
+    var offset = 0
+    var number = 0
+
+    init(_ buffer: UnsafeBufferPointer<UInt8>) {
+        base = buffer.baseAddress
+        count = buffer.count
+    }
+
+    mutating func next() -> (number: Int, text: UnsafeBufferPointer<UInt8>)? {
+        guard let base else { return nil }
+        while offset <= count {
+            var end = offset
+            while end < count && base[end] != 10 { end += 1 }
+            number += 1
+            let line = trimmed(UnsafeBufferPointer(start: base + offset, count: end - offset))
+            offset = end + 1
+            if !line.isEmpty && line[0] != UInt8(ascii: "#") { return (number, line) }
+        }
+        return nil
+    }
+}
+
+/// The comma-separated fields of `line`, each trimmed.
+private func fields(of line: UnsafeBufferPointer<UInt8>) -> [UnsafeBufferPointer<UInt8>] {
+    var result = [UnsafeBufferPointer<UInt8>]()
+    fields(of: line, into: &result)
+    return result
+}
+
+private func fields(of line: UnsafeBufferPointer<UInt8>, into result: inout [UnsafeBufferPointer<UInt8>]) {
+    guard let base = line.baseAddress else { result.append(line); return }
+    var start = 0
+    for i in 0...line.count where i == line.count || base[i] == UInt8(ascii: ",") {
+        result.append(trimmed(UnsafeBufferPointer(start: base + start, count: i - start)))
+        start = i + 1
+    }
+}
+
 /// `text` without leading and trailing spaces, tabs and carriage returns.
-private func trimmed(_ text: Substring) -> Substring {
-    var t = text
-    while let c = t.first, c == " " || c == "\t" || c == "\r" { t = t.dropFirst() }
-    while let c = t.last, c == " " || c == "\t" || c == "\r" { t = t.dropLast() }
-    return t
+private func trimmed(_ text: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+    guard let base = text.baseAddress else { return text }
+    var lo = 0, hi = text.count
+    @inline(__always) func blank(_ c: UInt8) -> Bool { c == 32 || c == 9 || c == 13 }
+    while lo < hi && blank(base[lo]) { lo += 1 }
+    while hi > lo && blank(base[hi - 1]) { hi -= 1 }
+    return UnsafeBufferPointer(start: base + lo, count: hi - lo)
+}
+
+/// `Int(field)`'s result for ASCII text: an optional sign, then decimal digits,
+/// nil on anything else or overflow.
+private func parseInt(_ field: UnsafeBufferPointer<UInt8>) -> Int? {
+    var i = 0
+    var negative = false
+    if i < field.count && (field[i] == UInt8(ascii: "+") || field[i] == UInt8(ascii: "-")) {
+        negative = field[i] == UInt8(ascii: "-")
+        i += 1
+    }
+    guard i < field.count else { return nil }
+    var value = 0
+    while i < field.count {
+        let d = Int(field[i]) &- 48
+        guard d >= 0 && d <= 9 else { return nil }
+        let (m, o1) = value.multipliedReportingOverflow(by: 10)
+        let (v, o2) = negative ? m.subtractingReportingOverflow(d) : m.addingReportingOverflow(d)
+        if o1 || o2 { return nil }
+        value = v
+        i += 1
+    }
+    return value
+}
+
+/// `Double(field)`'s result. Swift parses with the C library's strtod (in the C
+/// locale) over the whole field, which is what this does on a stack copy (InfoPlane
+/// never calls setlocale, so strtod's locale is C too); the rare fields strtod
+/// rejects or finds out of range go to `Double(String)` itself, so every verdict
+/// is Swift's.
+private func parseDouble(_ field: UnsafeBufferPointer<UInt8>) -> Double? {
+    guard !field.isEmpty, field.count < 64 else { return Double(String(decoding: field, as: UTF8.self)) }
+    let parsed: Double? = withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { buffer in
+        let text = buffer.baseAddress!
+        for i in 0..<field.count { text[i] = CChar(bitPattern: field[i]) }
+        text[field.count] = 0
+        var end: UnsafeMutablePointer<CChar>?
+        errno = 0
+        let value = strtod(text, &end)
+        return end == text + field.count && errno == 0 ? value : nil
+    }
+    return parsed ?? Double(String(decoding: field, as: UTF8.self))
 }

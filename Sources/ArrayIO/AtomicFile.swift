@@ -123,8 +123,27 @@ public enum AtomicFile {
         if (st.st_mode & S_IFMT) == S_IFDIR {
             throw FileError(path: path, reason: "is a directory, not a file")
         }
-        var result = [UInt8]()
-        result.reserveCapacity(Int(st.st_size))
+        // Straight into the result, sized by fstat plus one byte (a full buffer
+        // means the file has grown since); then in chunks for the rest.
+        let expected = max(0, Int(st.st_size)) + 1
+        var failure: Int32 = 0
+        var result = [UInt8](unsafeUninitializedCapacity: expected) { buffer, initialized in
+            initialized = 0
+            while initialized < expected {
+                let n = systemRead(fd, buffer.baseAddress! + initialized, expected - initialized)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    failure = errno
+                    return
+                }
+                if n == 0 { return }
+                initialized += n
+            }
+        }
+        if failure != 0 {
+            throw FileError(path: path, reason: "read failed (\(String(cString: strerror(failure))))")
+        }
+        if result.count < expected { return result }
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {
             let n = chunk.withUnsafeMutableBytes { systemRead(fd, $0.baseAddress!, $0.count) }

@@ -258,10 +258,20 @@ func blendTranslucent(_ p: UnsafeMutablePointer<UInt8>, _ r: Float, _ g: Float, 
 /// Holds a canvas's rasterizer so that copies of a `Canvas` value share scratch space.
 ///
 /// The buffers are always left zeroed after a fill, so sharing them between copies
-/// is safe as long as a canvas is not drawn on from two threads at once.
+/// is safe as long as a canvas is not drawn on from two threads at once. They are
+/// allocated at the first fill: a canvas that is only blitted or encoded (an image
+/// grid, a decoded PNG) never pays for a float per pixel.
 final class RasterizerBox: @unchecked Sendable {
-    let rasterizer: Rasterizer
-    init(width: Int, height: Int) { rasterizer = Rasterizer(width: width, height: height) }
+    private let width: Int
+    private let height: Int
+    private var storage: Rasterizer?
+    init(width: Int, height: Int) { self.width = width; self.height = height }
+    var rasterizer: Rasterizer {
+        if let r = storage { return r }
+        let r = Rasterizer(width: width, height: height)
+        storage = r
+        return r
+    }
 }
 
 /// A marker shape rasterized once into a coverage mask and stamped at every point.

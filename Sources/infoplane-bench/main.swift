@@ -1,6 +1,7 @@
 // infoplane-bench: release-mode micro-benchmarks.
 //
 //   swift run -c release infoplane-bench [kernels|training|estimators|plotting|all]
+//   .build/release/infoplane-bench process   (whole `infoplane` processes; build infoplane first)
 //
 // Each section prints one line per measurement: time, rate, and the ratio to
 // the machine's limit where one applies (the sgemm rate for the same shapes).
@@ -18,5 +19,6 @@ if all || sections.contains("kernels") { runKernelBenchmarks() }
 if all || sections.contains("training") { runTrainingBenchmarks() }
 if all || sections.contains("plotting") { runPlottingBenchmarks() }
 if all || sections.contains("estimators") { runInfoTheoryBenchmarks() }
+if sections.contains("process") { runProcessBenchmarks() }
 if sections.contains("profile-small") { profileTrainingStep(widths: [12, 10, 7, 5, 4, 3, 2], batch: 256, seconds: 5) }
 if sections.contains("profile-mnist") { profileTrainingStep(widths: [784, 1024, 20, 20, 20, 10], batch: 128, seconds: 5) }

@@ -15,6 +15,7 @@ import Training
 
 struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "demo",
         abstract: "Train the 12-bit network with tanh and ReLU, estimate, and draw the information planes.",
         discussion: """
         Trains 12-10-7-5-4-3-2 with tanh and with ReLU as both papers' code did (Adam, learning rate

@@ -9,6 +9,7 @@ import InfoTheory
 
 struct Estimate: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "estimate",
         abstract: "Estimate I(X;T) and I(T;Y) for every recorded layer and epoch.",
         discussion: """
         Writes a CSV (bits) with the header epoch,layer,I_XT,I_TY,H_T, or, for KDE with both bounds,

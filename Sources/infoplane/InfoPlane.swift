@@ -2,6 +2,10 @@
 //
 // Each subcommand parses and validates its options, then calls library code;
 // the work itself lives in the library modules.
+//
+// Every command states its commandName: ArgumentParser would otherwise derive it
+// from the type's name by reflection, a search of every protocol conformance in
+// the executable (Foundation's included) at each start.
 
 import ArgumentParser
 

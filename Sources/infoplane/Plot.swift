@@ -9,6 +9,7 @@ import Plotting
 
 struct Plot: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "plot",
         abstract: "Draw figures from runs and tables.",
         subcommands: [PlotInformationPlane.self, PlotCurves.self, PlotHeatmap.self]
     )
@@ -247,6 +248,7 @@ struct PlotHeatmap: ParsableCommand {
 
 struct Grid: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "grid",
         abstract: "An image grid from a .npy batch, with torchvision's make_grid/save_image semantics.",
         discussion: "Example: infoplane grid samples.npy -o grid.png --nrow 8 --padding 2 --normalize"
     )

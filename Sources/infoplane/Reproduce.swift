@@ -9,6 +9,7 @@ import Tensors
 
 struct Reproduce: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "reproduce",
         abstract: "Reproduce a published experiment: train, estimate, draw, summarize.",
         discussion: """
         Suites and experiments:

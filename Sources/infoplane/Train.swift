@@ -9,6 +9,7 @@ import Training
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "train",
         abstract: "Train a network, recording activations, gradient statistics and metrics.",
         discussion: """
         Examples:

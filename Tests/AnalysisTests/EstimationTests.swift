@@ -100,6 +100,31 @@ func smallRun(at path: String) throws {
     }
 }
 
+@Test func information_tables_parse_like_swift_numbers() throws {
+    let root = try temporaryDirectory()
+    // CRLF line ends, blanks around fields, comments, blank lines, signs, exponents, NaN in any case.
+    let text = "# written by hand\r\nepoch, layer ,I_XT,I_TY\r\n\r\n+0,1, 1.5e1 ,nan\r\n# comment\n12,-3,0x1p-2,-0.1\n7,2,NaN,1E-3\n"
+    try AtomicFile.write(text, to: root + "/mi.csv")
+    let table = try InformationTable.read(path: root + "/mi.csv")
+    #expect(table.columns == ["I_XT", "I_TY"] && table.rows.count == 3)
+    #expect(table.rows[0].epoch == 0 && table.rows[0].layer == 1 && table.rows[0].values[0] == 15 && table.rows[0].values[1].isNaN)
+    #expect(table.rows[1] == .init(epoch: 12, layer: -3, values: [0.25, -0.1]))
+    #expect(table.rows[2].values[0].isNaN && table.rows[2].values[1] == 0.001)
+    // Every value is the Double Swift parses from the same text.
+    for field in ["0.1", "123456789.123456789", "2.2250738585072014e-308", "4.9e-324", "1e400", "-0"] {
+        try AtomicFile.write("epoch,layer,I_XT,I_TY\n1,1,\(field),0\n", to: root + "/one.csv")
+        let value = try InformationTable.read(path: root + "/one.csv").rows[0].values[0]
+        #expect(value.bitPattern == Double(field)!.bitPattern, "\(field)")
+    }
+    for (row, message) in [("1.0,1,2,3", "must be integers"), ("99999999999999999999,1,2,3", "must be integers"),
+                           ("1,1,2 3,4", "\"2 3\" is not a number"), ("1,1,,4", "\"\" is not a number")] {
+        try AtomicFile.write("epoch,layer,I_XT,I_TY\n" + row + "\n", to: root + "/bad.csv")
+        #expect { try InformationTable.read(path: root + "/bad.csv") } throws: {
+            "\($0)".contains("bad.csv: line 2") && "\($0)".contains(message)
+        }
+    }
+}
+
 @Test func compression_summary_by_hand() {
     // Layer 1 rises to 5 at epoch 10 and ends at 4 (compressed by 1 bit);
     // layer 2 peaks at 8.1 and ends at 8.0 (0.1 bit: below the 0.25-bit threshold).

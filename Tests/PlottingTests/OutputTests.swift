@@ -171,6 +171,26 @@ private func rgb(_ c: Color) -> [Int] { [Int(c.r), Int(c.g), Int(c.b)] }
         #expect(back.width == 23 && back.height == 17 && back.pixels == bytes)
     }
 
+    @Test func largePNGsReadBack() throws {
+        // 700 x 520 with a translucent disc, noise and, in the second copy, one translucent pixel.
+        let w = 700, h = 520
+        var canvas = Canvas(width: w, height: h)
+        var path = Path()
+        path.addCircle(center: Point(350, 260), radius: 200)
+        canvas.fill(path, color: Color(r: 200, g: 30, b: 90, alpha: 0.7))
+        var state: UInt32 = 99
+        for i in 0..<(w * 40) {
+            state = state &* 1664525 &+ 1013904223
+            canvas.pixels[4 * i] = UInt8(state >> 24)
+        }
+        let png = try canvas.pngData()
+        #expect(try Canvas.decodePNG(png).pixels == canvas.pixels)
+        #expect(try canvas.pngData() == png)
+        var translucent = canvas
+        translucent.pixels[4 * (w * h - 1) + 3] = 7
+        #expect(try Canvas.decodePNG(try translucent.pngData()).pixels == translucent.pixels)
+    }
+
     @Test func malformedPNGIsAnErrorNamingTheFile() {
         #expect(throws: PNGError.self) { try Canvas.decodePNG(Array("not a png".utf8), path: "x.png") }
         do {
