@@ -7,26 +7,23 @@ import Testing
 import Tensors
 @testable import InfoTheory
 
+/// Every bin edge of `disc` and its two float neighbours (for `.width`, the edges k·w, |k| ≤ 20).
+func edgeNeighbourhood(_ disc: Discretization) -> [Float] {
+    let edges: [Float]
+    switch disc {
+    case let .edges(n, _): edges = Discretization.idnnsEdges(bins: n)
+    case let .uniform(n, lo, hi): edges = Discretization.linspace(Double(lo), Double(hi), n + 1).map { Float($0) }
+    case let .width(w): edges = (-20...20).map { Float($0) * w }
+    }
+    return edges.flatMap { [$0, $0.nextUp, $0.nextDown] }
+}
+
 /// tanh-like values with saturated units (exact +-1.0), values beyond [-1, 1], zeros of both
 /// signs, and values at and next to the edges of `disc`.
 func awkwardValues(_ disc: Discretization, count: Int, seed: UInt64) -> [Float] {
     var rng = RandomGenerator(seed: seed)
-    var special: [Float] = [0, -0.0, 1, -1, 1, -1, 1.5, -1.5, Float(1).nextDown, Float(-1).nextUp,
-                            Float(-1).nextDown, Float(1).nextUp, 1 - 0x1p-24, 3, -3]
-    switch disc {
-    case let .edges(n, _):
-        for e in Discretization.idnnsEdges(bins: n) { special += [e, e.nextUp, e.nextDown] }
-    case let .uniform(n, lo, hi):
-        for e in Discretization.linspace(Double(lo), Double(hi), n + 1) {
-            let f = Float(e)
-            special += [f, f.nextUp, f.nextDown]
-        }
-    case let .width(w):
-        for k in -20...20 {
-            let f = Float(k) * w
-            special += [f, f.nextUp, f.nextDown]
-        }
-    }
+    let special: [Float] = [0, -0.0, 1, -1, 1, -1, 1.5, -1.5, Float(1).nextDown, Float(-1).nextUp,
+                            Float(-1).nextDown, Float(1).nextUp, 1 - 0x1p-24, 3, -3] + edgeNeighbourhood(disc)
     var v: [Float] = []
     while v.count < count {
         let r = rng.nextDouble()

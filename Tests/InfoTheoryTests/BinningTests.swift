@@ -204,17 +204,7 @@ func randomMatrix(_ rows: Int, _ cols: Int, seed: UInt64, scale: Float = 1.3,
         // at and next to every edge.
         for disc in [Discretization.edges(bins: 30), .edges(bins: 7, fixBelowRangeQuirk: true),
                      .uniform(bins: 13, lower: -0.3, upper: 2.1)] {
-            var values: [Float] = [-3, -1, 1, 3, 0, -0.0]
-            switch disc {
-            case let .edges(n, _):
-                for e in Discretization.idnnsEdges(bins: n) { values += [e, e.nextUp, e.nextDown] }
-            case let .uniform(n, lo, hi):
-                for e in Discretization.linspace(Double(lo), Double(hi), n + 1) {
-                    let f = Float(e)
-                    values += [f, f.nextUp, f.nextDown]
-                }
-            case .width: break
-            }
+            let values: [Float] = [-3, -1, 1, 3, 0, -0.0] + edgeNeighbourhood(disc)
             let t = ActivationMatrix(rows: values.count, columns: 1, scalars: values)
             let packed = try packRows(t, disc)
             for (i, v) in values.enumerated() {
