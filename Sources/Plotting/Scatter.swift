@@ -61,7 +61,11 @@ public struct ScatterFigure: Sendable {
         let W = Int((Double(width) * scale).rounded()), H = Int((Double(height) * scale).rounded())
         var canvas = Canvas(width: W, height: H)
         let xl = xLimits ?? AxisModel.autoLimits(xs, scale: .linear)
-        let yl = yLimits ?? AxisModel.autoLimits(ys, scale: .linear)
+        var yl = yLimits ?? AxisModel.autoLimits(ys, scale: .linear)
+        if yLimits == nil && !note.isEmpty {
+            // Headroom for the note: a band above the data, so that it hides no point.
+            yl.1 += 0.1 * (yl.1 - yl.0)
+        }
         let make = { (_: Int, frame: Rect) -> AxesPanel in
             var a = AxesPanel(frame: frame, x: AxisModel(scale: .linear, lo: xl.0, hi: xl.1, label: self.xLabel),
                               y: AxisModel(scale: .linear, lo: yl.0, hi: yl.1, label: self.yLabel))
@@ -100,16 +104,25 @@ public struct ScatterFigure: Sendable {
         }
         axes.drawDecorations(on: &canvas, st)
         if !note.isEmpty {
+            // In the corner with the fewest points under it (the upper left
+            // on a tie), on a translucent box; the legend then avoids it.
             let pad = 0.6 * st.fontSize
             let size = TextRenderer.measure(Label(note), size: st.fontSize)
-            canvas.fillRect(Rect(x0: axes.frame.x0 + pad / 2, y0: axes.frame.y0 + pad / 2,
-                                 x1: axes.frame.x0 + 1.5 * pad + size.width, y1: axes.frame.y0 + 1.5 * pad + size.height),
-                            color: Color.white.withAlpha(0.85))
-            canvas.drawText(Label(note), at: Point(axes.frame.x0 + pad, axes.frame.y0 + pad), size: st.fontSize,
+            let (bw, bh) = (size.width + pad, size.height + pad)
+            let f = axes.frame
+            let corners = [Point(f.x0 + pad / 2, f.y0 + pad / 2), Point(f.x1 - pad / 2 - bw, f.y0 + pad / 2),
+                           Point(f.x0 + pad / 2, f.y1 - pad / 2 - bh), Point(f.x1 - pad / 2 - bw, f.y1 - pad / 2 - bh)]
+            let margin = markerSize * st.pt
+            let covered = corners.map { c in
+                avoid.filter { $0.x > c.x - margin && $0.x < c.x + bw + margin && $0.y > c.y - margin && $0.y < c.y + bh + margin }.count
+            }
+            let corner = corners[covered.indices.min { covered[$0] < covered[$1] }!]
+            let box = Rect(x0: corner.x, y0: corner.y, x1: corner.x + bw, y1: corner.y + bh)
+            canvas.fillRect(box, color: Color.white.withAlpha(0.85))
+            canvas.drawText(Label(note), at: Point(box.x0 + pad / 2, box.y0 + pad / 2), size: st.fontSize,
                             horizontal: .left, vertical: .top)
-            let w = TextRenderer.measure(Label(note), size: st.fontSize)
-            for x in stride(from: axes.frame.x0, through: axes.frame.x0 + pad + w.width, by: 4) {
-                avoid.append(Point(x, axes.frame.y0 + pad + w.height / 2))
+            for x in stride(from: box.x0, through: box.x1, by: 4) {
+                avoid += [Point(x, box.y0), Point(x, (box.y0 + box.y1) / 2), Point(x, box.y1)]
             }
         }
         let named = entries.filter { !$0.label.isEmpty }

@@ -23,4 +23,30 @@ import Testing
         let canvas = try figure.render(width: 400, height: 300)
         #expect(canvas.width == 400 && canvas.height == 300)
     }
+
+    @Test func theNoteHidesNoMarker() throws {
+        // Points in all four corners of the data, off the grid lines, unnamed (no legend): the
+        // markers are the only blue on the canvas, and their total blueness (coverage-weighted,
+        // so independent of sub-pixel positions up to rounding) must not drop when a note is
+        // added: a covered marker would take a quarter of it.
+        func blueness(note: String) throws -> Double {
+            var figure = ScatterFigure(series: [ScatterSeries(name: "", x: [0.13, 0.91, 0.11, 0.87], y: [0.17, 0.13, 0.93, 0.89],
+                                                              color: Color(r: 0, g: 0, b: 255), marker: .circle)])
+            figure.zeroLine = false
+            figure.note = note
+            let canvas = try figure.render(width: 400, height: 300)
+            var total = 0.0
+            for y in 0..<canvas.height {
+                for x in 0..<canvas.width {
+                    let p = canvas.pixel(x: x, y: y)
+                    total += Double(max(0, Int(p.b) - max(Int(p.r), Int(p.g)))) / 255
+                }
+            }
+            return total
+        }
+        let without = try blueness(note: "")
+        #expect(without > 4 * 10)
+        let with = try blueness(note: "Spearman ρ = 0.50 [0.10, 0.80], a long note")
+        #expect(abs(with - without) < 0.03 * without, "\(with) against \(without)")
+    }
 }
