@@ -286,8 +286,7 @@ public enum AdamWSuite {
         figure.colormap = .viridis
         // Colours saturate 12 points above the best cell so the basins stay readable.
         figure.colorLimits = (lowest, min(highest, lowest + 12))
-        let png = try context.figurePath("adamw-heatmaps.png")
-        try figure.render(width: 1100, height: 950).writePNG(to: png)
+        let png = try context.writeFigure(figure.render(width: 1100, height: 950), "adamw-heatmaps.png")
         outputs.insert(png, at: 0)
 
         // The summary.
@@ -407,8 +406,7 @@ public enum AdamWSuite {
         ], columns: 2)
         figure.title = "AdamW (α = \(text(adamRate))) over epoch budgets, mean of \(seeds.count) seed\(seeds.count == 1 ? "" : "s")"
         figure.sharedY = true
-        let png = try context.figurePath("adamw-budget.png")
-        try figure.render(width: 1100, height: 480).writePNG(to: png)
+        let png = try context.writeFigure(figure.render(width: 1100, height: 480), "adamw-budget.png")
         var md = "# adamw budget: normalized weight decay (Loshchilov & Hutter, Sec. 4)\n\n"
         md += "AdamW (paper form, α = \(text(adamRate)), one cosine cycle per budget) on the heatmaps' MLP and data; for each budget T "
         md += "the raw decay is λ = λ_norm √(b / (B T)) with b = \(setup.batchSize), B = \(setup.trainingSubset). Mean of seeds "
@@ -482,8 +480,7 @@ public enum AdamWSuite {
         var figure = CurvesFigure(panels: panels, columns: 2)
         figure.title = "Warm restarts against one cosine cycle (\(epochs) epochs, λ_norm = \(lambdaNorm), mean of \(seeds.count) seed\(seeds.count == 1 ? "" : "s"))"
         figure.sharedY = true
-        let png = try context.figurePath("adamw-restarts.png")
-        try figure.render(width: 1100, height: 480).writePNG(to: png)
+        let png = try context.writeFigure(figure.render(width: 1100, height: 480), "adamw-restarts.png")
         let csvPath = try context.figurePath("adamw-restarts.csv")
         try AtomicFile.write(csv, to: csvPath)
         var md = "# adamw restarts: SGDR against one cosine cycle\n\n"

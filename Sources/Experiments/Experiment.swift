@@ -5,6 +5,7 @@
 
 import ArrayIO
 import Foundation
+import Plotting
 
 /// How large an experiment runs.
 ///
@@ -84,6 +85,13 @@ public struct ExperimentContext: Sendable {
     public func figurePath(_ name: String) throws -> String {
         try AtomicFile.createDirectory(figures)
         return figures + "/" + name
+    }
+
+    /// Writes `canvas` as the PNG `name` in the figures directory; returns its path.
+    public func writeFigure(_ canvas: Canvas, _ name: String) throws -> String {
+        let path = try figurePath(name)
+        try canvas.writePNG(to: path)
+        return path
     }
 }
 

@@ -127,9 +127,7 @@ enum MixupCorruptedLabels {
         // Figures.
         var outputs = [String]()
         func save(_ canvas: Canvas, _ file: String) throws {
-            let path = try context.figurePath(file)
-            try canvas.writePNG(to: path)
-            outputs.append(path)
+            outputs.append(try context.writeFigure(canvas, file))
         }
         func color(_ alpha: Double?) -> Color { Colormap.tab10Color(alphas.firstIndex { $0 == alpha } ?? 0) }
         func percent(_ noise: Double) -> String { "\(Int((noise * 100).rounded())) %" }

@@ -107,13 +107,6 @@ public enum Saxe2018 {
         return table
     }
 
-    /// Writes a canvas to the figures directory; returns the path.
-    static func save(_ canvas: Canvas, _ name: String, _ context: ExperimentContext) throws -> String {
-        let path = try context.figurePath(name)
-        try canvas.writePNG(to: path)
-        return path
-    }
-
     static func finalAccuracy(_ path: String) throws -> (train: Double, test: Double) {
         let last = try RunReader(path: path).metrics().last!
         return (last.trainAccuracy, last.testAccuracy)
@@ -156,6 +149,18 @@ public enum Saxe2018 {
         }
     }
 
+    /// One 12-bit run per activation at the context's seed, at `root` + "ACTIVATION", trained
+    /// (or reused) before returning: the runs of snr and binning.
+    static func trainPair(_ activations: [String], _ context: ExperimentContext) throws -> [PlannedRun] {
+        let epochs = context.epochs ?? epochs(context.scale)
+        let root = try runRoot(context)
+        let planned = activations.map {
+            PlannedRun(path: root + $0, settings: TwelveBit.settings(activation: $0, epochs: epochs, seed: context.seed, data: context.data))
+        }
+        try train(planned, context, "training tanh and ReLU")
+        return planned
+    }
+
     /// fig1: tanh and ReLU over seeds, binned as the paper bins them.
     @Sendable public static func fig1(_ context: ExperimentContext) throws -> ExperimentReport {
         let seeds = context.seeds ?? fig1Seeds(context.scale)
@@ -194,7 +199,7 @@ public enum Saxe2018 {
         })
         plane.logEpochs = true
         plane.title = "12-bit task, mean over \(seeds) seed\(seeds == 1 ? "" : "s") (bars: ± 1 s.d. at 12 epochs)"
-        outputs.append(try save(plane.render(width: 1100, height: 480), output(context, "fig1", ".png"), context))
+        outputs.append(try context.writeFigure(plane.render(width: 1100, height: 480), output(context, "fig1", ".png")))
 
         var panels = [CurvesPanel]()
         for (column, name) in [("I_XT", "I(X;T)"), ("I_TY", "I(T;Y)")] {
@@ -218,7 +223,7 @@ public enum Saxe2018 {
         var curves = CurvesFigure(panels: panels, columns: 2)
         curves.sharedX = true
         curves.title = "Mean over \(seeds) seed\(seeds == 1 ? "" : "s") per layer (band: ± 1 s.d.)"
-        outputs.append(try save(curves.render(width: 1000, height: 760), output(context, "fig1", "-mi.png"), context))
+        outputs.append(try context.writeFigure(curves.render(width: 1000, height: 760), output(context, "fig1", "-mi.png")))
 
         // Summary.
         let threshold = CompressionThreshold()
@@ -356,7 +361,7 @@ public enum Saxe2018 {
         plane.columns = 2
         plane.logEpochs = true
         plane.title = "12-bit task, KDE upper bound (band: lower to upper), noise variance \(noiseVariance)\(meanTitle)"
-        var outputs = [try save(plane.render(width: 1000, height: 820), output(context, "kde", ".png"), context)]
+        var outputs = [try context.writeFigure(plane.render(width: 1000, height: 820), output(context, "kde", ".png"))]
         var curves = [CurvesPanel]()
         for (activation, item) in zip(activations, perActivation) {
             let table = item.average.mean
@@ -377,7 +382,7 @@ public enum Saxe2018 {
         mi.sharedX = true
         mi.sharedY = true
         mi.title = "I(X;T) per layer, KDE upper bound (band: lower to upper)\(meanTitle)"
-        outputs.append(try save(mi.render(width: 1000, height: 760), output(context, "kde", "-mi.png"), context))
+        outputs.append(try context.writeFigure(mi.render(width: 1000, height: 760), output(context, "kde", "-mi.png")))
 
         let threshold = CompressionThreshold()
         var md = "# saxe2018 kde: KDE bounds for tanh, ReLU, softsign and softplus\n\n"
@@ -463,13 +468,9 @@ public enum Saxe2018 {
 
     /// snr: gradient statistics and the SNR drop against the epoch of peak I(X;T).
     @Sendable public static func snr(_ context: ExperimentContext) throws -> ExperimentReport {
-        let epochs = context.epochs ?? epochs(context.scale)
-        let root = try runRoot(context)
         let activations = ["tanh", "relu"]
-        let planned = activations.map {
-            PlannedRun(path: root + $0, settings: TwelveBit.settings(activation: $0, epochs: epochs, seed: context.seed, data: context.data))
-        }
-        try train(planned, context, "training tanh and ReLU")
+        let planned = try trainPair(activations, context)
+        let epochs = planned[0].settings.epochs
         var panels = [CurvesPanel]()
         var md = "# saxe2018 snr: gradient signal-to-noise ratio, tanh and ReLU\n\n"
         md += "Saxe et al. (ICLR 2018), Fig. 20 (after Shwartz-Ziv & Tishby's drift and diffusion phases): per layer, the norm of the mean "
@@ -506,7 +507,7 @@ public enum Saxe2018 {
         var figure = CurvesFigure(panels: panels, columns: 2)
         figure.sharedX = true
         figure.title = "12-bit task, weight-gradient statistics per layer over each epoch's minibatches"
-        let outputs = [try save(figure.render(width: 1000, height: 760), output(context, "snr", ".png"), context)]
+        let outputs = [try context.writeFigure(figure.render(width: 1000, height: 760), output(context, "snr", ".png"))]
         md += table.text + "\n"
         md += "Saxe et al. observe the drop in SNR in both tanh and ReLU networks, so it cannot be what makes tanh layers compress and ReLU layers not.\n"
         return try writeSummary(md, title: "saxe2018 snr", context: context, name: output(context, "snr", ".md"), outputs: outputs)
@@ -553,7 +554,7 @@ public enum Saxe2018 {
         plane.columns = 2
         plane.logEpochs = true
         plane.title = "12-bit task: stochastic (batch 1) against full-batch gradient descent"
-        let outputs = [try save(plane.render(width: 1000, height: 820), output(context, "sgd-vs-bgd", ".png"), context)]
+        let outputs = [try context.writeFigure(plane.render(width: 1000, height: 820), output(context, "sgd-vs-bgd", ".png"))]
 
         let threshold = CompressionThreshold()
         var md = "# saxe2018 sgd-vs-bgd: single-sample SGD against full-batch gradient descent\n\n"
@@ -621,13 +622,9 @@ public enum Saxe2018 {
 
     /// binning: one tanh and one ReLU run (fig1's first seed) under eight estimators.
     @Sendable public static func binning(_ context: ExperimentContext) throws -> ExperimentReport {
-        let epochs = context.epochs ?? epochs(context.scale)
-        let root = try runRoot(context)
         let activations = ["tanh", "relu"]
-        let planned = activations.map {
-            PlannedRun(path: root + $0, settings: TwelveBit.settings(activation: $0, epochs: epochs, seed: context.seed, data: context.data))
-        }
-        try train(planned, context, "training tanh and ReLU")
+        let planned = try trainPair(activations, context)
+        let epochs = planned[0].settings.epochs
         let threshold = CompressionThreshold()
         var outputs = [String]()
         var verdicts = [BinningVerdict]()
@@ -642,7 +639,7 @@ public enum Saxe2018 {
             plane.columns = 4
             plane.logEpochs = true
             plane.title = "\(label(activation)), one run (seed \(context.seed)), under eight binnings"
-            outputs.append(try save(plane.render(width: 1500, height: 800), output(context, "binning", "-\(activation).png"), context))
+            outputs.append(try context.writeFigure(plane.render(width: 1500, height: 800), output(context, "binning", "-\(activation).png")))
             for (estimator, item) in zip(binningEstimators, tables) {
                 for row in item.table.compression(threshold: threshold) where hiddenLayers.contains(row.layer) {
                     details.append([label(activation), describe(estimator.scheme), "\(row.layer)", fixed(row.peak, 2), "\(row.peakEpoch)",

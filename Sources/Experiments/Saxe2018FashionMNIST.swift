@@ -85,9 +85,7 @@ enum SaxeFashionMNIST {
 
         var outputs = [String]()
         func save(_ canvas: Canvas, _ file: String) throws {
-            let path = try context.figurePath(file)
-            try canvas.writePNG(to: path)
-            outputs.append(path)
+            outputs.append(try context.writeFigure(canvas, file))
         }
         var plane = InformationPlaneFigure(panels: zip(activations, tables).map {
             InformationPlanePanel(title: name($0), points: informationPoints($1))

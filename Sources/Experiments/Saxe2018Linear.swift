@@ -195,9 +195,7 @@ public enum LinearExperiments {
     }
 
     static func save(_ canvas: Canvas, _ name: String, _ context: ExperimentContext, _ outputs: inout [String]) throws {
-        let path = try context.figurePath(name)
-        try canvas.writePNG(to: path)
-        outputs.append(path)
+        outputs.append(try context.writeFigure(canvas, name))
     }
 
     // MARK: Summaries

@@ -66,15 +66,9 @@ extension MLP {
             // Forward: Hₗᵀ = f(Wₗ·Hₗ₋₁ᵀ + bₗ), padding columns set back to 0
             // so that they contribute nothing to the weight gradients.
             for (l, layer) in layers.enumerated() {
-                let (inputs, outputs) = (widths[l], widths[l + 1])
+                let outputs = widths[l + 1]
                 let output = base + offsets[l + 1]
-                layer.weight.scalars.withUnsafeBufferPointer { w in
-                    layer.bias.scalars.withUnsafeBufferPointer { b in
-                        NarrowKernels.affine(weights: w.baseAddress!, rowStride: inputs, columnStride: 1,
-                                             rows: outputs, depth: inputs, bias: b.baseAddress!,
-                                             input: base + offsets[l], output: output, columns: columns)
-                    }
-                }
+                NarrowKernels.preActivation(layer, input: base + offsets[l], output: output, columns: columns)
                 layer.activation.apply(output, count: outputs * columns)
                 NarrowKernels.clearPadding(output, rows: outputs, batch: batch, columns: columns)
             }
@@ -152,14 +146,8 @@ extension MLP {
                 NarrowKernels.transpose(px.baseAddress!, rows: batch, columns: widths[0], into: input, stride: columns)
             }
             for (l, layer) in layers.enumerated() {
-                let (inputs, outputs) = (widths[l], widths[l + 1])
-                layer.weight.scalars.withUnsafeBufferPointer { w in
-                    layer.bias.scalars.withUnsafeBufferPointer { b in
-                        NarrowKernels.affine(weights: w.baseAddress!, rowStride: inputs, columnStride: 1,
-                                             rows: outputs, depth: inputs, bias: b.baseAddress!,
-                                             input: input, output: output, columns: columns)
-                    }
-                }
+                let outputs = widths[l + 1]
+                NarrowKernels.preActivation(layer, input: input, output: output, columns: columns)
                 let wanted = !lastOnly || l == layers.count - 1
                 let z = wanted && preActivations
                     ? NarrowKernels.rowMajor(output, rows: outputs, batch: batch, columns: columns) : nil
@@ -224,6 +212,18 @@ enum NarrowKernels {
     static func clearPadding(_ plane: UnsafeMutablePointer<Float>, rows: Int, batch: Int, columns: Int) {
         guard batch < columns else { return }
         for r in 0..<rows { (plane + r * columns + batch).update(repeating: 0, count: columns - batch) }
+    }
+
+    /// A layer's pre-activation plane Z = W·Hᵀ + b from its input plane.
+    static func preActivation(_ layer: Dense, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+                              columns: Int) {
+        let (inputs, outputs) = (layer.inputFeatures, layer.outputFeatures)
+        layer.weight.scalars.withUnsafeBufferPointer { w in
+            layer.bias.scalars.withUnsafeBufferPointer { b in
+                affine(weights: w.baseAddress!, rowStride: inputs, columnStride: 1, rows: outputs, depth: inputs,
+                       bias: b.baseAddress!, input: input, output: output, columns: columns)
+            }
+        }
     }
 
     /// output[r, :] = Σ_p M[r, p] · input[p, :] (+ bias[r]) for r < rows,
