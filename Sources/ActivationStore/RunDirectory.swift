@@ -98,7 +98,7 @@ public struct RunReader: Sendable {
         guard layer >= 1 && layer <= manifest.layers.count else {
             throw FileError(path: directory.path, reason: "layer \(layer) does not exist (layers 1...\(manifest.layers.count))")
         }
-        let array = try NPY.read(path: file)
+        let array = try NPY.readFloats(path: file)
         let expected = [manifest.sampleCount, manifest.layers[layer - 1].width]
         guard array.shape == expected else {
             throw FileError(path: file, reason: "shape \(array.shape), the manifest says \(expected)")
@@ -106,7 +106,7 @@ public struct RunReader: Sendable {
         guard array.dtype == .float32 || array.dtype == .float16 else {
             throw FileError(path: file, reason: "dtype \(array.dtype), expected <f4 or <f2")
         }
-        return (array.floats(), expected[0], expected[1])
+        return (array.values, expected[0], expected[1])
     }
 
     /// The labels of all samples.
@@ -120,11 +120,11 @@ public struct RunReader: Sendable {
 
     /// The inputs of all samples, [N, features].
     public func inputs() throws -> (values: [Float], rows: Int, columns: Int) {
-        let array = try NPY.read(path: directory.inputs)
+        let array = try NPY.readFloats(path: directory.inputs)
         guard array.shape.count == 2, array.shape[0] == manifest.sampleCount else {
             throw FileError(path: directory.inputs, reason: "shape \(array.shape), the manifest says \(manifest.sampleCount) rows")
         }
-        return (array.floats(), array.shape[0], array.shape[1])
+        return (array.values, array.shape[0], array.shape[1])
     }
 
     /// Whether each sample is a training sample.

@@ -82,12 +82,12 @@ public struct ActivationSource: Sendable {
         let labels = try readLabels(labelsPath)
         var groups: [Int]?
         if let inputsPath {
-            let x = try NPY.read(path: inputsPath)
+            let x = try NPY.readFloats(path: inputsPath)
             guard x.shape.first == labels.count else {
                 throw FileError(path: inputsPath, reason: "\(x.shape.first ?? 0) rows, the labels have \(labels.count)")
             }
             let columns = x.shape.dropFirst().reduce(1, *)
-            let g = groupInputRows(ActivationMatrix(rows: labels.count, columns: columns, scalars: x.floats()))
+            let g = groupInputRows(ActivationMatrix(rows: labels.count, columns: columns, scalars: x.values))
             groups = Set(g).count == g.count ? nil : g
         }
         let layers = Set(tasks.map(\.layer)).sorted()
@@ -132,7 +132,7 @@ public struct ActivationSource: Sendable {
             let a = try reader.activations(epoch: task.epoch, layer: task.layer)
             return ActivationMatrix(rows: a.rows, columns: a.columns, scalars: a.values)
         }
-        let array = try NPY.read(path: file)
+        let array = try NPY.readFloats(path: file)
         guard array.shape.count == 2 else {
             throw FileError(path: file, reason: "shape \(array.shape): activations must be N x d")
         }
@@ -140,6 +140,6 @@ public struct ActivationSource: Sendable {
             throw FileError(path: file, reason: "\(array.shape[0]) rows, but the labels have \(labels.count)")
         }
         guard array.shape[1] > 0 else { throw FileError(path: file, reason: "empty layer (0 columns)") }
-        return ActivationMatrix(rows: array.shape[0], columns: array.shape[1], scalars: array.floats())
+        return ActivationMatrix(rows: array.shape[0], columns: array.shape[1], scalars: array.values)
     }
 }

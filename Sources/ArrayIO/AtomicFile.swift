@@ -270,3 +270,67 @@ private func systemRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count:
 func errnoString() -> String {
     String(cString: strerror(errno))
 }
+
+/// A file open for reading at known offsets, closed when the value goes away.
+final class ReadOnlyFile {
+    let path: String
+    let size: Int
+    private let fd: Int32
+
+    /// Opens `path`.
+    /// - Throws: `FileError` naming `path` if it cannot be opened or is a directory.
+    init(path: String) throws {
+        self.path = path
+        fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw FileError(path: path, reason: "cannot open file (\(errnoString()))") }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+            let reason = errnoString()
+            close(fd)
+            throw FileError(path: path, reason: "cannot stat file (\(reason))")
+        }
+        if (st.st_mode & S_IFMT) == S_IFDIR {
+            close(fd)
+            throw FileError(path: path, reason: "is a directory, not a file")
+        }
+        size = max(0, Int(st.st_size))
+    }
+
+    deinit { close(fd) }
+
+    /// Fills `buffer` with the bytes at `offset`.
+    /// - Throws: `FileError` if the read fails or the file ends first (it shrank
+    ///   since it was opened).
+    func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws {
+        var done = 0
+        while done < buffer.count {
+            let n = pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw FileError(path: path, reason: "read failed (\(errnoString()))")
+            }
+            if n == 0 {
+                throw FileError(path: path, reason: "truncated: the file ended at byte \(offset + done) while "
+                    + "reading \(buffer.count) bytes from \(offset) (it shrank while being read)")
+            }
+            done += n
+        }
+    }
+
+    /// The `count` bytes at `offset`.
+    func bytes(count: Int, at offset: Int) throws -> [UInt8] {
+        guard count > 0 else { return [] }
+        var failure: Error?
+        let result = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            do {
+                try read(into: UnsafeMutableRawBufferPointer(buffer), at: offset)
+                initialized = count
+            } catch {
+                failure = error
+                initialized = 0
+            }
+        }
+        if let failure { throw failure }
+        return result
+    }
+}

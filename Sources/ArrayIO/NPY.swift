@@ -26,24 +26,81 @@ public enum NPY {
         try decode(AtomicFile.read(path), name: path)
     }
 
-    /// Decodes a whole `.npy` file held in memory.
+    /// Reads the `.npy` file at `path` as `Float` values in C order, with its shape
+    /// and the dtype it was stored as.
     ///
-    /// Fortran-ordered data is transposed to C order; the result's `bytes`
-    /// are always C order.
+    /// The same values as `read(path:).floats()`, and the same checks and errors.
+    /// A C-order float32 file (what `np.save` writes for a float32 array) is read
+    /// straight into the result: one copy from the page cache, where `read` and
+    /// `floats()` take three.
+    /// - Throws: `FileError` naming `path` as `read(path:)` does.
+    public static func readFloats(path: String) throws -> (values: [Float], shape: [Int], dtype: NPYDType) {
+        let file = try ReadOnlyFile(path: path)
+        let size = file.size
+        var prefix = try file.bytes(count: min(size, 4096), at: 0)
+        if let end = headerEnd(prefix), end > prefix.count, end <= size {
+            prefix += try file.bytes(count: end - prefix.count, at: prefix.count)
+        }
+        let layout = try layout(prefix: prefix, fileSize: size, name: path)
+        #if _endian(little)
+        if layout.dtype == .float32 && !(layout.header.fortranOrder && layout.header.shape.count > 1) {
+            let count = layout.dataLength / 4
+            var failure: Error?
+            let values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+                do {
+                    try file.read(into: UnsafeMutableRawBufferPointer(buffer), at: layout.dataStart)
+                    initialized = count
+                } catch {
+                    failure = error
+                    initialized = 0
+                }
+            }
+            if let failure { throw failure }
+            return (values, layout.header.shape, layout.dtype)
+        }
+        #endif
+        let array = try decode(prefix + file.bytes(count: size - prefix.count, at: prefix.count), name: path)
+        return (array.floats(), array.shape, array.dtype)
+    }
+
+    /// What a `.npy` header says and where the data lies.
+    struct Layout {
+        var header: NPYHeader
+        var dtype: NPYDType
+        var dataStart: Int
+        var dataLength: Int
+    }
+
+    /// Where the header of a `.npy` file ends (the data's offset), from its first
+    /// bytes; nil if `prefix` is too short to tell or is not a `.npy` prefix.
+    static func headerEnd(_ prefix: [UInt8]) -> Int? {
+        guard prefix.count >= 10, Array(prefix[0..<6]) == magic else { return nil }
+        let size: Int
+        switch (prefix[6], prefix[7]) {
+        case (1, 0): size = 2
+        case (2, 0), (3, 0): size = 4
+        default: return nil
+        }
+        guard prefix.count >= 8 + size else { return nil }
+        var length = 0
+        for i in 0..<size { length |= Int(prefix[8 + i]) << (8 * i) }
+        return 8 + size + length
+    }
+
+    /// Checks and parses everything before the data: the magic string, the
+    /// version, the header, the dtype, and the data's length against the file's.
+    ///
     /// - Parameters:
-    ///   - bytes: the complete file.
-    ///   - name: the file's path or another name for it, used in errors.
-    /// - Throws: `FileError(path: name, …)` for a bad magic string, an
-    ///   unsupported version, a header that is truncated or not a well-formed
-    ///   dict with exactly the keys 'descr', 'fortran_order' and 'shape', an
-    ///   unsupported dtype (object, big-endian, structured, ...), more than 2³¹
-    ///   bytes of elements claimed by a negative or overflowing shape, or data
-    ///   whose length differs from what the shape requires.
-    public static func decode(_ bytes: [UInt8], name: String) throws -> NPYArray {
+    ///   - bytes: the file's first bytes, at least through the end of its header
+    ///     (or the whole file if that is shorter).
+    ///   - fileSize: the whole file's size in bytes.
+    ///   - name: the file's name for errors.
+    /// - Throws: `FileError` as `decode(_:name:)` describes.
+    static func layout(prefix bytes: [UInt8], fileSize: Int, name: String) throws -> Layout {
         func fail(_ reason: String) -> FileError { FileError(path: name, reason: reason) }
 
         guard bytes.count >= 8, Array(bytes[0..<6]) == magic else {
-            if !bytes.isEmpty && bytes.count < 8 && bytes.elementsEqual(magic.prefix(bytes.count)) {
+            if fileSize > 0 && fileSize < 8 && bytes.elementsEqual(magic.prefix(bytes.count)) {
                 throw fail("truncated: \(bytes.count) bytes is too short for a .npy header")
             }
             throw fail(bytes.isEmpty ? "bad magic: the file is empty, not a .npy file"
@@ -56,15 +113,15 @@ public enum NPY {
         case (2, 0), (3, 0): headerLengthSize = 4
         default: throw fail("unsupported .npy format version \(major).\(minor) (supported: 1.0, 2.0, 3.0)")
         }
-        guard bytes.count >= 8 + headerLengthSize else {
+        guard fileSize >= 8 + headerLengthSize else {
             throw fail("truncated: the file ends inside the header length")
         }
         var headerLength = 0
         for i in 0..<headerLengthSize { headerLength |= Int(bytes[8 + i]) << (8 * i) }
         let headerStart = 8 + headerLengthSize
-        guard headerLength <= bytes.count - headerStart else {
+        guard headerLength <= fileSize - headerStart else {
             throw fail("truncated: the header claims \(headerLength) bytes but only "
-                + "\(bytes.count - headerStart) follow")
+                + "\(fileSize - headerStart) follow")
         }
         let dataStart = headerStart + headerLength
         let header: NPYHeader
@@ -87,7 +144,7 @@ public enum NPY {
         }
         let (dataLength, overflow) = count.multipliedReportingOverflow(by: dtype.itemSize)
         guard !overflow else { throw fail("header shape \(header.shapeText) has too many elements") }
-        let available = bytes.count - dataStart
+        let available = fileSize - dataStart
         if available < dataLength {
             throw fail("truncated data: shape \(header.shapeText) of \(dtype) needs \(dataLength) bytes "
                 + "after the header, the file has \(available)")
@@ -96,6 +153,26 @@ public enum NPY {
             throw fail("header shape \(header.shapeText) disagrees with the file size: \(dataLength) bytes "
                 + "of \(dtype) data expected, \(available) found")
         }
+        return Layout(header: header, dtype: dtype, dataStart: dataStart, dataLength: dataLength)
+    }
+
+    /// Decodes a whole `.npy` file held in memory.
+    ///
+    /// Fortran-ordered data is transposed to C order; the result's `bytes`
+    /// are always C order.
+    /// - Parameters:
+    ///   - bytes: the complete file.
+    ///   - name: the file's path or another name for it, used in errors.
+    /// - Throws: `FileError(path: name, …)` for a bad magic string, an
+    ///   unsupported version, a header that is truncated or not a well-formed
+    ///   dict with exactly the keys 'descr', 'fortran_order' and 'shape', an
+    ///   unsupported dtype (object, big-endian, structured, ...), more than 2³¹
+    ///   bytes of elements claimed by a negative or overflowing shape, or data
+    ///   whose length differs from what the shape requires.
+    public static func decode(_ bytes: [UInt8], name: String) throws -> NPYArray {
+        let layout = try layout(prefix: bytes, fileSize: bytes.count, name: name)
+        let dataStart = layout.dataStart, dataLength = layout.dataLength
+        let header = layout.header, dtype = layout.dtype
         let data = Array(bytes[dataStart..<(dataStart + dataLength)])
         if header.fortranOrder && header.shape.count > 1 {
             return NPYArray(dtype: dtype, shape: header.shape,
