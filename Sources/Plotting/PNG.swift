@@ -20,7 +20,8 @@ public struct PNGError: Error, CustomStringConvertible, Sendable {
 }
 
 // libpng's format flags: PNG_FORMAT_FLAG_ALPHA = 1, PNG_FORMAT_FLAG_COLOR = 2 (the
-// PNG_FORMAT_RGB/RGBA macros are expressions Swift does not import).
+// PNG_FORMAT_GRAY/RGB/RGBA macros are expressions Swift does not import).
+private let formatGray: UInt32 = 0
 private let formatRGB: UInt32 = 2
 private let formatRGBA: UInt32 = 3
 
@@ -28,29 +29,43 @@ extension Canvas {
     /// The canvas encoded as PNG bytes.
     ///
     /// Opaque canvases (every alpha 255, the usual figure) are stored as 8-bit RGB,
-    /// others as 8-bit RGBA.
+    /// or as 8-bit grayscale when every pixel is gray (red = green = blue: an image
+    /// grid of one-channel images), a third of the data to compress; others as
+    /// 8-bit RGBA. Every form reads back to the same RGBA pixels.
     /// - Throws: `PNGError` with libpng's message if encoding fails.
     public func pngData() throws -> [UInt8] {
-        // One pass: pack RGB while checking that every alpha is 255; fall back to
-        // RGBA if one is not.
+        // One pass: pack RGB while checking that every alpha is 255 and whether
+        // every pixel is gray; fall back to RGBA if one is not opaque.
         let count = width * height
-        var opaque = true
+        var opaque = true, gray = true
         var rgb = [UInt8](unsafeUninitializedCapacity: count * 3) { out, initialized in
             pixels.withUnsafeBufferPointer { p in
                 let src = p.baseAddress!, dst = out.baseAddress!
-                var alphaAnd: UInt8 = 255
+                var alphaAnd: UInt8 = 255, colour: UInt8 = 0
                 for i in 0..<count {
-                    dst[3 * i] = src[4 * i]; dst[3 * i + 1] = src[4 * i + 1]; dst[3 * i + 2] = src[4 * i + 2]
+                    let r = src[4 * i], g = src[4 * i + 1], b = src[4 * i + 2]
+                    dst[3 * i] = r; dst[3 * i + 1] = g; dst[3 * i + 2] = b
                     alphaAnd &= src[4 * i + 3]
+                    colour |= (r ^ g) | (g ^ b)
                 }
                 opaque = alphaAnd == 255
+                gray = colour == 0
             }
             initialized = count * 3
         }
         var source = pixels
         var format = formatRGBA
         var channels = 4
-        if opaque {
+        if opaque && gray {
+            source = [UInt8](unsafeUninitializedCapacity: count) { out, initialized in
+                rgb.withUnsafeBufferPointer { p in
+                    for i in 0..<count { out[i] = p[3 * i] }
+                }
+                initialized = count
+            }
+            format = formatGray
+            channels = 1
+        } else if opaque {
             swap(&source, &rgb)
             format = formatRGB
             channels = 3
@@ -92,6 +107,13 @@ extension Canvas {
 
     /// Encodes the canvas and writes it to `path` atomically.
     ///
+    /// The PNG goes to a temporary file renamed onto `path`, so no reader ever
+    /// sees a partial figure, and a failure leaves the previous file untouched.
+    /// It is not fsync'ed (like matplotlib's and every image library's output):
+    /// a figure can be drawn again, and two fsyncs would take as long as drawing
+    /// a small figure; the kernel writes it to disk within its writeback interval.
+    /// Run records, which cannot be recomputed, are written durably.
+    ///
     /// - Throws: `PNGError` if encoding fails; `FileError` naming `path` if the file
     ///   cannot be written (missing directory, no permission, full disk). No partial
     ///   file is left behind in either case.
@@ -100,7 +122,7 @@ extension Canvas {
         do { bytes = try pngData() } catch let e as PNGError {
             throw PNGError(path: path, reason: e.reason)
         }
-        try AtomicFile.write(bytes, to: path)
+        try AtomicFile.write(bytes, to: path, durability: .deferred)
     }
 
     /// Decodes PNG bytes (any colour type and depth libpng reads) into an RGBA8 canvas.

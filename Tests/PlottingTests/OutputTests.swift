@@ -171,6 +171,44 @@ private func rgb(_ c: Color) -> [Int] { [Int(c.r), Int(c.g), Int(c.b)] }
         #expect(back.width == 23 && back.height == 17 && back.pixels == bytes)
     }
 
+    /// PNG colour type: byte 25 of the file (in IHDR): 0 gray, 2 RGB, 6 RGBA.
+    func colourType(_ png: [UInt8]) -> UInt8 { png[25] }
+
+    @Test func grayCanvasesAreStoredAsGrayAndReadBack() throws {
+        // Every gray level, then one pixel with red != green, then one translucent pixel.
+        let w = 16, h = 16
+        var pixels = [UInt8]()
+        for v in 0..<(w * h) { pixels += [UInt8(v), UInt8(v), UInt8(v), 255] }
+        let gray = Canvas(width: w, height: h, pixels: pixels)
+        let png = try gray.pngData()
+        #expect(colourType(png) == 0)
+        #expect(try Canvas.decodePNG(png).pixels == pixels)
+
+        var tinted = pixels
+        tinted[4 * 77 + 1] &+= 1
+        let colourPNG = try Canvas(width: w, height: h, pixels: tinted).pngData()
+        #expect(colourType(colourPNG) == 2)
+        #expect(try Canvas.decodePNG(colourPNG).pixels == tinted)
+
+        var translucent = pixels
+        translucent[4 * 200 + 3] = 128
+        let alphaPNG = try Canvas(width: w, height: h, pixels: translucent).pngData()
+        #expect(colourType(alphaPNG) == 6)
+        #expect(try Canvas.decodePNG(alphaPNG).pixels == translucent)
+    }
+
+    @Test func grayImageGridIsAGrayPNG() throws {
+        // (B, H, W) images: one channel, so the grid is gray unless the padding is coloured.
+        let values = (0..<(6 * 5 * 4)).map { Float($0 % 17) / 16 }
+        var grid = ImageGrid(values: values, shape: [6, 5, 4])
+        grid.nrow = 3
+        let canvas = try grid.render()
+        #expect(colourType(try canvas.pngData()) == 0)
+        #expect(try Canvas.decodePNG(try canvas.pngData()).pixels == canvas.pixels)
+        grid.padValue = .rgb(1, 0, 0)
+        #expect(colourType(try grid.render().pngData()) == 2)
+    }
+
     @Test func largePNGsReadBack() throws {
         // 700 x 520 with a translucent disc, noise and, in the second copy, one translucent pixel.
         let w = 700, h = 520
