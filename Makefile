@@ -12,6 +12,7 @@ setup:
 	@scripts/setup.sh
 
 demo: setup
+	$(SWIFT) build -c release --product infoplane-compute
 	$(SWIFT) build -c release --product infoplane
 	.build/release/infoplane demo
 
@@ -21,5 +22,5 @@ test: setup
 	python3 -m pytest -q Tests/python
 
 bench: setup
-	$(SWIFT) build -c release --product infoplane-bench
+	$(SWIFT) build -c release
 	OPENBLAS_NUM_THREADS=1 .build/release/infoplane-bench

@@ -13,10 +13,19 @@
 //   InfoTheory              entropy and mutual-information estimators, exact Gaussian MI
 //   Training                instrumented training loop, schedules, recorded runs, linear students
 //   Plotting                raster canvas, text, axes, figures, PNG output
-//   Analysis                estimates over whole runs, figures and summaries of runs
+//   RunFigures              figure values from run records and MI tables
+//   Analysis                estimates over whole runs, summaries and audits of runs
 //   Experiments             the published experiments `infoplane reproduce` runs
-//   infoplane               the command-line tool
+//   PlotCommands            `infoplane plot` and `infoplane grid`
+//   infoplane-compute       the commands that compute: train, estimate, demo,
+//                           reproduce, audit (and the drawing ones again)
+//   infoplane               the command-line tool: draws in-process, starts
+//                           infoplane-compute in its place for everything else
 //   infoplane-bench         release-mode micro-benchmarks
+//
+// `infoplane` does not link OpenBLAS: loading it (and the worker thread its
+// constructor starts) costs 2 to 3 ms of every process, a fifth of a short
+// command such as `infoplane grid`. See Sources/infoplane/main.swift.
 import PackageDescription
 
 #if os(Linux)
@@ -71,6 +80,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "infoplane", targets: ["infoplane"]),
+        .executable(name: "infoplane-compute", targets: ["infoplane-compute"]),
         .executable(name: "infoplane-bench", targets: ["infoplane-bench"]),
         .library(name: "InfoTheory", targets: ["InfoTheory"]),
         .library(name: "Plotting", targets: ["Plotting"]),
@@ -92,21 +102,30 @@ let package = Package(
         .target(name: "Autodiff", dependencies: ["Tensors"], swiftSettings: optimizedInDebug),
         .target(name: "NeuralNets", dependencies: ["Autodiff", "Tensors"], swiftSettings: nativeSettings + optimizedInDebug),
         .target(name: "Datasets", dependencies: ["Tensors", "ArrayIO"], swiftSettings: optimizedInDebug),
-        .target(name: "ActivationStore", dependencies: ["Tensors", "ArrayIO"]),
+        .target(name: "ActivationStore", dependencies: ["ArrayIO"]),
         .target(name: "Training", dependencies: ["NeuralNets", "Datasets", "ActivationStore", "InfoTheory"], swiftSettings: optimizedInDebug),
         .target(name: "InfoTheory", dependencies: [
             "Tensors",
             .product(name: "RealModule", package: "swift-numerics"),
         ], swiftSettings: nativeSettings + optimizedInDebug),
         .target(name: "Plotting", dependencies: ["CPNG", "ArrayIO"], swiftSettings: nativeSettings + optimizedInDebug),
+        .target(name: "RunFigures", dependencies: ["ActivationStore", "ArrayIO", "Plotting"]),
         .target(name: "Analysis", dependencies: ["ActivationStore", "InfoTheory", "Plotting", "Training"], swiftSettings: optimizedInDebug),
-        .target(name: "Experiments", dependencies: ["Analysis", "Training", "Datasets", "InfoTheory", "Plotting", "ActivationStore"]),
+        .target(name: "Experiments", dependencies: ["Analysis", "RunFigures", "Training", "Datasets", "InfoTheory", "Plotting", "ActivationStore"]),
+        .target(name: "PlotCommands", dependencies: [
+            "ActivationStore", "ArrayIO", "Plotting", "RunFigures",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .target(name: "TestSupport", dependencies: ["Tensors", "Autodiff"]),
 
         .executableTarget(name: "infoplane", dependencies: [
-            "Analysis", "Experiments", "Training", "InfoTheory", "Plotting",
+            "PlotCommands",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], linkerSettings: staticSwiftRuntime),
+        .executableTarget(name: "infoplane-compute", dependencies: [
+            "Analysis", "Experiments", "Training", "InfoTheory", "Plotting", "PlotCommands",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .executableTarget(name: "infoplane-bench", dependencies: [
             "Training", "InfoTheory", "Plotting",
         ]),
@@ -120,7 +139,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
         .testTarget(name: "PlottingTests", dependencies: ["Plotting", "ArrayIO"]),
         .testTarget(name: "InfoTheoryTests", dependencies: ["InfoTheory", "Tensors"]),
-        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "TestSupport"]),
+        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "RunFigures", "TestSupport"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "TestSupport"]),
     ]
 )

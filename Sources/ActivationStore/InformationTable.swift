@@ -9,7 +9,16 @@
 // required, so tables from other tools with `epoch,layer,I_XT,I_TY` read too.
 
 import ArrayIO
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// An (epoch, layer) → values table of information estimates, in bits.
 public struct InformationTable: Sendable, Equatable {

@@ -7,7 +7,11 @@
 // killed) is ignored and rewritten, byte for byte the same, on resume.
 
 import ArrayIO
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// One layer of the recorded network.
 public struct LayerDescription: Codable, Sendable, Equatable {

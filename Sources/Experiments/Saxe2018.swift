@@ -15,6 +15,7 @@ import Datasets
 import Foundation
 import InfoTheory
 import Plotting
+import RunFigures
 import Training
 
 extension Experiments {

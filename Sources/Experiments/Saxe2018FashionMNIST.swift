@@ -14,6 +14,7 @@ import Datasets
 import Foundation
 import InfoTheory
 import Plotting
+import RunFigures
 import Training
 
 extension Experiments {

@@ -18,6 +18,7 @@ import Dispatch
 import Foundation
 import InfoTheory
 import Plotting
+import RunFigures
 import Training
 
 extension Experiments {

@@ -6,6 +6,7 @@ import ActivationStore
 import Analysis
 import Foundation
 import Plotting
+import RunFigures
 
 /// The mean and standard deviation over seeds of information tables with the
 /// same columns and the same (epoch, layer) rows.

@@ -80,7 +80,7 @@ func runProcessBenchmarks() {
     do { try writeProcessInputs(dir) } catch { print("process: \(error)"); return }
     let runs = getenv("PROCESS_RUNS").flatMap { Int(String(cString: $0)) } ?? 30
     let commands: [(String, [String])] = [
-        ("infoplane --help", [tool, "--help"]),
+        ("infoplane --help (starts infoplane-compute)", [tool, "--help"]),
         ("infoplane plot infoplane mi.csv -o p.png --size 1000x800 (6 layers x 1000 epochs)",
          [tool, "plot", "infoplane", dir + "/mi.csv", "-o", dir + "/p.png", "--size", "1000x800"]),
         ("infoplane grid imgs.npy -o g.png --nrow 8 --padding 2 (64 x 3 x 32 x 32 float32)",

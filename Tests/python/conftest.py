@@ -10,10 +10,15 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="session")
 def infoplane():
-    """Path of the debug `infoplane` binary (built by `swift build --build-tests`)."""
+    """Path of the debug `infoplane` binary (built by `swift build --build-tests`).
+
+    `infoplane` runs plot and grid itself and starts `infoplane-compute`, built
+    beside it, for every other command: both must exist.
+    """
     path = ROOT / ".build" / "debug" / "infoplane"
-    if not path.exists():
-        subprocess.run(["swift", "build", "--product", "infoplane"], cwd=ROOT, check=True)
+    for product in ("infoplane", "infoplane-compute"):
+        if not (ROOT / ".build" / "debug" / product).exists():
+            subprocess.run(["swift", "build", "--product", product], cwd=ROOT, check=True)
     return str(path)
 
 

@@ -10,6 +10,7 @@ import Experiments
 import Foundation
 import InfoTheory
 import Plotting
+import RunFigures
 import Tensors
 import Training
 

@@ -2,8 +2,12 @@
 
 import ArgumentParser
 import ArrayIO
-import Foundation
 import Plotting
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 struct FigureOptions: ParsableArguments {
     @Option(name: .shortAndLong, help: "Output PNG file.")
@@ -46,12 +50,50 @@ struct FigureOptions: ParsableArguments {
 
     /// Prints warnings to stderr and writes the canvas.
     func write(_ canvas: Canvas, warnings: [String]) throws {
-        for w in warnings { FileHandle.standardError.write("warning: \(w)\n".data(using: .utf8)!) }
-        let directory = (output as NSString).deletingLastPathComponent
+        printWarnings(warnings)
+        let directory = parentDirectory(output)
         if !directory.isEmpty && !AtomicFile.isDirectory(directory) {
             throw FileError(path: output, reason: "the directory \(directory) does not exist")
         }
         try canvas.writePNG(to: output)
         print(output)
     }
+}
+
+/// Each warning on standard error, prefixed "warning: ".
+func printWarnings(_ warnings: [String]) {
+    for w in warnings { writeStandardError("warning: \(w)\n") }
+}
+
+/// `text` on standard error, unbuffered.
+public func writeStandardError(_ text: String) {
+    var text = text
+    text.withUTF8 { bytes in
+        var offset = 0
+        while offset < bytes.count {
+            let n = write(2, bytes.baseAddress! + offset, bytes.count - offset)
+            if n <= 0 { break }
+            offset += n
+        }
+    }
+}
+
+/// The last component of a path, ignoring one trailing slash ("runs/tanh/" gives "tanh").
+func lastPathComponent(_ path: String) -> String {
+    let trimmed = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
+    guard let slash = trimmed.lastIndex(of: "/"), trimmed != "/" else { return trimmed }
+    return String(trimmed[trimmed.index(after: slash)...])
+}
+
+/// The directory part of a path: "" for a bare file name, "/" for a file in the root.
+func parentDirectory(_ path: String) -> String {
+    guard let slash = path.lastIndex(of: "/") else { return "" }
+    return slash == path.startIndex ? "/" : String(path[..<slash])
+}
+
+/// `text` without leading and trailing spaces, tabs and carriage returns.
+func trimmingSpaces<S: StringProtocol>(_ text: S) -> String {
+    let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" }
+    guard let first = text.firstIndex(where: { !isSpace($0) }), let last = text.lastIndex(where: { !isSpace($0) }) else { return "" }
+    return String(text[first...last])
 }

@@ -1,4 +1,7 @@
-// infoplane: the command-line tool.
+// infoplane-compute: every command of `infoplane`, the ones that train and
+// estimate (and so load OpenBLAS) among them. The `infoplane` executable runs
+// plot and grid itself and starts this one for everything else; it can be run
+// directly too.
 //
 // Each subcommand parses and validates its options, then calls library code;
 // the work itself lives in the library modules.
@@ -8,6 +11,7 @@
 // the executable (Foundation's included) at each start.
 
 import ArgumentParser
+import PlotCommands
 
 @main
 struct InfoPlane: ParsableCommand {

@@ -1,14 +1,24 @@
 // `infoplane plot …` and `infoplane grid`: figures from runs, tables and arrays.
+//
+// These commands run in the `infoplane` executable itself, which links neither
+// OpenBLAS nor the whole of Foundation: they read tables and arrays, draw, and
+// encode PNG, nothing more.
 
 import ActivationStore
-import Analysis
 import ArgumentParser
 import ArrayIO
-import Foundation
 import Plotting
+import RunFigures
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
-struct Plot: ParsableCommand {
-    static let configuration = CommandConfiguration(
+public struct Plot: ParsableCommand {
+    public init() {}
+
+    public static let configuration = CommandConfiguration(
         commandName: "plot",
         abstract: "Draw figures from runs and tables.",
         subcommands: [PlotInformationPlane.self, PlotCurves.self, PlotHeatmap.self]
@@ -24,7 +34,7 @@ struct InformationSource {
     /// are several) or an MI CSV.
     static func load(_ path: String, estimate: String?) throws -> InformationSource {
         var csv = path
-        var title = ((path.hasSuffix("/") ? String(path.dropLast()) : path) as NSString).lastPathComponent
+        var title = lastPathComponent(path)
         if AtomicFile.isDirectory(path) {
             let manifest = try RunDirectory(path).readManifest()
             title = manifest.settings.activation == "relu" ? "ReLU" : manifest.settings.activation
@@ -152,9 +162,7 @@ struct PlotCurves: ParsableCommand {
         try figure.write(plot.render(width: w, height: h, scale: figure.scale), warnings: plot.warnings)
     }
 
-    func runName(_ path: String) -> String {
-        ((path.hasSuffix("/") ? String(path.dropLast()) : path) as NSString).lastPathComponent
-    }
+    func runName(_ path: String) -> String { lastPathComponent(path) }
 }
 
 struct PlotHeatmap: ParsableCommand {
@@ -198,7 +206,7 @@ struct PlotHeatmap: ParsableCommand {
         let text = try AtomicFile.readText(table)
         let lines = text.split(separator: "\n").map(String.init).filter { !$0.hasPrefix("#") && !$0.isEmpty }
         guard let header = lines.first, lines.count > 1 else { throw FileError(path: table, reason: "empty table") }
-        let names = header.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let names = header.split(separator: ",").map { trimmingSpaces($0) }
         func column(_ name: String?, _ fallback: Int) throws -> Int {
             if let name {
                 guard let i = names.firstIndex(of: name) else {
@@ -213,7 +221,7 @@ struct PlotHeatmap: ParsableCommand {
         var sums = [String: (Double, Int)]()
         var xs = Set<Double>(), ys = Set<Double>()
         for (n, line) in lines.dropFirst().enumerated() {
-            let f = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            let f = line.split(separator: ",", omittingEmptySubsequences: false).map { trimmingSpaces($0) }
             guard f.count == names.count, let a = Double(f[cx]), let b = Double(f[cy]) else {
                 throw FileError(path: table, reason: "line \(n + 2): malformed row")
             }
@@ -246,8 +254,10 @@ struct PlotHeatmap: ParsableCommand {
     }
 }
 
-struct Grid: ParsableCommand {
-    static let configuration = CommandConfiguration(
+public struct Grid: ParsableCommand {
+    public init() {}
+
+    public static let configuration = CommandConfiguration(
         commandName: "grid",
         abstract: "An image grid from a .npy batch, with torchvision's make_grid/save_image semantics.",
         discussion: "Example: infoplane grid samples.npy -o grid.png --nrow 8 --padding 2 --normalize"
@@ -280,7 +290,7 @@ struct Grid: ParsableCommand {
     @Option(help: "Nearest-neighbour upscaling factor for tiny images.")
     var upscale: Int = 1
 
-    func validate() throws {
+    public func validate() throws {
         if nrow <= 0 { throw ValidationError("--nrow must be positive") }
         if padding < 0 { throw ValidationError("--padding must not be negative") }
         if !(1...32).contains(upscale) { throw ValidationError("--upscale must be between 1 and 32") }
@@ -290,18 +300,18 @@ struct Grid: ParsableCommand {
     }
 
     func parseNumbers(_ text: String) -> [Float]? {
-        let values = text.split(separator: ",").map { Float($0.trimmingCharacters(in: .whitespaces)) }
+        let values = text.split(separator: ",").map { Float(trimmingSpaces($0)) }
         return values.allSatisfy { $0 != nil } ? values.map { $0! } : nil
     }
 
-    func run() throws {
-        let array = try NPY.read(path: images)
+    public func run() throws {
+        let array = try NPY.readFloats(path: images)
         let shape = array.shape
         guard shape.count == 3 || (shape.count == 4 && [1, 3].contains(shape[1])) else {
             throw FileError(path: images, reason: "shape \(shape): expected (B, C, H, W) with C = 1 or 3, or (B, H, W)")
         }
         guard shape.allSatisfy({ $0 > 0 }) else { throw FileError(path: images, reason: "empty batch \(shape)") }
-        var grid = ImageGrid(values: array.floats(), shape: shape)
+        var grid = ImageGrid(values: array.values, shape: shape)
         grid.nrow = nrow
         grid.padding = padding
         grid.normalize = normalize
@@ -310,7 +320,7 @@ struct Grid: ParsableCommand {
         let pad = parseNumbers(padValue)!
         grid.padValue = pad.count == 1 ? .gray(pad[0]) : .rgb(pad[0], pad[1], pad[2])
         grid.upscale = upscale
-        for w in grid.warnings { FileHandle.standardError.write("warning: \(w)\n".data(using: .utf8)!) }
+        printWarnings(grid.warnings)
         try grid.render().writePNG(to: output)
         print(output)
     }
