@@ -202,8 +202,12 @@ public enum Saxe2018 {
         plane.title = "12-bit task, mean over \(seeds) seed\(seeds == 1 ? "" : "s") (bars: ± 1 s.d. at 12 epochs)"
         outputs.append(try context.writeFigure(plane.render(width: 1100, height: 480), output(context, "fig1", ".png")))
 
+        // The bands stop at what information can be: 0 below, H(X) and H(Y) above (the
+        // seeds' spread is skewed near both ends, so mean ± s.d. would cross them).
+        let ceilings = try informationCeilings(run: results[0].runs[0])
         var panels = [CurvesPanel]()
         for (column, name) in [("I_XT", "I(X;T)"), ("I_TY", "I(T;Y)")] {
+            let ceiling = column == "I_XT" ? ceilings.inputs : ceilings.labels
             for r in results {
                 let mean = r.average.mean, sd = r.average.standardDeviation
                 let values = mean.column(column)!, spread = sd.column(column)!
@@ -211,8 +215,8 @@ public enum Saxe2018 {
                     let idx = mean.rows.indices.filter { mean.rows[$0].layer == layer && mean.rows[$0].epoch > 0 }
                     var s = CurveSeries(name: "Layer \(layer)", x: idx.map { Double(mean.rows[$0].epoch) }, y: idx.map { values[$0] },
                                         color: Colormap.tab10Color(layer - 1))
-                    s.bandLower = idx.map { values[$0] - spread[$0] }
-                    s.bandUpper = idx.map { values[$0] + spread[$0] }
+                    s.bandLower = idx.map { max(0, values[$0] - spread[$0]) }
+                    s.bandUpper = idx.map { min(ceiling, values[$0] + spread[$0]) }
                     return s
                 }
                 var panel = CurvesPanel(series: series, title: "\(label(r.activation)): \(name)", xLabel: "Epoch",
@@ -223,7 +227,7 @@ public enum Saxe2018 {
         }
         var curves = CurvesFigure(panels: panels, columns: 2)
         curves.sharedX = true
-        curves.title = "Mean over \(seeds) seed\(seeds == 1 ? "" : "s") per layer (band: ± 1 s.d.)"
+        curves.title = "Mean over \(seeds) seed\(seeds == 1 ? "" : "s") per layer (band: ± 1 s.d., within [0, H(X)] and [0, H(Y)])"
         outputs.append(try context.writeFigure(curves.render(width: 1000, height: 760), output(context, "fig1", "-mi.png")))
 
         // Summary.
@@ -671,4 +675,21 @@ public enum Saxe2018 {
         md += binningEstimators.map { "`\($0.tag)`" }.joined(separator: ", ") + ").\n"
         return try writeSummary(md, title: "saxe2018 binning", context: context, name: output(context, "binning", ".md"), outputs: outputs)
     }
+}
+
+/// H(X) and H(Y) in bits for a run's samples: the largest values I(X;T) and I(T;Y)
+/// can take on them (a deterministic T cannot carry more than its input, nor
+/// more about Y than Y holds).
+func informationCeilings(run: String) throws -> (inputs: Double, labels: Double) {
+    let reader = try RunReader(path: run)
+    let (values, rows, columns) = try reader.inputs()
+    var counts = [ArraySlice<Float>: Int]()
+    for i in 0..<rows { counts[values[(i * columns)..<((i + 1) * columns)], default: 0] += 1 }
+    var labelCounts = [Int: Int]()
+    for y in try reader.labels() { labelCounts[y, default: 0] += 1 }
+    func entropy(_ counts: some Collection<Int>) -> Double {
+        let n = Double(counts.reduce(0, +))
+        return counts.reduce(0.0) { h, c in h - Double(c) / n * log2(Double(c) / n) }
+    }
+    return (entropy(counts.values), entropy(labelCounts.values))
 }

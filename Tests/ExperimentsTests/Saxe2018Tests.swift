@@ -87,6 +87,20 @@ import Testing
             #expect(manifest.settings == TwelveBit.settings(activation: activation, epochs: 16, seed: 1))
         }
         #expect(report.markdown.contains("| 5 |"))
+
+        // The curve bands stop at H(X) and H(Y): 4096 distinct inputs give 12 bits; the
+        // labels' entropy by hand; no estimate exceeds either.
+        let ceilings = try informationCeilings(run: context.runs + "/tanh-seed1")
+        #expect(abs(ceilings.inputs - 12) < 1e-12)
+        let labels = try RunReader(path: context.runs + "/tanh-seed1").labels()
+        let p1 = Double(labels.filter { $0 == 1 }.count) / Double(labels.count)
+        #expect(abs(ceilings.labels - (-p1 * log2(p1) - (1 - p1) * log2(1 - p1))) < 1e-12)
+        for activation in ["tanh", "relu"] {
+            let table = try InformationTable.read(path: context.runs + "/\(activation)-seed1/mi-binning.csv")
+            for row in table.rows {
+                #expect(row.values[0] <= ceilings.inputs + 1e-9 && row.values[1] <= ceilings.labels + 1e-9)
+            }
+        }
     }
 
     /// binning at a tiny scale: the verdict table lists, per estimator, exactly the hidden
