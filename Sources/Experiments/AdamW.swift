@@ -286,7 +286,7 @@ public enum AdamWSuite {
         figure.colormap = .viridis
         // Colours saturate 12 points above the best cell so the basins stay readable.
         figure.colorLimits = (lowest, min(highest, lowest + 12))
-        let png = try context.writeFigure(figure.render(width: 1100, height: 950), "adamw-heatmaps.png")
+        let png = try context.writeFigure(figure.render(width: 1300, height: 950), "adamw-heatmaps.png")
         outputs.insert(png, at: 0)
 
         // The summary.

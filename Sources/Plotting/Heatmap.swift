@@ -53,17 +53,16 @@ public struct HeatmapFigure: Sendable {
         return n == 0 ? [] : ["heatmap: \(n) cell(s) with NaN\(logColor ? ", non-positive" : "") or infinite values left empty"]
     }
 
-    /// A compact label for a parameter value: 10^k for powers of ten and m×10^k for
-    /// others when the axis is log-spaced (`scientific`), else 3 significant digits.
+    /// A compact label for a parameter value: on a log-spaced axis (`scientific`),
+    /// 10^k for powers of ten and m×10^k for the others; else 3 significant digits
+    /// for every value, powers of ten included, so one axis never mixes the forms.
     static func parameterLabel(_ v: Double, scientific: Bool) -> Label {
-        if v > 0 {
+        if v > 0 && scientific {
             let k = log10(v).rounded()
             if abs(v - pow(10, k)) <= 1e-9 * v { return TickFormatter.power(v) }
             let e = Int(log10(v).rounded(.down))
-            if scientific {
-                let m = v / pow(10, Double(e))
-                return Label.power(base: "\(significant(m, 2))\u{00D7}10", exponent: e < 0 ? "\u{2212}\(-e)" : "\(e)")
-            }
+            let m = v / pow(10, Double(e))
+            return Label.power(base: "\(significant(m, 2))\u{00D7}10", exponent: e < 0 ? "\u{2212}\(-e)" : "\(e)")
         }
         return Label(significant(v, 3))
     }

@@ -57,6 +57,11 @@ import Testing
         #expect(HeatmapFigure.parameterLabel(1e-3, scientific: true).plainText == "10\u{2212}3")
         #expect(HeatmapFigure.parameterLabel(3e-4, scientific: true).plainText == "3\u{00D7}10\u{2212}4")
         #expect(HeatmapFigure.parameterLabel(0.25, scientific: false).plainText == "0.25")
+        // A linear-spaced axis writes powers of ten as decimals too, like its other labels.
+        #expect(HeatmapFigure.parameterLabel(0.1, scientific: false).plainText == "0.1")
+        #expect(HeatmapFigure.parameterLabel(1e-3, scientific: false).plainText == "0.001")
+        #expect(HeatmapFigure.parameterLabel(0.00625, scientific: false).plainText == "0.00625")
+        #expect(HeatmapFigure.parameterLabel(100, scientific: false).plainText == "100")
         #expect(HeatmapFigure.parameterLabel(0, scientific: true).plainText == "0")
         #expect(HeatmapFigure.isLogSpaced([0, 1e-5, 1e-2]))
         #expect(!HeatmapFigure.isLogSpaced([1, 2, 4, 8]))
