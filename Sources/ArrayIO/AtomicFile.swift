@@ -111,50 +111,7 @@ public enum AtomicFile {
     ///
     /// - Throws: `FileError` if the file is missing or unreadable.
     public static func read(_ path: String) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            throw FileError(path: path, reason: "cannot open file (\(errnoString()))")
-        }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else {
-            throw FileError(path: path, reason: "cannot stat file (\(errnoString()))")
-        }
-        if (st.st_mode & S_IFMT) == S_IFDIR {
-            throw FileError(path: path, reason: "is a directory, not a file")
-        }
-        // Straight into the result, sized by fstat plus one byte (a full buffer
-        // means the file has grown since); then in chunks for the rest.
-        let expected = max(0, Int(st.st_size)) + 1
-        var failure: Int32 = 0
-        var result = [UInt8](unsafeUninitializedCapacity: expected) { buffer, initialized in
-            initialized = 0
-            while initialized < expected {
-                let n = systemRead(fd, buffer.baseAddress! + initialized, expected - initialized)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    failure = errno
-                    return
-                }
-                if n == 0 { return }
-                initialized += n
-            }
-        }
-        if failure != 0 {
-            throw FileError(path: path, reason: "read failed (\(String(cString: strerror(failure))))")
-        }
-        if result.count < expected { return result }
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { systemRead(fd, $0.baseAddress!, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw FileError(path: path, reason: "read failed (\(errnoString()))")
-            }
-            if n == 0 { break }
-            result.append(contentsOf: chunk[0..<n])
-        }
-        return result
+        try ReadOnlyFile(path: path).readToEnd()
     }
 
     /// Reads the file at `path` as UTF-8 text.
@@ -297,6 +254,43 @@ final class ReadOnlyFile {
     }
 
     deinit { close(fd) }
+
+    /// Everything from the current position (the start, unless `readToEnd` ran
+    /// before) to the end, including what was appended since the file was opened.
+    func readToEnd() throws -> [UInt8] {
+        // Straight into the result, sized by fstat plus one byte (a full buffer
+        // means the file has grown since); then in chunks for the rest.
+        let expected = size + 1
+        var failure: Int32 = 0
+        var result = [UInt8](unsafeUninitializedCapacity: expected) { buffer, initialized in
+            initialized = 0
+            while initialized < expected {
+                let n = systemRead(fd, buffer.baseAddress! + initialized, expected - initialized)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    failure = errno
+                    return
+                }
+                if n == 0 { return }
+                initialized += n
+            }
+        }
+        if failure != 0 {
+            throw FileError(path: path, reason: "read failed (\(String(cString: strerror(failure))))")
+        }
+        if result.count < expected { return result }
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { systemRead(fd, $0.baseAddress!, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw FileError(path: path, reason: "read failed (\(errnoString()))")
+            }
+            if n == 0 { break }
+            result.append(contentsOf: chunk[0..<n])
+        }
+        return result
+    }
 
     /// Fills `buffer` with the bytes at `offset`.
     /// - Throws: `FileError` if the read fails or the file ends first (it shrank
