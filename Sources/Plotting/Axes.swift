@@ -387,6 +387,12 @@ struct Legend {
     /// The frame's top-left corner for the best location inside `frame`, given the data
     /// points in pixels.
     func place(in frame: Rect, avoiding points: [Point], _ s: Style) -> Point {
+        bestPlacement(in: frame, avoiding: points, s).origin
+    }
+
+    /// The best location inside `frame` and how many of `points` the legend covers there
+    /// (0: a free spot).
+    func bestPlacement(in frame: Rect, avoiding points: [Point], _ s: Style) -> (origin: Point, covered: Int) {
         let (w, h, _) = size(s)
         let pad = 0.5 * s.fontSize
         let xl = frame.x0 + pad, xr = frame.x1 - pad - w, xc = (frame.x0 + frame.x1 - w) / 2
@@ -402,7 +408,7 @@ struct Legend {
             if n < bestCount { best = c; bestCount = n }
             if n == 0 { break }
         }
-        return best
+        return (best, bestCount)
     }
 
     func draw(on canvas: inout Canvas, at origin: Point, _ s: Style) {

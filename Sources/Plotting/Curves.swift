@@ -84,6 +84,19 @@ public struct CurvesFigure: Sendable {
     /// - Throws: `PlotError` if there is no panel, a panel has no series, or a panel has
     ///   no drawable point.
     public func render(width: Int = 640, height: Int = 480, scale: Double = 1) throws -> Canvas {
+        try drawn(width: width, height: height, scale: scale).canvas
+    }
+
+    /// Where a legend was drawn: its panel, its box in pixels, and whether it sits
+    /// outside the panel's axes.
+    struct LegendBox {
+        var panel: Int
+        var box: Rect
+        var outside: Bool
+    }
+
+    /// The figure, with the panels' frames and the legends' boxes (for tests).
+    func drawn(width: Int, height: Int, scale: Double) throws -> (canvas: Canvas, frames: [Rect], legends: [LegendBox]) {
         guard !panels.isEmpty else { throw PlotError("curves: nothing to plot") }
         for (i, p) in panels.enumerated() {
             let name = p.title.isEmpty ? "panel \(i + 1)" : p.title
@@ -137,15 +150,31 @@ public struct CurvesFigure: Sendable {
             }
             return a
         }
-        let layout = GridLayout.make(width: W, height: H, rows: rows, columns: cols, style: s,
-                                     colorbarAxis: nil, suptitle: title, configure: { i, frame in
-            i < self.panels.count ? makePanel(i, frame) : makePanel(self.panels.count - 1, frame)
+        func makeLayout(reservedRight: Double) -> GridLayout {
+            GridLayout.make(width: W, height: H, rows: rows, columns: cols, style: s, colorbarAxis: nil,
+                            suptitle: title, reservedRight: reservedRight, configure: { i, frame in
+                i < self.panels.count ? makePanel(i, frame) : makePanel(self.panels.count - 1, frame)
+            })
+        }
+        // A legend goes in its panel at matplotlib's 'best' location; when every location
+        // there covers a line, the panels make room at the right and it goes outside,
+        // level with its panel's top (matplotlib's `fig.legend(loc="outside right upper")`).
+        var layout = makeLayout(reservedRight: 0)
+        let outside = Set(panels.indices.filter { i in
+            guard let legend = legend(i) else { return false }
+            let axes = makePanel(i, layout.frames[i])
+            return legend.bestPlacement(in: axes.frame, avoiding: avoidance(i, axes, s), s).covered > 0
         })
+        let pad = 0.5 * s.fontSize
+        if !outside.isEmpty {
+            let width = outside.map { legend($0)!.size(s).width }.max()!
+            layout = makeLayout(reservedRight: width + 2 * pad)
+        }
+        var nextOutsideTop = 0.0
+        var boxes = [LegendBox]()
         for (i, panel) in panels.enumerated() {
             let axes = makePanel(i, layout.frames[i])
             axes.drawGrid(on: &canvas, s)
-            var entries = [LegendEntry]()
-            var avoid = [Point]()
             // Bands first, under every line.
             for (k, ser) in panel.series.enumerated() {
                 guard let lower = ser.bandLower, let upper = ser.bandUpper,
@@ -161,19 +190,7 @@ public struct CurvesFigure: Sendable {
             }
             for (k, ser) in panel.series.enumerated() {
                 let color = ser.color ?? Colormap.tab10Color(k)
-                // Break the line at unusable points.
-                var pieces = [[Point]](), current = [Point]()
-                for (x, y) in zip(ser.x, ser.y) {
-                    if panel.usable(x, y) {
-                        current.append(axes.point(x, y))
-                    } else if !current.isEmpty {
-                        pieces.append(current); current = []
-                    }
-                }
-                if !current.isEmpty { pieces.append(current) }
-                for piece in pieces {
-                    // Sample the line every few pixels so 'best' avoids segments, not just vertices.
-                    avoid.append(contentsOf: densified(piece, spacing: 4 * s.scale))
+                for piece in pieces(panel, ser, axes) {
                     let dashes = ser.dashed ? dashed(piece, on: 3.7 * s.lineWidth, off: 1.6 * s.lineWidth) : [piece]
                     for d in dashes {
                         canvas.stroke(d, color: color, lineWidth: s.lineWidth, cap: ser.dashed ? .butt : .square,
@@ -183,16 +200,57 @@ public struct CurvesFigure: Sendable {
                         canvas.stamp(Marker(m, diameter: 6 * s.pt), at: piece, colors: [color], clip: axes.frame)
                     }
                 }
-                entries.append(LegendEntry(label: ser.name, color: color, line: true, marker: ser.marker, dashed: ser.dashed))
             }
             axes.drawDecorations(on: &canvas, s)
-            if panel.legend && entries.contains(where: { !$0.label.isEmpty }) {
-                let legend = Legend(entries: entries.filter { !$0.label.isEmpty })
-                legend.draw(on: &canvas, at: legend.place(in: axes.frame, avoiding: avoid, s), s)
+            if let legend = legend(i) {
+                let (w, h, _) = legend.size(s)
+                let origin: Point
+                if outside.contains(i) {
+                    origin = Point(Double(W) - pad - w, max(axes.frame.y0, nextOutsideTop))
+                    nextOutsideTop = origin.y + h + pad
+                } else {
+                    origin = legend.place(in: axes.frame, avoiding: avoidance(i, axes, s), s)
+                }
+                legend.draw(on: &canvas, at: origin, s)
+                boxes.append(LegendBox(panel: i, box: Rect(x0: origin.x, y0: origin.y, x1: origin.x + w, y1: origin.y + h),
+                                       outside: outside.contains(i)))
             }
         }
         layout.drawSuptitle(title, on: &canvas, panelTitles: panels.prefix(cols).contains { !$0.title.isEmpty }, s)
-        return canvas
+        return (canvas, Array(layout.frames.prefix(panels.count)), boxes)
+    }
+
+    /// Panel i's legend, if it has one with a labelled entry.
+    func legend(_ i: Int) -> Legend? {
+        let panel = panels[i]
+        guard panel.legend else { return nil }
+        let entries = panel.series.enumerated().compactMap { k, ser -> LegendEntry? in
+            ser.name.isEmpty ? nil : LegendEntry(label: ser.name, color: ser.color ?? Colormap.tab10Color(k), line: true,
+                                                 marker: ser.marker, dashed: ser.dashed)
+        }
+        return entries.isEmpty ? nil : Legend(entries: entries)
+    }
+
+    /// A series' drawable runs of points in pixels, broken at unusable points.
+    func pieces(_ panel: CurvesPanel, _ ser: CurveSeries, _ axes: AxesPanel) -> [[Point]] {
+        var pieces = [[Point]](), current = [Point]()
+        for (x, y) in zip(ser.x, ser.y) {
+            if panel.usable(x, y) {
+                current.append(axes.point(x, y))
+            } else if !current.isEmpty {
+                pieces.append(current); current = []
+            }
+        }
+        if !current.isEmpty { pieces.append(current) }
+        return pieces
+    }
+
+    /// What a legend in panel i must not cover: every line sampled every few pixels, so
+    /// 'best' avoids segments, not just vertices.
+    func avoidance(_ i: Int, _ axes: AxesPanel, _ s: Style) -> [Point] {
+        panels[i].series.flatMap { ser in
+            pieces(panels[i], ser, axes).flatMap { densified($0, spacing: 4 * s.scale) }
+        }
     }
 }
 

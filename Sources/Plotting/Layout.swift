@@ -35,8 +35,10 @@ struct GridLayout {
     ///     the frame's size), so the layout can measure their decorations.
     ///   - colorbarAxis: the colorbar's axis, if there is one.
     ///   - suptitle: a figure title above the grid.
+    ///   - reservedRight: pixels kept free at the right edge, beyond the panels'
+    ///     decorations (for a legend outside the axes).
     static func make(width: Int, height: Int, rows: Int, columns: Int, style s: Style,
-                     colorbarAxis: AxisModel?, suptitle: String,
+                     colorbarAxis: AxisModel?, suptitle: String, reservedRight: Double = 0,
                      configure: (Int, Rect) -> AxesPanel) -> GridLayout {
         let W = Double(width), H = Double(height)
         let gap = 4 * s.scale
@@ -68,7 +70,7 @@ struct GridLayout {
                 cbNeed = ColorbarModel.extent(axis: axis, height: cb.height, s)
             }
             left = max(0.125 * W, needLeft + gap)
-            right = max(0.1 * W, needRight + gap, cbNeed + gap)
+            right = max(0.1 * W, needRight + gap + reservedRight, cbNeed + gap)
             top = max(0.12 * H, needTop + gap + suptitleHeight)
             bottom = max(0.11 * H, needBottom + gap)
             // Between panels: matplotlib's 0.2 of the mean panel size, or what labels need.

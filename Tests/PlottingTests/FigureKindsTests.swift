@@ -45,6 +45,60 @@ import Testing
         #expect(d[2].count == 3)   // the dash that turns the corner keeps the vertex
     }
 
+    /// 30 horizontal lines across the panel, three of them named: every place inside
+    /// the axes covers a line.
+    static func coveredPanel() -> CurvesPanel {
+        CurvesPanel(series: (0..<30).map { k in
+            CurveSeries(name: k < 3 ? "line \(k)" : "", x: [0, 1], y: [Double(k), Double(k)], color: Color(hex: 0x1F77B4))
+        })
+    }
+
+    func overlaps(_ a: Rect, _ b: Rect) -> Bool { a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1 }
+
+    @Test(arguments: [1.0, 2.0])
+    func legendGoesOutsideWhenEveryPlaceInsideCoversALine(scale: Double) throws {
+        let figure = CurvesFigure(panels: [Self.coveredPanel()])
+        let (canvas, frames, legends) = try figure.drawn(width: 500, height: 300, scale: scale)
+        let legend = try #require(legends.first)
+        #expect(legends.count == 1 && legend.outside)
+        #expect(!overlaps(legend.box, frames[0]))
+        #expect(legend.box.x0 > frames[0].x1)
+        #expect(legend.box.x1 <= Double(canvas.width) && legend.box.y1 <= Double(canvas.height))
+        #expect(legend.box.y0 == frames[0].y0)   // level with the panel's top
+    }
+
+    @Test func sharedLegendOfACoveredLeftPanelGoesRightOfTheWholeGrid() throws {
+        var right = CurvesPanel(series: [CurveSeries(name: "", x: [0, 1], y: [0, 1])])
+        right.legend = false
+        let (_, frames, legends) = try CurvesFigure(panels: [Self.coveredPanel(), right]).drawn(width: 800, height: 300, scale: 1)
+        let legend = try #require(legends.first)
+        #expect(legend.outside && legend.panel == 0)
+        #expect(frames.allSatisfy { !overlaps(legend.box, $0) })
+        #expect(legend.box.x0 > frames[1].x1)
+    }
+
+    @Test func legendTakesTheFirstFreeCornerInMatplotlibsOrder() throws {
+        let pad = 0.5 * Style(scale: 1).fontSize
+        // A line in the lower third: upper right, matplotlib's first choice, is free.
+        var low = CurvesPanel(series: [CurveSeries(name: "low", x: [0, 1], y: [0, 0.5])])
+        low.yLimits = (0, 3)
+        let (_, frames, legends) = try CurvesFigure(panels: [low]).drawn(width: 400, height: 300, scale: 1)
+        let box = try #require(legends.first).box
+        #expect(!legends[0].outside)
+        #expect(abs(box.x1 - (frames[0].x1 - pad)) < 1e-9 && abs(box.y0 - (frames[0].y0 + pad)) < 1e-9)
+
+        // One straight segment from the lower left to the upper right corner, with no
+        // vertex near the upper right box: the segment alone rules that box out, and
+        // upper left (second in the order) is free.
+        var diagonal = CurvesPanel(series: [CurveSeries(name: "rising", x: [0, 1], y: [0, 1])])
+        diagonal.xLimits = (0, 1)
+        diagonal.yLimits = (0, 1)
+        let (_, frames2, legends2) = try CurvesFigure(panels: [diagonal]).drawn(width: 400, height: 300, scale: 1)
+        let box2 = try #require(legends2.first).box
+        #expect(!legends2[0].outside)
+        #expect(abs(box2.x0 - (frames2[0].x0 + pad)) < 1e-9 && abs(box2.y0 - (frames2[0].y0 + pad)) < 1e-9)
+    }
+
     @Test func densifiedSpacing() {
         let pts = densified([Point(0, 0), Point(100, 0)], spacing: 4)
         #expect(pts.count == 26)
