@@ -81,6 +81,12 @@ public struct InformationPlaneFigure: Sendable {
     ///
     /// - Throws: `PlotError` if there are no panels or a panel has no finite point.
     public func render(width: Int = 640, height: Int = 480, scale: Double = 1) throws -> Canvas {
+        try drawn(width: width, height: height, scale: scale).canvas
+    }
+
+    /// The figure, with the panels' frames and, in layer colouring, the legend's box and
+    /// whether it sits outside the axes (for tests).
+    func drawn(width: Int, height: Int, scale: Double) throws -> (canvas: Canvas, frames: [Rect], legend: (box: Rect, outside: Bool)?) {
         guard !panels.isEmpty else { throw PlotError("information plane: no runs to plot") }
         for (i, p) in panels.enumerated() where !p.points.contains(where: \.isFinite) {
             throw PlotError("information plane: \(p.title.isEmpty ? "panel \(i + 1)" : p.title) has no finite (I(X;T), I(T;Y)) point")
@@ -127,17 +133,34 @@ public struct InformationPlaneFigure: Sendable {
             }
             return a
         }
-        let layout = GridLayout.make(width: W, height: H, rows: rows, columns: columns, style: s,
-                                     colorbarAxis: coloring == .epoch ? colorAxis : nil, suptitle: title,
-                                     configure: makePanel)
+        func makeLayout(reservedRight: Double) -> GridLayout {
+            GridLayout.make(width: W, height: H, rows: rows, columns: columns, style: s,
+                            colorbarAxis: coloring == .epoch ? colorAxis : nil, suptitle: title,
+                            reservedRight: reservedRight, configure: makePanel)
+        }
+        var layout = makeLayout(reservedRight: 0)
+        // With one colour per layer, a legend in the last frame at matplotlib's 'best'
+        // location; if every location there covers a marker, outside at the right,
+        // level with that frame's top (as CurvesFigure does).
+        let layers = Set(panels.flatMap { $0.points.filter(\.isFinite).map(\.layer) })
+        let legend = Legend(entries: layers.sorted().map {
+            LegendEntry(label: "Layer \($0)", color: Colormap.tab10Color($0 - 1), line: false, marker: .circle)
+        })
+        func legendAvoidance(_ frame: Rect) -> [Point] {
+            let lastPanel = makePanel(panels.count - 1, frame)
+            return panels[panels.count - 1].points.filter(\.isFinite).map { lastPanel.point($0.ixt, $0.ity) }
+        }
+        var legendOutside = false
+        if coloring == .layer, let last = layout.frames.last,
+           legend.bestPlacement(in: last, avoiding: legendAvoidance(last), s).covered > 0 {
+            legendOutside = true
+            layout = makeLayout(reservedRight: legend.size(s).width + s.fontSize)
+        }
         let marker = Marker(.circle, diameter: markerSize * s.pt)
-        var legendEntries = [LegendEntry]()
-        var layers = Set<Int>()
         for (i, panel) in panels.enumerated() {
             let axes = makePanel(i, layout.frames[i])
             let clip = axes.frame
             let points = panel.points.filter(\.isFinite).sorted { ($0.epoch, $0.layer) < ($1.epoch, $1.layer) }
-            for q in points { layers.insert(q.layer) }
             // Bands between lower and upper bounds, one per layer, along the epochs.
             if showBounds {
                 for layer in Set(points.map(\.layer)).sorted() {
@@ -185,18 +208,18 @@ public struct InformationPlaneFigure: Sendable {
             canvas.stamp(marker, at: centers, colors: colors, clip: clip)
             axes.drawDecorations(on: &canvas, s)
         }
+        var legendBox: (box: Rect, outside: Bool)?
         if coloring == .epoch, let cb = layout.colorbar {
             ColorbarModel(colormap: colormap, axis: colorAxis, frame: cb).draw(on: &canvas, s)
         } else if coloring == .layer, let last = layout.frames.last {
-            legendEntries = layers.sorted().map {
-                LegendEntry(label: "Layer \($0)", color: Colormap.tab10Color($0 - 1), line: false, marker: .circle)
-            }
-            let legend = Legend(entries: legendEntries)
-            let lastPanel = makePanel(panels.count - 1, last)
-            let pts = panels[panels.count - 1].points.filter(\.isFinite).map { lastPanel.point($0.ixt, $0.ity) }
-            legend.draw(on: &canvas, at: legend.place(in: last, avoiding: pts, s), s)
+            let origin = legendOutside
+                ? Point(Double(W) - 0.5 * s.fontSize - legend.size(s).width, last.y0)
+                : legend.place(in: last, avoiding: legendAvoidance(last), s)
+            legend.draw(on: &canvas, at: origin, s)
+            let (w, h, _) = legend.size(s)
+            legendBox = (Rect(x0: origin.x, y0: origin.y, x1: origin.x + w, y1: origin.y + h), legendOutside)
         }
         layout.drawSuptitle(title, on: &canvas, panelTitles: panels.contains { !$0.title.isEmpty }, s)
-        return canvas
+        return (canvas, Array(layout.frames.prefix(panels.count)), legendBox)
     }
 }

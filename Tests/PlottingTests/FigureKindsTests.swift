@@ -209,3 +209,35 @@ import Testing
         #expect(plain.pixel(x: Int(p.x), y: Int(p.y)).r == 255)
     }
 }
+
+@Suite struct InformationPlaneLegendTests {
+    func overlaps(_ a: Rect, _ b: Rect) -> Bool { a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1 }
+
+    @Test func layerLegendGoesOutsideWhenMarkersFillThePanel() throws {
+        // Markers on a 40 x 40 grid over the whole plane: no free place inside.
+        var points = [InformationPlanePoint]()
+        for i in 0..<40 { for j in 0..<40 {
+            points.append(InformationPlanePoint(epoch: i, layer: 1 + (i + j) % 3, ixt: Double(j) * 0.3, ity: Double(i) * 0.025))
+        } }
+        var figure = InformationPlaneFigure(panels: [InformationPlanePanel(title: "a", points: points),
+                                                     InformationPlanePanel(title: "b", points: points)])
+        figure.coloring = .layer
+        let (canvas, frames, legend) = try figure.drawn(width: 800, height: 400, scale: 1)
+        let drawn = try #require(legend)
+        #expect(drawn.outside)
+        #expect(frames.allSatisfy { !overlaps(drawn.box, $0) })
+        #expect(drawn.box.x0 > frames[1].x1 && drawn.box.x1 <= Double(canvas.width))
+    }
+
+    @Test func layerLegendStaysInsideWhenACornerIsFree() throws {
+        // Markers along the diagonal's lower part only: the upper left is free.
+        let points = (0..<30).map { InformationPlanePoint(epoch: $0, layer: 1 + $0 % 2, ixt: Double($0), ity: Double($0) / 60) }
+        var figure = InformationPlaneFigure(panels: [InformationPlanePanel(title: "", points: points)])
+        figure.coloring = .layer
+        let (_, frames, legend) = try figure.drawn(width: 500, height: 400, scale: 1)
+        let drawn = try #require(legend)
+        #expect(!drawn.outside)
+        #expect(drawn.box.x0 >= frames[0].x0 && drawn.box.x1 <= frames[0].x1)
+        #expect(drawn.box.y0 >= frames[0].y0 && drawn.box.y1 <= frames[0].y1)
+    }
+}
