@@ -8,6 +8,7 @@
 //   metrics.csv                            one row per epoch 0...epochs_completed
 //   gradients.csv                          one row per recorded epoch ≥ 1 and layer
 //   checkpoint.npz                         weights, optimizer state, RNG, histories
+//   checkpoint-next.npz                    (briefly) the checkpoint being committed
 //   weights.npz                            final weights W1, b1, … (complete runs)
 //
 // One file per epoch and layer (rather than one per layer with an epoch
@@ -36,6 +37,9 @@ public struct RunDirectory: Sendable {
     public var metrics: String { path + "/metrics.csv" }
     public var gradients: String { path + "/gradients.csv" }
     public var checkpoint: String { path + "/checkpoint.npz" }
+    /// A new checkpoint, written before the manifest that names its epoch and
+    /// renamed onto `checkpoint` after it (see RecordedRun's commit protocol).
+    public var nextCheckpoint: String { path + "/checkpoint-next.npz" }
     public var weights: String { path + "/weights.npz" }
 
     /// The file of layer `layer` (1-based) at epoch `epoch`.

@@ -172,6 +172,21 @@ public enum AtomicFile {
         return names.sorted()
     }
 
+    /// Renames `source` onto `destination` (atomically replacing it).
+    /// - Throws: `FileError` naming `destination` if the rename fails.
+    public static func move(_ source: String, onto destination: String) throws {
+        #if canImport(Glibc)
+        let result = Glibc.rename(source, destination)
+        #elseif canImport(Musl)
+        let result = Musl.rename(source, destination)
+        #else
+        let result = Darwin.rename(source, destination)
+        #endif
+        if result != 0 {
+            throw FileError(path: destination, reason: "cannot rename \(source) onto it (\(errnoString()))")
+        }
+    }
+
     /// Removes the file at `path` if it exists.
     public static func remove(_ path: String) {
         unlink(path)

@@ -5,10 +5,15 @@
 // checkpoint epoch, or the last epoch):
 //   1. the activation files of E (if recorded), each atomically;
 //   2. metrics.csv and gradients.csv with every row up to E, atomically;
-//   3. checkpoint.npz (if E is a checkpoint epoch), atomically;
-//   4. manifest.json with epochs_completed = E, atomically — the commit.
+//   3. checkpoint-next.npz (if E is a checkpoint epoch), atomically;
+//   4. manifest.json with epochs_completed = E (and checkpoint_epoch = E),
+//      atomically — the commit;
+//   5. checkpoint-next.npz renamed onto checkpoint.npz.
 // A kill between steps leaves files the manifest does not yet vouch for;
-// resuming restarts from the checkpoint and rewrites them with the same bytes.
+// resuming restarts from the checkpoint the manifest names and rewrites them
+// with the same bytes. That checkpoint is never overwritten before the
+// manifest moves on: until step 4 it is checkpoint.npz, after it
+// checkpoint-next.npz (whose rename a resume completes).
 
 #if canImport(Glibc)
 import Glibc
@@ -198,6 +203,16 @@ public struct RecordedRun {
                 AtomicFile.remove(folder + "/" + name)
             }
         }
+        // A checkpoint written before a kill: the committed one if the manifest
+        // names its epoch (the kill fell between the manifest and the rename),
+        // else never committed.
+        if AtomicFile.exists(directory.nextCheckpoint) {
+            if let epoch = manifest.checkpointEpoch, (try? Self.checkpointFileEpoch(directory.nextCheckpoint)) == epoch {
+                try AtomicFile.move(directory.nextCheckpoint, onto: directory.checkpoint)
+            } else {
+                AtomicFile.remove(directory.nextCheckpoint)
+            }
+        }
         if let epoch = manifest.checkpointEpoch {
             try run.restoreCheckpoint(epoch: epoch)
         }
@@ -349,7 +364,7 @@ public struct RecordedRun {
                                  to: directory.labelNoise, durability: .deferred)
         }
         if checkpoint {
-            try writeCheckpoint()
+            try writeCheckpoint(to: directory.nextCheckpoint)
             manifest.checkpointEpoch = epoch
         }
         // One flush for the whole batch, then the manifest (synchronized) that
@@ -362,6 +377,7 @@ public struct RecordedRun {
             pendingRecords = []
         }
         try writeManifest()
+        if checkpoint { try AtomicFile.move(directory.nextCheckpoint, onto: directory.checkpoint) }
         lastCommit = monotonicSeconds()
     }
 
@@ -381,7 +397,7 @@ public struct RecordedRun {
 
     // MARK: Checkpoints
 
-    private func writeCheckpoint() throws {
+    private func writeCheckpoint(to path: String) throws {
         var arrays = [(String, NPYArray)]()
         for (i, p) in trainer.model.parameters.enumerated() {
             arrays.append(("param_\(i)", NPYArray(floats: p.scalars, shape: p.shape)))
@@ -404,7 +420,16 @@ public struct RecordedRun {
         if corruption != nil {
             arrays.append(("label_noise", NPYArray(doubles: noiseRows.flatMap(\.values), shape: [noiseRows.count, 6])))
         }
-        try AtomicFile.write(NPZ.encode(arrays), to: directory.checkpoint, durability: .deferred)
+        try AtomicFile.write(NPZ.encode(arrays), to: path, durability: .deferred)
+    }
+
+    /// The epoch a checkpoint file says it holds.
+    static func checkpointFileEpoch(_ path: String) throws -> Int {
+        guard let entry = try NPZ.read(path: path).first(where: { $0.name == "epoch" }),
+              let values = try? entry.array.int64s(), values.count == 1 else {
+            throw FileError(path: path, reason: "damaged checkpoint: no epoch")
+        }
+        return Int(values[0])
     }
 
     private mutating func restoreCheckpoint(epoch: Int) throws {

@@ -179,3 +179,55 @@ func commit_interval_changes_no_byte(interval: Double) throws {
     try resumed.run()
     #expect(try snapshot(root + "/whole") == snapshot(root + "/cut"))
 }
+
+/// A kill while a checkpoint is being committed, at each of the protocol's
+/// windows: the new checkpoint written but the manifest not yet (it must be
+/// ignored), or the manifest written but the new checkpoint not yet renamed
+/// into place (the rename must be completed). Either way the resumed run ends
+/// byte-identical to an uninterrupted one.
+@Test func a_kill_around_a_checkpoint_commit_resumes_byte_identical() throws {
+    let root = try temporaryDirectory()
+    let settings = smallSettings(epochs: 16)
+    var whole = try RecordedRun.start(settings: settings, at: root + "/whole")
+    try whole.run()
+    #expect(!AtomicFile.exists(RunDirectory(root + "/whole").nextCheckpoint))
+
+    // A run stopped at the epoch-8 checkpoint, and one at the epoch-12 checkpoint.
+    for (name, epoch) in [("at8", 8), ("at12", 12)] {
+        var run = try RecordedRun.start(settings: settings, at: root + "/" + name)
+        try run.run(stopAfter: epoch)
+        #expect(try RunReader(path: root + "/" + name).manifest.checkpointEpoch == epoch)
+    }
+    let at8 = RunDirectory(root + "/at8"), at12 = RunDirectory(root + "/at12")
+
+    // Window 1: epoch 12's checkpoint written as checkpoint-next.npz, the manifest still at 8.
+    try AtomicFile.write(AtomicFile.read(at12.checkpoint), to: at8.nextCheckpoint)
+    var first = try RecordedRun.resume(at: at8.path)
+    #expect(!AtomicFile.exists(at8.nextCheckpoint))
+    try first.run()
+    #expect(try snapshot(root + "/whole") == snapshot(at8.path))
+
+    // Window 2: the manifest says 12, checkpoint.npz still holds epoch 8, and epoch 12's
+    // checkpoint waits as checkpoint-next.npz.
+    var eight = try RecordedRun.start(settings: settings, at: root + "/eight")
+    try eight.run(stopAfter: 8)
+    try AtomicFile.move(at12.checkpoint, onto: at12.nextCheckpoint)
+    try AtomicFile.write(AtomicFile.read(RunDirectory(root + "/eight").checkpoint), to: at12.checkpoint)
+    var second = try RecordedRun.resume(at: at12.path)
+    #expect(!AtomicFile.exists(at12.nextCheckpoint))
+    try second.run()
+    #expect(try snapshot(root + "/whole") == snapshot(at12.path))
+}
+
+@Test func a_damaged_uncommitted_checkpoint_is_discarded() throws {
+    let root = try temporaryDirectory()
+    let settings = smallSettings(epochs: 16)
+    var whole = try RecordedRun.start(settings: settings, at: root + "/whole")
+    try whole.run()
+    var cut = try RecordedRun.start(settings: settings, at: root + "/cut")
+    try cut.run(stopAfter: 8)
+    try AtomicFile.write(Array("not a checkpoint".utf8), to: RunDirectory(root + "/cut").nextCheckpoint)
+    var resumed = try RecordedRun.resume(at: root + "/cut")
+    try resumed.run()
+    #expect(try snapshot(root + "/whole") == snapshot(root + "/cut"))
+}
