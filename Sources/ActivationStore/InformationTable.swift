@@ -1,6 +1,9 @@
 // Mutual-information tables: the CSV `infoplane estimate` writes and
 // `infoplane plot` reads, with the estimator's parameters in a JSON file
-// beside it.
+// beside it. The CSV is written first, then the JSON, which carries a
+// fingerprint of the CSV's bytes (`csv_fnv1a64`): parameters are read only
+// when the fingerprint matches, so a kill between the two writes (or a CSV
+// replaced by hand) never pairs a table with another estimate's parameters.
 //
 //   epoch,layer,I_XT,I_TY,H_T                                 (bits)
 //   epoch,layer,I_XT_lower,I_XT_upper,I_TY_lower,I_TY_upper   (KDE, both bounds)
@@ -62,12 +65,27 @@ public struct InformationTable: Sendable, Equatable {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// Writes the CSV and its parameters file, each atomically.
+    /// The key of the CSV fingerprint in the parameters file.
+    static let fingerprintKey = "csv_fnv1a64"
+
+    /// FNV-1a (64-bit) of `bytes`, as 16 hex digits.
+    static func fingerprint(_ bytes: [UInt8]) -> String {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in bytes { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
+        let hex = String(h, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
+    /// Writes the CSV, then its parameters file with the CSV's fingerprint, each
+    /// atomically.
     public func write(to path: String) throws {
+        let csv = Array(csvText.utf8)
+        try AtomicFile.write(csv, to: path)
+        var sidecar = parameters
+        sidecar[Self.fingerprintKey] = Self.fingerprint(csv)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try AtomicFile.write(Array(encoder.encode(parameters)) + [10], to: Self.parametersPath(for: path))
-        try AtomicFile.write(csvText, to: path)
+        try AtomicFile.write(Array(encoder.encode(sidecar)) + [10], to: Self.parametersPath(for: path))
     }
 
     /// Reads a table written by `write(to:)` or by another tool.
@@ -123,19 +141,19 @@ public struct InformationTable: Sendable, Equatable {
                 rows.append(Row(epoch: epoch, layer: layer, values: values))
             }
             guard !rows.isEmpty else { throw FileError(path: path, reason: "empty table (a header and no rows)") }
-            return try withParameters(columns: valueNames.map(\.element), rows: rows, path: path)
+            return InformationTable(columns: valueNames.map(\.element), rows: rows,
+                                    parameters: parameters(for: path, csv: bytes))
         }
     }
 
-    /// The table with the parameters from the JSON file beside `path`, if there is one.
-    private static func withParameters(columns: [String], rows: [Row], path: String) throws -> InformationTable {
-        var parameters = [String: String]()
+    /// The parameters in the JSON file beside `path` when its fingerprint matches the
+    /// CSV's bytes; none otherwise (no file, another estimate's file, or unreadable).
+    private static func parameters(for path: String, csv: [UInt8]) -> [String: String] {
         let sidecar = parametersPath(for: path)
-        if AtomicFile.exists(sidecar),
-           let decoded = try? JSONDecoder().decode([String: String].self, from: Data(AtomicFile.read(sidecar))) {
-            parameters = decoded
-        }
-        return InformationTable(columns: columns, rows: rows, parameters: parameters)
+        guard AtomicFile.exists(sidecar),
+              var decoded = try? JSONDecoder().decode([String: String].self, from: Data(AtomicFile.read(sidecar))),
+              decoded.removeValue(forKey: fingerprintKey) == fingerprint(csv) else { return [:] }
+        return decoded
     }
 
     /// The values of one column for every row, or nil if there is no such column.

@@ -1,6 +1,6 @@
 // Estimating runs and exported activations; MI tables; compression verdicts.
 
-import ActivationStore
+@testable import ActivationStore
 import Analysis
 import ArrayIO
 import Foundation
@@ -136,4 +136,33 @@ func smallRun(at path: String) throws {
     #expect(summary.map(\.layer) == [1, 2])
     #expect(summary[0].peak == 5 && summary[0].peakEpoch == 10 && summary[0].final == 4 && summary[0].compressed)
     #expect(abs(summary[1].compression - 0.1) < 1e-12 && !summary[1].compressed)
+}
+
+/// The parameters beside a table are read only with the table they were written
+/// for: the JSON carries the CSV's FNV-1a fingerprint.
+@Test func information_table_parameters_belong_to_their_csv() throws {
+    let root = try temporaryDirectory()
+    let path = root + "/mi-kde.csv"
+    let old = InformationTable(columns: ["I_XT", "I_TY"], rows: [.init(epoch: 1, layer: 1, values: [2.5, 0.5])],
+                               parameters: ["estimator": "kde", "noise_variance": "0.1"])
+    try old.write(to: path)
+    #expect(try InformationTable.read(path: path).parameters == old.parameters)   // no fingerprint key leaks
+    let sidecar = try JSONDecoder().decode([String: String].self, from: Data(AtomicFile.read(InformationTable.parametersPath(for: path))))
+    #expect(sidecar["csv_fnv1a64"] == InformationTable.fingerprint(Array(old.csvText.utf8)))
+
+    // A kill after the new CSV but before its JSON: the old parameters must not describe it.
+    let new = InformationTable(columns: ["I_XT", "I_TY"], rows: [.init(epoch: 1, layer: 1, values: [1.25, 0.5])],
+                               parameters: ["estimator": "kde", "noise_variance": "0.001"])
+    try AtomicFile.write(new.csvText, to: path)
+    #expect(try InformationTable.read(path: path).parameters.isEmpty)
+    try new.write(to: path)
+    #expect(try InformationTable.read(path: path).parameters == new.parameters)
+
+    // A JSON without a fingerprint (or with a wrong one) vouches for nothing.
+    try AtomicFile.write(#"{"estimator": "kde", "noise_variance": "0.001"}"#, to: InformationTable.parametersPath(for: path))
+    #expect(try InformationTable.read(path: path).parameters.isEmpty)
+
+    // FNV-1a 64 by hand: the empty input is the offset basis; "a" is a published test vector.
+    #expect(InformationTable.fingerprint([]) == "cbf29ce484222325")
+    #expect(InformationTable.fingerprint(Array("a".utf8)) == "af63dc4c8601ec8c")
 }
