@@ -7,12 +7,36 @@
 // topological order because an operation can only use variables created
 // before it.
 //
-// Deliberately not here (yet): pullbacks are functions of `Tensor`s, so the
-// backward pass is not itself recorded and second-order gradients are not
-// available; see the README, "Autodiff design", for how a recorded backward
-// pass (for the WGAN-GP penalty) fits this tape.
+// Every operation has two pullbacks. The first maps `Tensor`s to `Tensor`s:
+// the fast path of first-order training. The second, when the operation has
+// one, is written in `Variable` operations, so that the backward pass it
+// performs is itself recorded on the tape: `gradients(of:withRespectTo:
+// createGraph: true)` uses it and returns gradients that can be
+// differentiated again (a WGAN-GP or R1 penalty, a Hessian-vector product).
+// An operation whose derivative is a function of its own output (tanh,
+// sigmoid, exp) declares so, and the tape keeps that output for the recorded
+// pass, as a variable with the operation's own id, so that the second
+// derivative flows back through the operation.
+//
+// Only the operations that lead from the differentiated output to the
+// variables asked for are visited, and a pullback is told (through
+// `Variable.needsGradient`) which of its inputs are on such a path, so that
+// the gradient of a critic with respect to its input does not also compute
+// the gradients of its weights.
 
 import Tensors
+
+/// The second, differentiable form of an operation's pullback.
+enum RecordedPullback {
+    /// The operation has none: `gradients(…, createGraph: true)` through it
+    /// stops with the operation's name.
+    case unavailable
+    /// Maps ∂L/∂output (a variable) to the inputs' gradients (variables).
+    case inputs((Variable) -> [Variable?])
+    /// The same, with the operation's output as a variable as well (the
+    /// tape keeps the output for it).
+    case inputsAndOutput((_ upstream: Variable, _ output: Variable) -> [Variable?])
+}
 
 /// A record of differentiable operations, for one forward and backward pass.
 ///
@@ -20,15 +44,22 @@ import Tensors
 /// It is a reference type because every `Variable` made on it refers to it;
 /// it is not thread-safe (one tape per thread).
 public final class Tape {
-    /// One recorded operation: the ids of its inputs and its pullback.
+    /// One recorded operation: its name, the ids of its inputs and its pullbacks.
     @usableFromInline
     struct Record {
+        var name: StaticString
         var inputs: [Int]
         var pullback: (Tensor) -> [Tensor?]
+        var recorded: RecordedPullback
+        /// The output, kept only for a `.inputsAndOutput` recorded pullback.
+        var output: Tensor?
     }
 
     @usableFromInline var records: [Record?] = []
-    @usableFromInline var needsGradient: [Bool] = []
+    @usableFromInline var requiresGradient: [Bool] = []
+    /// During `gradients`: whether each variable lies on a path to a
+    /// variable whose gradient was asked for.
+    var wanted: [Bool]?
 
     public init() {}
 
@@ -38,7 +69,7 @@ public final class Tape {
     /// A leaf variable: a parameter (gradient wanted) or an input (not).
     public func variable(_ value: Tensor, requiresGradient: Bool = true) -> Variable {
         records.append(nil)
-        needsGradient.append(requiresGradient)
+        self.requiresGradient.append(requiresGradient)
         return Variable(value: value, id: records.count - 1, tape: self, requiresGradient: requiresGradient)
     }
 
@@ -47,24 +78,87 @@ public final class Tape {
         variable(value, requiresGradient: false)
     }
 
-    /// Records an operation whose output is `value`.
+    /// Records an operation whose output is `value`, without a recorded
+    /// pullback (second-order gradients through it stop with its name).
     ///
     /// - Parameters:
     ///   - value: the operation's result.
     ///   - inputs: the variables it read, in the order the pullback returns
     ///     their gradients.
+    ///   - name: the operation's name, for messages.
     ///   - pullback: maps ∂L/∂output (shape of `value`) to ∂L/∂input for each
     ///     input, in order; it may return `nil` for an input whose
-    ///     `requiresGradient` is false (and should, to skip the work).
+    ///     `needsGradient` is false (and should, to skip the work).
     /// - Returns: the output variable; it requires a gradient when any input does.
-    public func record(_ value: Tensor, inputs: [Variable], pullback: @escaping (Tensor) -> [Tensor?]) -> Variable {
+    public func record(_ value: Tensor, inputs: [Variable], name: StaticString = "an unnamed operation",
+                       pullback: @escaping (Tensor) -> [Tensor?]) -> Variable {
+        append(value, inputs: inputs, name: name, pullback: pullback, recorded: .unavailable)
+    }
+
+    /// Records an operation with both pullbacks: `recorded` is the same map
+    /// as `pullback`, written in variable operations.
+    public func record(_ value: Tensor, inputs: [Variable], name: StaticString,
+                       pullback: @escaping (Tensor) -> [Tensor?],
+                       recorded: @escaping (Variable) -> [Variable?]) -> Variable {
+        append(value, inputs: inputs, name: name, pullback: pullback, recorded: .inputs(recorded))
+    }
+
+    /// Records an operation whose recorded pullback also reads the
+    /// operation's output, as a variable (the tape keeps the output).
+    public func record(_ value: Tensor, inputs: [Variable], name: StaticString,
+                       pullback: @escaping (Tensor) -> [Tensor?],
+                       recordedUsingOutput: @escaping (_ upstream: Variable, _ output: Variable) -> [Variable?]) -> Variable {
+        append(value, inputs: inputs, name: name, pullback: pullback, recorded: .inputsAndOutput(recordedUsingOutput))
+    }
+
+    private func append(_ value: Tensor, inputs: [Variable], name: StaticString,
+                        pullback: @escaping (Tensor) -> [Tensor?], recorded: RecordedPullback) -> Variable {
         let needs = inputs.contains { $0.requiresGradient }
         for input in inputs {
-            precondition(input.tape === self, "Tape.record: an input belongs to another tape")
+            precondition(input.tape === self, "Tape.record (\(name)): an input belongs to another tape")
         }
-        records.append(needs ? Record(inputs: inputs.map(\.id), pullback: pullback) : nil)
-        needsGradient.append(needs)
+        var output: Tensor?
+        if case .inputsAndOutput = recorded { output = value }
+        records.append(needs ? Record(name: name, inputs: inputs.map(\.id), pullback: pullback,
+                                      recorded: recorded, output: output) : nil)
+        requiresGradient.append(needs)
         return Variable(value: value, id: records.count - 1, tape: self, requiresGradient: needs)
+    }
+
+    /// Whether variable `id` is to receive a gradient: during a backward
+    /// pass, whether it leads to a variable asked for; otherwise whether it
+    /// requires one at all.
+    @usableFromInline
+    func isGradientNeeded(_ id: Int) -> Bool {
+        if let wanted, id < wanted.count { return wanted[id] }
+        return requiresGradient[id]
+    }
+
+    /// Marks the variables that require a gradient and lie on a path from
+    /// `variables` up to `output`.
+    private func wantedVariables(upTo output: Int, from variables: [Variable]) -> [Bool] {
+        var wanted = [Bool](repeating: false, count: output + 1)
+        var lowest = output + 1
+        for v in variables where v.id <= output && requiresGradient[v.id] {
+            wanted[v.id] = true
+            lowest = min(lowest, v.id)
+        }
+        if lowest > output { return wanted }
+        for id in lowest...output where !wanted[id] {
+            guard let record = records[id] else { continue }
+            if record.inputs.contains(where: { wanted[$0] }) { wanted[id] = true }
+        }
+        return wanted
+    }
+
+    private func resolvedSeed(_ seed: Tensor?, for output: Variable) -> Tensor {
+        precondition(output.tape === self, "gradients: output belongs to another tape")
+        let seed = seed ?? {
+            precondition(output.value.count == 1, "gradients: output of shape \(output.value.shape) needs a seed")
+            return Tensor(shape: output.value.shape, repeating: 1)
+        }()
+        precondition(seed.shape == output.value.shape, "gradients: seed \(seed.shape) vs output \(output.value.shape)")
+        return seed
     }
 
     /// Gradients of a scalar `output` (or of ⟨seed, output⟩) with respect to `variables`.
@@ -77,24 +171,25 @@ public final class Tape {
     /// - Returns: one gradient per variable, with its shape; zeros for a
     ///   variable the output does not depend on.
     public func gradients(of output: Variable, seed: Tensor? = nil, withRespectTo variables: [Variable]) -> [Tensor] {
-        precondition(output.tape === self, "gradients: output belongs to another tape")
-        let seed = seed ?? {
-            precondition(output.value.count == 1, "gradients: output of shape \(output.value.shape) needs a seed")
-            return Tensor(shape: output.value.shape, repeating: 1)
-        }()
-        precondition(seed.shape == output.value.shape, "gradients: seed \(seed.shape) vs output \(output.value.shape)")
-        var adjoints = [Tensor?](repeating: nil, count: records.count)
+        let seed = resolvedSeed(seed, for: output)
+        let wanted = wantedVariables(upTo: output.id, from: variables)
+        self.wanted = wanted
+        defer { self.wanted = nil }
+        let requested = Set(variables.map(\.id))
+        var adjoints = [Tensor?](repeating: nil, count: output.id + 1)
         adjoints[output.id] = seed
-        // Everything created after the output cannot influence it.
         var id = output.id
         while id >= 0 {
             defer { id -= 1 }
-            guard let record = records[id], let upstream = adjoints[id] else { continue }
+            guard wanted[id], let record = records[id], let upstream = adjoints[id] else { continue }
+            // An intermediate's adjoint is complete once reached: let it go.
+            if !requested.contains(id) { adjoints[id] = nil }
+            guard record.inputs.contains(where: { wanted[$0] }) else { continue }
             let inputGradients = record.pullback(upstream)
             precondition(inputGradients.count == record.inputs.count,
-                         "pullback returned \(inputGradients.count) gradients for \(record.inputs.count) inputs")
+                         "\(record.name): pullback returned \(inputGradients.count) gradients for \(record.inputs.count) inputs")
             for (input, gradient) in zip(record.inputs, inputGradients) {
-                guard needsGradient[input], let gradient else { continue }
+                guard wanted[input], let gradient else { continue }
                 if adjoints[input] == nil {
                     adjoints[input] = gradient
                 } else {
@@ -102,7 +197,50 @@ public final class Tape {
                 }
             }
         }
-        return variables.map { v in adjoints[v.id] ?? Tensor.zeros(v.value.shape) }
+        return variables.map { v in (v.id <= output.id ? adjoints[v.id] : nil) ?? Tensor.zeros(v.value.shape) }
+    }
+
+    /// Gradients that are themselves variables on this tape (`createGraph:
+    /// true`), so that a function of them can be differentiated again; with
+    /// `createGraph: false`, the first-order gradients as constants.
+    ///
+    /// Every operation between `output` and `variables` must have a
+    /// recorded pullback; one that lacks it stops the program with its name.
+    public func gradients(of output: Variable, seed: Tensor? = nil, withRespectTo variables: [Variable],
+                          createGraph: Bool) -> [Variable] {
+        guard createGraph else {
+            return gradients(of: output, seed: seed, withRespectTo: variables).map(constant)
+        }
+        let seed = constant(resolvedSeed(seed, for: output))
+        let wanted = wantedVariables(upTo: output.id, from: variables)
+        var adjoints = [Variable?](repeating: nil, count: output.id + 1)
+        adjoints[output.id] = seed
+        var id = output.id
+        while id >= 0 {
+            defer { id -= 1 }
+            guard wanted[id], let record = records[id], let upstream = adjoints[id] else { continue }
+            guard record.inputs.contains(where: { wanted[$0] }) else { continue }
+            self.wanted = wanted
+            let inputGradients: [Variable?]
+            switch record.recorded {
+            case .unavailable:
+                preconditionFailure("gradients(createGraph: true): \(record.name) has no second-order pullback")
+            case let .inputs(pullback):
+                inputGradients = pullback(upstream)
+            case let .inputsAndOutput(pullback):
+                inputGradients = pullback(upstream, Variable(value: record.output!, id: id, tape: self, requiresGradient: true))
+            }
+            self.wanted = nil
+            precondition(inputGradients.count == record.inputs.count,
+                         "\(record.name): recorded pullback returned \(inputGradients.count) gradients for \(record.inputs.count) inputs")
+            for (input, gradient) in zip(record.inputs, inputGradients) {
+                guard wanted[input], let gradient else { continue }
+                adjoints[input] = adjoints[input].map { $0 + gradient } ?? gradient
+            }
+        }
+        return variables.map { v in
+            (v.id <= output.id ? adjoints[v.id] : nil) ?? constant(Tensor.zeros(v.value.shape))
+        }
     }
 }
 
@@ -123,4 +261,9 @@ public struct Variable {
 
     /// The value's shape.
     public var shape: [Int] { value.shape }
+
+    /// Inside a pullback: whether this input's gradient is wanted by the
+    /// backward pass under way (it requires one and leads to a variable
+    /// asked for). Outside a backward pass, `requiresGradient`.
+    public var needsGradient: Bool { tape.isGradientNeeded(id) }
 }

@@ -1,6 +1,8 @@
 // Differentiable operations on variables, each with its vector-Jacobian
-// product (VJP). Every rule here is checked against central finite
-// differences in Double in Tests/AutodiffTests.
+// product (VJP) twice: on tensors (the fast first-order path) and in
+// variable operations (recorded, for second-order gradients). Every rule
+// here is checked against central finite differences in Double in
+// Tests/AutodiffTests, the recorded ones through Hessian-vector products.
 //
 // Notation in comments: g is ∂L/∂output, y the output, x the input.
 
@@ -10,40 +12,86 @@ extension Variable {
     // MARK: Elementwise arithmetic
 
     public static func + (lhs: Variable, rhs: Variable) -> Variable {
-        lhs.tape.record(lhs.value + rhs.value, inputs: [lhs, rhs]) { g in
-            [lhs.requiresGradient ? g : nil, rhs.requiresGradient ? g : nil]
+        lhs.tape.record(lhs.value + rhs.value, inputs: [lhs, rhs], name: "add") { g in
+            [lhs.needsGradient ? g : nil, rhs.needsGradient ? g : nil]
+        } recorded: { g in
+            [lhs.needsGradient ? g : nil, rhs.needsGradient ? g : nil]
         }
     }
 
     public static func - (lhs: Variable, rhs: Variable) -> Variable {
-        lhs.tape.record(lhs.value - rhs.value, inputs: [lhs, rhs]) { g in
-            [lhs.requiresGradient ? g : nil, rhs.requiresGradient ? -g : nil]
+        lhs.tape.record(lhs.value - rhs.value, inputs: [lhs, rhs], name: "subtract") { g in
+            [lhs.needsGradient ? g : nil, rhs.needsGradient ? -g : nil]
+        } recorded: { g in
+            [lhs.needsGradient ? g : nil, rhs.needsGradient ? -g : nil]
         }
     }
 
     /// Elementwise product: g·b and g·a.
     public static func * (lhs: Variable, rhs: Variable) -> Variable {
-        lhs.tape.record(lhs.value * rhs.value, inputs: [lhs, rhs]) { g in
-            [lhs.requiresGradient ? g * rhs.value : nil, rhs.requiresGradient ? g * lhs.value : nil]
+        lhs.tape.record(lhs.value * rhs.value, inputs: [lhs, rhs], name: "multiply") { g in
+            [lhs.needsGradient ? g * rhs.value : nil, rhs.needsGradient ? g * lhs.value : nil]
+        } recorded: { g in
+            [lhs.needsGradient ? g * rhs : nil, rhs.needsGradient ? g * lhs : nil]
+        }
+    }
+
+    /// Elementwise quotient a / b: g / b and -g a / b².
+    public static func / (lhs: Variable, rhs: Variable) -> Variable {
+        let y = lhs.value / rhs.value
+        return lhs.tape.record(y, inputs: [lhs, rhs], name: "divide") { g in
+            let ga = g / rhs.value
+            return [lhs.needsGradient ? ga : nil, rhs.needsGradient ? -(ga * y) : nil]
+        } recordedUsingOutput: { g, y in
+            let ga = g / rhs
+            return [lhs.needsGradient ? ga : nil, rhs.needsGradient ? -(ga * y) : nil]
         }
     }
 
     /// A variable times a constant.
     public static func * (lhs: Float, rhs: Variable) -> Variable {
-        rhs.tape.record(lhs * rhs.value, inputs: [rhs]) { g in [lhs * g] }
+        rhs.tape.record(lhs * rhs.value, inputs: [rhs], name: "scale") { g in [lhs * g] } recorded: { g in [lhs * g] }
     }
+
+    /// A variable times a constant.
+    public static func * (lhs: Variable, rhs: Float) -> Variable { rhs * lhs }
 
     /// A variable plus a constant.
     public static func + (lhs: Variable, rhs: Float) -> Variable {
-        lhs.tape.record(lhs.value + rhs, inputs: [lhs]) { g in [g] }
+        lhs.tape.record(lhs.value + rhs, inputs: [lhs], name: "add constant") { g in [g] } recorded: { g in [g] }
     }
+
+    /// A constant minus a variable.
+    public static func - (lhs: Float, rhs: Variable) -> Variable { -rhs + lhs }
+
+    /// The negation.
+    public static prefix func - (x: Variable) -> Variable { -1 * x }
 
     /// [rows, columns] + [columns], the vector added to every row: the
     /// vector's gradient is the column sum of g.
     public func addingRowVector(_ v: Variable) -> Variable {
-        tape.record(value.addingRowVector(v.value), inputs: [self, v]) { [requiresGradient] g in
-            [requiresGradient ? g : nil, v.requiresGradient ? g.sumRows() : nil]
+        let x = self
+        return tape.record(value.addingRowVector(v.value), inputs: [x, v], name: "addingRowVector") { g in
+            [x.needsGradient ? g : nil, v.needsGradient ? g.sumRows() : nil]
+        } recorded: { g in
+            [x.needsGradient ? g : nil, v.needsGradient ? g.sumRows() : nil]
         }
+    }
+
+    /// The sum over the rows of a [rows, columns] matrix: g repeated on every row.
+    public func sumRows() -> Variable {
+        let rows = value.shape[0]
+        return tape.record(value.sumRows(), inputs: [self], name: "sumRows") { g in
+            [Tensor.zeros([rows, g.count]).addingRowVector(g)]
+        } recorded: { g in [g.repeatedAsRows(rows)] }
+    }
+
+    /// A vector [columns] repeated as the rows of a [rows, columns] matrix:
+    /// the column sum of g.
+    public func repeatedAsRows(_ rows: Int) -> Variable {
+        precondition(value.rank == 1, "repeatedAsRows: shape \(shape)")
+        return tape.record(Tensor.zeros([rows, value.count]).addingRowVector(value), inputs: [self],
+                           name: "repeatedAsRows") { g in [g.sumRows()] } recorded: { g in [g.sumRows()] }
     }
 
     // MARK: Matrix product
@@ -52,18 +100,32 @@ extension Variable {
     /// (likewise).
     public static func matmul(_ a: Variable, _ b: Variable, transposeA: Bool = false, transposeB: Bool = false) -> Variable {
         let y = Tensor.matmul(a.value, b.value, transposeA: transposeA, transposeB: transposeB)
-        return a.tape.record(y, inputs: [a, b]) { g in
+        return a.tape.record(y, inputs: [a, b], name: "matmul") { g in
             var da: Tensor?
             var db: Tensor?
-            if a.requiresGradient {
+            if a.needsGradient {
                 da = transposeA
                     ? Tensor.matmul(b.value, g, transposeA: transposeB, transposeB: true)
                     : Tensor.matmul(g, b.value, transposeB: !transposeB)
             }
-            if b.requiresGradient {
+            if b.needsGradient {
                 db = transposeB
                     ? Tensor.matmul(g, a.value, transposeA: true, transposeB: transposeA)
                     : Tensor.matmul(a.value, g, transposeA: !transposeA)
+            }
+            return [da, db]
+        } recorded: { g in
+            var da: Variable?
+            var db: Variable?
+            if a.needsGradient {
+                da = transposeA
+                    ? Variable.matmul(b, g, transposeA: transposeB, transposeB: true)
+                    : Variable.matmul(g, b, transposeB: !transposeB)
+            }
+            if b.needsGradient {
+                db = transposeB
+                    ? Variable.matmul(g, a, transposeA: true, transposeB: transposeA)
+                    : Variable.matmul(a, g, transposeA: !transposeA)
             }
             return [da, db]
         }
@@ -74,59 +136,82 @@ extension Variable {
     /// tanh: g · (1 - y²).
     public func tanh() -> Variable {
         let y = value.tanh()
-        return tape.record(y, inputs: [self]) { g in
+        return tape.record(y, inputs: [self], name: "tanh") { g in
             [g.zipBuffer(y, "tanh'") { g, y, d, n in for i in 0..<n { d[i] = g[i] * (1 - y[i] * y[i]) } }]
-        }
+        } recordedUsingOutput: { g, y in [g * (1 - y.squared())] }
     }
 
     /// ReLU: g where x > 0, else 0 (the subgradient at 0 is 0).
-    public func relu() -> Variable {
+    public func relu() -> Variable { leakyReLU(slope: 0) }
+
+    /// Leaky ReLU, x for x > 0 and `slope`·x otherwise: g times 1 or the
+    /// slope (0 at x = 0 for the ReLU, `slope` for the leaky one). The
+    /// derivative is piecewise constant, so its own derivative is 0.
+    public func leakyReLU(slope: Float) -> Variable {
         let x = value
-        return tape.record(x.relu(), inputs: [self]) { g in
-            [g.zipBuffer(x, "relu'") { g, x, d, n in for i in 0..<n { d[i] = x[i] > 0 ? g[i] : 0 } }]
+        let name: StaticString = slope == 0 ? "relu" : "leakyReLU"
+        let y = x.mapBuffer { x, y, n in for i in 0..<n { let v = x[i]; y[i] = v < 0 ? slope * v : v } }
+        let derivative = { () -> Tensor in
+            x.mapBuffer { x, d, n in for i in 0..<n { d[i] = x[i] > 0 ? 1 : slope } }
         }
+        return tape.record(y, inputs: [self], name: name) { g in
+            [slope == 0
+                ? g.zipBuffer(x, "relu'") { g, x, d, n in for i in 0..<n { d[i] = x[i] > 0 ? g[i] : 0 } }
+                : g.zipBuffer(x, "leakyReLU'") { g, x, d, n in for i in 0..<n { d[i] = x[i] > 0 ? g[i] : slope * g[i] } }]
+        } recorded: { [tape] g in [g * tape.constant(derivative())] }
     }
 
     /// Sigmoid: g · y (1 - y).
     public func sigmoid() -> Variable {
         let y = value.sigmoid()
-        return tape.record(y, inputs: [self]) { g in
+        return tape.record(y, inputs: [self], name: "sigmoid") { g in
             [g.zipBuffer(y, "sigmoid'") { g, y, d, n in for i in 0..<n { d[i] = g[i] * y[i] * (1 - y[i]) } }]
-        }
+        } recordedUsingOutput: { g, y in [g * (y - y.squared())] }
     }
 
-    /// Softsign x / (1 + |x|): g / (1 + |x|)².
+    /// Softsign x / (1 + |x|): g / (1 + |x|)² = g (1 - |y|)².
     public func softsign() -> Variable {
         let x = value
-        return tape.record(x.softsign(), inputs: [self]) { g in
+        return tape.record(x.softsign(), inputs: [self], name: "softsign") { g in
             [g.zipBuffer(x, "softsign'") { g, x, d, n in
                 for i in 0..<n { let s = 1 + abs(x[i]); d[i] = g[i] / (s * s) }
             }]
+        } recordedUsingOutput: { [tape] g, y in
+            let sign = tape.constant(x.map { $0 < 0 ? -1 : 1 })
+            return [g * (1 - y * sign).squared()]
         }
     }
 
     /// Softplus log(1 + eˣ): g · sigmoid(x).
     public func softplus() -> Variable {
-        let x = value
-        return tape.record(x.softplus(), inputs: [self]) { g in [g * x.sigmoid()] }
+        let x = self
+        return tape.record(x.value.softplus(), inputs: [x], name: "softplus") { g in [g * x.value.sigmoid()] } recorded: { g in [g * x.sigmoid()] }
     }
 
     /// exp: g · y.
     public func exp() -> Variable {
         let y = value.exp()
-        return tape.record(y, inputs: [self]) { g in [g * y] }
+        return tape.record(y, inputs: [self], name: "exp") { g in [g * y] } recordedUsingOutput: { g, y in [g * y] }
     }
 
     /// log: g / x.
     public func log() -> Variable {
-        let x = value
-        return tape.record(x.log(), inputs: [self]) { g in [g / x] }
+        let x = self
+        return tape.record(x.value.log(), inputs: [x], name: "log") { g in [g / x.value] } recorded: { g in [g / x] }
     }
 
     /// x²: 2 g x.
     public func squared() -> Variable {
-        let x = value
-        return tape.record(x.squared(), inputs: [self]) { g in [2 * (g * x)] }
+        let x = self
+        return tape.record(x.value.squared(), inputs: [x], name: "squared") { g in [2 * (g * x.value)] } recorded: { g in [2 * (g * x)] }
+    }
+
+    /// √x: g / (2y).
+    public func squareRoot() -> Variable {
+        let y = value.squareRoot()
+        return tape.record(y, inputs: [self], name: "squareRoot") { g in
+            [g.zipBuffer(y, "squareRoot'") { g, y, d, n in for i in 0..<n { d[i] = 0.5 * g[i] / y[i] } }]
+        } recordedUsingOutput: { g, y in [0.5 * (g / y)] }
     }
 
     // MARK: Reductions and shape
@@ -134,23 +219,45 @@ extension Variable {
     /// The sum of all elements (a scalar): g broadcast to x's shape.
     public func sum() -> Variable {
         let shape = value.shape
-        return tape.record(Tensor(value.sum()), inputs: [self]) { g in
+        return tape.record(Tensor(value.sum()), inputs: [self], name: "sum") { g in
             [Tensor(shape: shape, repeating: g.scalar)]
-        }
+        } recorded: { g in [g.filled(shape)] }
     }
 
     /// The mean of all elements (a scalar): g / n broadcast to x's shape.
     public func mean() -> Variable {
         let shape = value.shape, n = Float(value.count)
-        return tape.record(Tensor(value.mean()), inputs: [self]) { g in
+        return tape.record(Tensor(value.mean()), inputs: [self], name: "mean") { g in
             [Tensor(shape: shape, repeating: g.scalar / n)]
-        }
+        } recorded: { g in [(1 / n) * g.filled(shape)] }
+    }
+
+    /// A one-element variable repeated into `shape`: the sum of g.
+    public func filled(_ shape: [Int]) -> Variable {
+        precondition(value.count == 1, "filled: a variable of shape \(self.shape) is not one element")
+        let original = value.shape
+        return tape.record(Tensor(shape: shape, repeating: value.scalars[0]), inputs: [self], name: "filled") { g in
+            [Tensor(shape: original, repeating: g.sum())]
+        } recorded: { g in [g.sum().reshaped(original)] }
     }
 
     /// The same elements in another shape: g reshaped back.
     public func reshaped(_ shape: [Int]) -> Variable {
         let original = value.shape
-        return tape.record(value.reshaped(shape), inputs: [self]) { g in [g.reshaped(original)] }
+        return tape.record(value.reshaped(shape), inputs: [self], name: "reshape") { g in [g.reshaped(original)] } recorded: { g in [g.reshaped(original)] }
+    }
+
+    // MARK: Interpolation
+
+    /// a + t (b - a), elementwise, with a constant t: (1 - t) g and t g.
+    public static func lerp(_ a: Variable, _ b: Variable, t: Float) -> Variable {
+        precondition(a.shape == b.shape, "lerp: \(a.shape) vs \(b.shape)")
+        let y = a.value.zipBuffer(b.value, "lerp") { a, b, y, n in for i in 0..<n { y[i] = a[i] + t * (b[i] - a[i]) } }
+        return a.tape.record(y, inputs: [a, b], name: "lerp") { g in
+            [a.needsGradient ? (1 - t) * g : nil, b.needsGradient ? t * g : nil]
+        } recorded: { g in
+            [a.needsGradient ? (1 - t) * g : nil, b.needsGradient ? t * g : nil]
+        }
     }
 }
 
@@ -158,3 +265,6 @@ extension Variable {
 public func matmul(_ a: Variable, _ b: Variable, transposeA: Bool = false, transposeB: Bool = false) -> Variable {
     Variable.matmul(a, b, transposeA: transposeA, transposeB: transposeB)
 }
+
+/// a + t (b - a) on variables (see `Variable.lerp`).
+public func lerp(_ a: Variable, _ b: Variable, t: Float) -> Variable { Variable.lerp(a, b, t: t) }

@@ -1,6 +1,7 @@
 // Activation functions of the networks in both papers, with derivatives
 // written in terms of the output y = f(x), so a layer keeps only its output.
 
+import Autodiff
 import Tensors
 
 /// An elementwise activation function.
@@ -58,6 +59,21 @@ public enum Activation: String, CaseIterable, Sendable, Codable {
             VectorMath.exp(y, d, count: n)
             for i in 0..<n { d[i] = g[i] * (1 - 1 / d[i]) }
         case .linear: d.update(from: g, count: n)
+        }
+    }
+
+    /// g ⊙ f'(x) in variable operations, given the output y = f(x) as a
+    /// variable: the recorded form of `backward`, differentiable again.
+    public func backward(_ g: Variable, output y: Variable) -> Variable {
+        switch self {
+        case .tanh: return g * (1 - y.squared())
+        case .relu: return g * y.tape.constant(y.value.map { $0 > 0 ? 1 : 0 })
+        case .sigmoid: return g * (y - y.squared())
+        case .softsign:
+            let sign = y.tape.constant(y.value.map { $0 < 0 ? -1 : 1 })
+            return g * (1 - y * sign).squared()
+        case .softplus: return g * (1 - (-y).exp())
+        case .linear: return g
         }
     }
 }

@@ -76,16 +76,21 @@ public func dense(_ x: Variable, weight: Variable, bias: Variable, activation: A
     var y = affine(x.value, weight: weight.value, bias: bias.value)
     activation.apply(&y)
     let output = y
-    return x.tape.record(output, inputs: [x, weight, bias]) { g in
+    return x.tape.record(output, inputs: [x, weight, bias], name: "dense") { g in
         let dz: Tensor
         if activation == .linear {
             dz = g
         } else {
             dz = g.zipBuffer(output, "dense'") { g, y, d, n in activation.backward(g, output: y, into: d, count: n) }
         }
-        let dx = x.requiresGradient ? Tensor.matmul(dz, weight.value) : nil
-        let dw = weight.requiresGradient ? Tensor.matmul(dz, x.value, transposeA: true) : nil
-        let db = bias.requiresGradient ? dz.sumRows() : nil
+        let dx = x.needsGradient ? Tensor.matmul(dz, weight.value) : nil
+        let dw = weight.needsGradient ? Tensor.matmul(dz, x.value, transposeA: true) : nil
+        let db = bias.needsGradient ? dz.sumRows() : nil
         return [dx, dw, db]
+    } recordedUsingOutput: { g, y in
+        let dz = activation.backward(g, output: y)
+        return [x.needsGradient ? matmul(dz, weight) : nil,
+                weight.needsGradient ? matmul(dz, x, transposeA: true) : nil,
+                bias.needsGradient ? dz.sumRows() : nil]
     }
 }

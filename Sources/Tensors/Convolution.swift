@@ -1,0 +1,322 @@
+// 2-D convolution, nearest-neighbour upsampling and average pooling on
+// NCHW batches: [batch, channels, height, width], row-major, so that one
+// sample's channel is a contiguous height x width plane.
+//
+// The convolution is cross-correlation, as in every deep-learning library:
+// y[n, o, i, j] = Σ_{c, a, b} w[o, c, a, b] · x[n, c, i·s - p + a, j·s - p + b],
+// with zero padding p and stride s, kernel w of shape [out, in, k, k].
+// It is computed by im2col and one GEMM over the whole batch:
+//
+//   col [C·k·k, N·Ho·Wo]   col[(c·k + a)·k + b, (n·Ho + i)·Wo + j] = x[n, c, i·s - p + a, j·s - p + b]
+//   Y'  [O, N·Ho·Wo]       = W [O, C·k·k] · col
+//   y   [N, O, Ho, Wo]     Y' with its two leading axes swapped
+//
+// and its two gradients by two more GEMMs: dW = g' · colᵀ and
+// dx = col2im(Wᵀ · g'), g' being g with its leading axes swapped; col2im is
+// the adjoint of im2col (a scatter-add). `conv2dDirect` computes the same
+// sums by seven nested loops, the reference the tests compare with.
+
+/// The sizes of a 2-D convolution.
+public struct ConvolutionGeometry: Sendable, Equatable, CustomStringConvertible {
+    public var batch: Int
+    public var inputChannels: Int
+    public var height: Int
+    public var width: Int
+    public var outputChannels: Int
+    public var kernel: Int
+    public var stride: Int
+    public var padding: Int
+
+    /// The geometry of convolving x [N, C, H, W] with w [O, C, k, k].
+    public init(input: [Int], weight: [Int], stride: Int, padding: Int) {
+        precondition(input.count == 4, "conv2d: input of shape \(input) is not NCHW")
+        precondition(weight.count == 4 && weight[2] == weight[3],
+                     "conv2d: weight of shape \(weight) is not [out, in, k, k]")
+        precondition(weight[1] == input[1], "conv2d: weight \(weight) for input \(input) with \(input[1]) channels")
+        precondition(stride >= 1 && padding >= 0, "conv2d: stride \(stride), padding \(padding)")
+        self.init(batch: input[0], inputChannels: input[1], height: input[2], width: input[3],
+                  outputChannels: weight[0], kernel: weight[2], stride: stride, padding: padding)
+    }
+
+    public init(batch: Int, inputChannels: Int, height: Int, width: Int,
+                outputChannels: Int, kernel: Int, stride: Int, padding: Int) {
+        self.batch = batch
+        self.inputChannels = inputChannels
+        self.height = height
+        self.width = width
+        self.outputChannels = outputChannels
+        self.kernel = kernel
+        self.stride = stride
+        self.padding = padding
+        precondition(height + 2 * padding >= kernel && width + 2 * padding >= kernel,
+                     "conv2d: kernel \(kernel) larger than the padded input \(height)x\(width) (padding \(padding))")
+    }
+
+    public var outputHeight: Int { (height + 2 * padding - kernel) / stride + 1 }
+    public var outputWidth: Int { (width + 2 * padding - kernel) / stride + 1 }
+    public var inputShape: [Int] { [batch, inputChannels, height, width] }
+    public var weightShape: [Int] { [outputChannels, inputChannels, kernel, kernel] }
+    public var outputShape: [Int] { [batch, outputChannels, outputHeight, outputWidth] }
+    /// Rows of the im2col matrix: C·k·k.
+    public var patchSize: Int { inputChannels * kernel * kernel }
+    /// Columns of the im2col matrix: N·Ho·Wo.
+    public var patchCount: Int { batch * outputHeight * outputWidth }
+    /// Multiply-adds of the forward pass, times two.
+    public var forwardFlops: Double { 2 * Double(outputChannels) * Double(patchSize) * Double(patchCount) }
+
+    public var description: String {
+        "\(batch)x\(inputChannels)x\(height)x\(width) * \(outputChannels)x\(inputChannels)x\(kernel)x\(kernel)"
+            + " stride \(stride) padding \(padding)"
+    }
+}
+
+extension Tensor {
+    // MARK: im2col
+
+    /// The im2col matrix [C·k·k, N·Ho·Wo] of an NCHW batch (see the file comment).
+    public static func im2col(_ x: Tensor, geometry q: ConvolutionGeometry) -> Tensor {
+        precondition(x.shape == q.inputShape, "im2col: input \(x.shape) for \(q)")
+        let (ho, wo, k, s, p) = (q.outputHeight, q.outputWidth, q.kernel, q.stride, q.padding)
+        let (h, w, n) = (q.height, q.width, q.batch)
+        let columns = q.patchCount
+        return x.scalars.withUnsafeBufferPointer { xb in
+            Tensor(shape: [q.patchSize, columns]) { col in
+                let x = xb.baseAddress!, col = col.baseAddress!
+                for c in 0..<q.inputChannels {
+                    for a in 0..<k {
+                        for b in 0..<k {
+                            let row = col + ((c * k + a) * k + b) * columns
+                            // The output columns j whose input column j·s - p + b is inside.
+                            let jLow = b >= p ? 0 : (p - b + s - 1) / s
+                            let jHigh = w - 1 + p - b < 0 ? 0 : min(wo, (w - 1 + p - b) / s + 1)
+                            for sample in 0..<n {
+                                let plane = x + (sample * q.inputChannels + c) * h * w
+                                for i in 0..<ho {
+                                    let out = row + (sample * ho + i) * wo
+                                    let ii = i * s - p + a
+                                    guard ii >= 0 && ii < h && jLow < jHigh else {
+                                        out.initialize(repeating: 0, count: wo)
+                                        continue
+                                    }
+                                    let source = plane + ii * w - p + b
+                                    for j in 0..<jLow { out[j] = 0 }
+                                    if s == 1 {
+                                        (out + jLow).initialize(from: source + jLow, count: jHigh - jLow)
+                                    } else {
+                                        for j in jLow..<jHigh { out[j] = source[j * s] }
+                                    }
+                                    for j in jHigh..<wo { out[j] = 0 }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The adjoint of `im2col`: every entry of `col` added back to the input
+    /// position it was copied from (zero-padding positions are dropped).
+    public static func col2im(_ col: Tensor, geometry q: ConvolutionGeometry) -> Tensor {
+        precondition(col.shape == [q.patchSize, q.patchCount], "col2im: \(col.shape) for \(q)")
+        let (ho, wo, k, s, p) = (q.outputHeight, q.outputWidth, q.kernel, q.stride, q.padding)
+        let (h, w, n) = (q.height, q.width, q.batch)
+        let columns = q.patchCount
+        return col.scalars.withUnsafeBufferPointer { cb in
+            Tensor(shape: q.inputShape) { xb in
+                xb.initialize(repeating: 0)
+                let x = xb.baseAddress!, col = cb.baseAddress!
+                for c in 0..<q.inputChannels {
+                    for a in 0..<k {
+                        for b in 0..<k {
+                            let row = col + ((c * k + a) * k + b) * columns
+                            let jLow = b >= p ? 0 : (p - b + s - 1) / s
+                            let jHigh = w - 1 + p - b < 0 ? 0 : min(wo, (w - 1 + p - b) / s + 1)
+                            guard jLow < jHigh else { continue }
+                            for sample in 0..<n {
+                                let plane = x + (sample * q.inputChannels + c) * h * w
+                                for i in 0..<ho {
+                                    let ii = i * s - p + a
+                                    guard ii >= 0 && ii < h else { continue }
+                                    let source = row + (sample * ho + i) * wo
+                                    let target = plane + ii * w - p + b
+                                    if s == 1 {
+                                        for j in jLow..<jHigh { target[j] += source[j] }
+                                    } else {
+                                        for j in jLow..<jHigh { target[j * s] += source[j] }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// [A, B, inner] → [B, A, inner]: the two leading axes of a rank-3 view swapped.
+    static func swappingLeadingAxes(_ x: Tensor, _ a: Int, _ b: Int, inner: Int, shape: [Int]) -> Tensor {
+        precondition(x.count == a * b * inner, "swappingLeadingAxes: \(x.shape) as \(a)x\(b)x\(inner)")
+        return x.scalars.withUnsafeBufferPointer { xb in
+            Tensor(shape: shape) { y in
+                for i in 0..<a {
+                    for j in 0..<b {
+                        (y.baseAddress! + (j * a + i) * inner).initialize(from: xb.baseAddress! + (i * b + j) * inner,
+                                                                          count: inner)
+                    }
+                }
+            }
+        }
+    }
+
+    // MARK: Convolution
+
+    /// The 2-D convolution (cross-correlation) of x [N, C, H, W] with
+    /// w [O, C, k, k], zero padding and stride: [N, O, Ho, Wo].
+    public static func conv2d(_ x: Tensor, _ w: Tensor, stride: Int = 1, padding: Int = 0) -> Tensor {
+        let q = ConvolutionGeometry(input: x.shape, weight: w.shape, stride: stride, padding: padding)
+        return conv2d(im2col: im2col(x, geometry: q), w, geometry: q)
+    }
+
+    /// The convolution from an im2col matrix already made (the pullback keeps it).
+    public static func conv2d(im2col col: Tensor, _ w: Tensor, geometry q: ConvolutionGeometry) -> Tensor {
+        let product = matmul(w.reshaped([q.outputChannels, q.patchSize]), col)
+        return swappingLeadingAxes(product, q.outputChannels, q.batch, inner: q.outputHeight * q.outputWidth,
+                                   shape: q.outputShape)
+    }
+
+    /// ∂⟨g, conv2d(x, w)⟩/∂x for g [N, O, Ho, Wo]: col2im(Wᵀ · g').
+    /// (The transposed convolution of g with w.)
+    public static func conv2dInputGradient(_ g: Tensor, _ w: Tensor, geometry q: ConvolutionGeometry) -> Tensor {
+        precondition(g.shape == q.outputShape, "conv2dInputGradient: gradient \(g.shape) for \(q)")
+        precondition(w.shape == q.weightShape, "conv2dInputGradient: weight \(w.shape) for \(q)")
+        let gt = swappingLeadingAxes(g, q.batch, q.outputChannels, inner: q.outputHeight * q.outputWidth,
+                                     shape: [q.outputChannels, q.patchCount])
+        let col = matmul(w.reshaped([q.outputChannels, q.patchSize]), gt, transposeA: true)
+        return col2im(col, geometry: q)
+    }
+
+    /// ∂⟨g, conv2d(x, w)⟩/∂w for g [N, O, Ho, Wo], from x's im2col matrix: g' · colᵀ.
+    public static func conv2dWeightGradient(im2col col: Tensor, _ g: Tensor, geometry q: ConvolutionGeometry) -> Tensor {
+        precondition(g.shape == q.outputShape, "conv2dWeightGradient: gradient \(g.shape) for \(q)")
+        let gt = swappingLeadingAxes(g, q.batch, q.outputChannels, inner: q.outputHeight * q.outputWidth,
+                                     shape: [q.outputChannels, q.patchCount])
+        return matmul(gt, col, transposeB: true).reshaped(q.weightShape)
+    }
+
+    /// ∂⟨g, conv2d(x, w)⟩/∂w from x itself.
+    public static func conv2dWeightGradient(_ x: Tensor, _ g: Tensor, geometry q: ConvolutionGeometry) -> Tensor {
+        conv2dWeightGradient(im2col: im2col(x, geometry: q), g, geometry: q)
+    }
+
+    /// The same convolution by direct summation: the reference for the im2col path.
+    public static func conv2dDirect(_ x: Tensor, _ w: Tensor, stride: Int = 1, padding: Int = 0) -> Tensor {
+        let q = ConvolutionGeometry(input: x.shape, weight: w.shape, stride: stride, padding: padding)
+        let (ho, wo, k) = (q.outputHeight, q.outputWidth, q.kernel)
+        var y = Tensor.zeros(q.outputShape)
+        for n in 0..<q.batch {
+            for o in 0..<q.outputChannels {
+                for i in 0..<ho {
+                    for j in 0..<wo {
+                        var sum: Float = 0
+                        for c in 0..<q.inputChannels {
+                            for a in 0..<k {
+                                for b in 0..<k {
+                                    let ii = i * stride - padding + a, jj = j * stride - padding + b
+                                    guard ii >= 0 && ii < q.height && jj >= 0 && jj < q.width else { continue }
+                                    sum += w[o, c, a, b] * x[n, c, ii, jj]
+                                }
+                            }
+                        }
+                        y[n, o, i, j] = sum
+                    }
+                }
+            }
+        }
+        return y
+    }
+
+    // MARK: Channel bias
+
+    /// x [N, C, H, W] (or [N, C]) plus b [C] on every position of channel c.
+    public func addingChannelBias(_ b: Tensor) -> Tensor {
+        precondition(rank >= 2 && b.shape == [shape[1]], "addingChannelBias: \(shape) + \(b.shape)")
+        let (n, c) = (shape[0], shape[1])
+        let plane = count / max(n * c, 1)
+        return scalars.withUnsafeBufferPointer { x in
+            b.scalars.withUnsafeBufferPointer { b in
+                Tensor(shape: shape) { y in
+                    for s in 0..<n {
+                        for ch in 0..<c {
+                            let offset = (s * c + ch) * plane, v = b[ch]
+                            for i in 0..<plane { y[offset + i] = x[offset + i] + v }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The sum of x [N, C, H, W] (or [N, C]) over everything but the channel: [C].
+    public func sumOverChannels() -> Tensor {
+        precondition(rank >= 2, "sumOverChannels: shape \(shape)")
+        let (n, c) = (shape[0], shape[1])
+        let plane = count / max(n * c, 1)
+        return scalars.withUnsafeBufferPointer { x in
+            Tensor(shape: [c]) { y in
+                for ch in 0..<c {
+                    var sum: Float = 0
+                    for s in 0..<n {
+                        let offset = (s * c + ch) * plane
+                        for i in 0..<plane { sum += x[offset + i] }
+                    }
+                    y[ch] = sum
+                }
+            }
+        }
+    }
+
+    // MARK: Resampling
+
+    /// Nearest-neighbour upsampling by 2 of an NCHW batch: [N, C, 2H, 2W].
+    public func upsampledNearest2x() -> Tensor {
+        precondition(rank == 4, "upsampledNearest2x: shape \(shape) is not NCHW")
+        let (planes, h, w) = (shape[0] * shape[1], shape[2], shape[3])
+        return scalars.withUnsafeBufferPointer { x in
+            Tensor(shape: [shape[0], shape[1], 2 * h, 2 * w]) { y in
+                for p in 0..<planes {
+                    let source = x.baseAddress! + p * h * w, target = y.baseAddress! + p * 4 * h * w
+                    for i in 0..<h {
+                        let row = target + 2 * i * 2 * w
+                        for j in 0..<w { let v = source[i * w + j]; row[2 * j] = v; row[2 * j + 1] = v }
+                        (row + 2 * w).initialize(from: row, count: 2 * w)
+                    }
+                }
+            }
+        }
+    }
+
+    /// The sum over each 2x2 block of an NCHW batch with even H and W:
+    /// [N, C, H/2, W/2]. The adjoint of `upsampledNearest2x`.
+    public func sumPooled2x2() -> Tensor {
+        precondition(rank == 4 && shape[2] % 2 == 0 && shape[3] % 2 == 0,
+                     "2x2 pooling: shape \(shape) is not NCHW with even height and width")
+        let (planes, h, w) = (shape[0] * shape[1], shape[2] / 2, shape[3] / 2)
+        return scalars.withUnsafeBufferPointer { x in
+            Tensor(shape: [shape[0], shape[1], h, w]) { y in
+                for p in 0..<planes {
+                    let source = x.baseAddress! + p * 4 * h * w, target = y.baseAddress! + p * h * w
+                    for i in 0..<h {
+                        let top = source + 2 * i * 2 * w, bottom = top + 2 * w
+                        for j in 0..<w {
+                            target[i * w + j] = (top[2 * j] + top[2 * j + 1]) + (bottom[2 * j] + bottom[2 * j + 1])
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Average pooling over 2x2 blocks of an NCHW batch with even H and W.
+    public func averagePooled2x2() -> Tensor { 0.25 * sumPooled2x2() }
+}
