@@ -200,7 +200,7 @@ extension Tensor {
             (0..<shape[0]).map { r in
                 let row = x.baseAddress! + r * cols
                 var best = 0
-                for c in 1..<max(cols, 1) where row[c] > row[best] { best = c }
+                for c in 1..<Swift.max(cols, 1) where row[c] > row[best] { best = c }
                 return best
             }
         }
