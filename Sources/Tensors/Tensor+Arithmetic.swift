@@ -1,8 +1,16 @@
-// Elementwise arithmetic, broadcasting of a row vector, and reductions.
+// Elementwise arithmetic with NumPy's broadcasting, the row-vector bias,
+// and whole-tensor reductions.
 //
-// Only the broadcasts the networks need exist: a matrix with a row vector
-// (bias), and a tensor with a scalar. Shapes otherwise must match exactly;
-// a mismatch is a programmer error and traps with both shapes in the message.
+// The binary operators + - * / follow NumPy's broadcasting rule (stated in
+// full in Tensor+Broadcast.swift): shapes are aligned at their trailing
+// dimensions, missing leading dimensions count as 1, each aligned pair must
+// be equal or one of them 1, and an extent of 1 is repeated to the other.
+// Operands of equal shape take the plain elementwise loop, as before any
+// broadcasting existed; other pairs go through the strided broadcast loop.
+// Shapes that do not broadcast are a programmer error and trap with both
+// shapes in the message. The in-place `+=` and `addScaled`, and `zipBuffer`,
+// still require equal shapes. Reductions along an axis are in
+// Tensor+Reduction.swift.
 
 extension Tensor {
     /// Applies `body(x, y, count)` to fresh output storage of the same shape.
@@ -31,22 +39,29 @@ extension Tensor {
         mapBuffer { x, y, n in for i in 0..<n { y[i] = transform(x[i]) } }
     }
 
+    /// Elementwise sum, broadcasting when the shapes differ (NumPy's rule).
     public static func + (lhs: Tensor, rhs: Tensor) -> Tensor {
-        lhs.zipBuffer(rhs, "+") { a, b, c, n in for i in 0..<n { c[i] = a[i] + b[i] } }
+        guard lhs.shape == rhs.shape else { return broadcasting(lhs, rhs, "+") { $0 + $1 } }
+        return lhs.zipBuffer(rhs, "+") { a, b, c, n in for i in 0..<n { c[i] = a[i] + b[i] } }
     }
 
+    /// Elementwise difference, broadcasting when the shapes differ (NumPy's rule).
     public static func - (lhs: Tensor, rhs: Tensor) -> Tensor {
-        lhs.zipBuffer(rhs, "-") { a, b, c, n in for i in 0..<n { c[i] = a[i] - b[i] } }
+        guard lhs.shape == rhs.shape else { return broadcasting(lhs, rhs, "-") { $0 - $1 } }
+        return lhs.zipBuffer(rhs, "-") { a, b, c, n in for i in 0..<n { c[i] = a[i] - b[i] } }
     }
 
-    /// Elementwise (Hadamard) product.
+    /// Elementwise (Hadamard) product, broadcasting when the shapes differ
+    /// (NumPy's rule).
     public static func * (lhs: Tensor, rhs: Tensor) -> Tensor {
-        lhs.zipBuffer(rhs, "*") { a, b, c, n in for i in 0..<n { c[i] = a[i] * b[i] } }
+        guard lhs.shape == rhs.shape else { return broadcasting(lhs, rhs, "*") { $0 * $1 } }
+        return lhs.zipBuffer(rhs, "*") { a, b, c, n in for i in 0..<n { c[i] = a[i] * b[i] } }
     }
 
-    /// Elementwise quotient.
+    /// Elementwise quotient, broadcasting when the shapes differ (NumPy's rule).
     public static func / (lhs: Tensor, rhs: Tensor) -> Tensor {
-        lhs.zipBuffer(rhs, "/") { a, b, c, n in for i in 0..<n { c[i] = a[i] / b[i] } }
+        guard lhs.shape == rhs.shape else { return broadcasting(lhs, rhs, "/") { $0 / $1 } }
+        return lhs.zipBuffer(rhs, "/") { a, b, c, n in for i in 0..<n { c[i] = a[i] / b[i] } }
     }
 
     public static func * (lhs: Float, rhs: Tensor) -> Tensor {
@@ -200,7 +215,7 @@ extension Tensor {
             (0..<shape[0]).map { r in
                 let row = x.baseAddress! + r * cols
                 var best = 0
-                for c in 1..<max(cols, 1) where row[c] > row[best] { best = c }
+                for c in 1..<Swift.max(cols, 1) where row[c] > row[best] { best = c }
                 return best
             }
         }
