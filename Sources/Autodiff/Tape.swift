@@ -136,13 +136,16 @@ public final class Tape {
 
     /// Marks the variables that require a gradient and lie on a path from
     /// `variables` up to `output`.
-    private func wantedVariables(upTo output: Int, from variables: [Variable]) -> [Bool] {
+    /// Records below `boundary` are not followed: only the variables asked
+    /// for are marked there.
+    private func wantedVariables(upTo output: Int, from variables: [Variable], boundary: Int = 0) -> [Bool] {
         var wanted = [Bool](repeating: false, count: output + 1)
         var lowest = output + 1
         for v in variables where v.id <= output && requiresGradient[v.id] {
             wanted[v.id] = true
             lowest = min(lowest, v.id)
         }
+        lowest = max(lowest, boundary)
         if lowest > output { return wanted }
         for id in lowest...output where !wanted[id] {
             guard let record = records[id] else { continue }
@@ -173,8 +176,9 @@ public final class Tape {
     public func gradients(of output: Variable, seed: Tensor? = nil, withRespectTo variables: [Variable]) -> [Tensor] {
         let seed = resolvedSeed(seed, for: output)
         let wanted = wantedVariables(upTo: output.id, from: variables)
+        let enclosing = self.wanted
         self.wanted = wanted
-        defer { self.wanted = nil }
+        defer { self.wanted = enclosing }
         let requested = Set(variables.map(\.id))
         var adjoints = [Tensor?](repeating: nil, count: output.id + 1)
         adjoints[output.id] = seed
@@ -211,12 +215,23 @@ public final class Tape {
         guard createGraph else {
             return gradients(of: output, seed: seed, withRespectTo: variables).map(constant)
         }
-        let seed = constant(resolvedSeed(seed, for: output))
-        let wanted = wantedVariables(upTo: output.id, from: variables)
+        return recordedGradients(of: output, seed: constant(resolvedSeed(seed, for: output)), withRespectTo: variables,
+                                 boundary: 0)
+    }
+
+    /// The recorded backward pass from `output` down to the variables asked
+    /// for, not following any record below `boundary` (variables created
+    /// before it count as leaves there).
+    func recordedGradients(of output: Variable, seed: Variable, withRespectTo variables: [Variable],
+                           boundary: Int) -> [Variable] {
+        let wanted = wantedVariables(upTo: output.id, from: variables, boundary: boundary)
+        // A recorded pullback may itself differentiate (a fused operation's
+        // composition): restore the enclosing pass's marks afterwards.
+        let enclosing = self.wanted
         var adjoints = [Variable?](repeating: nil, count: output.id + 1)
         adjoints[output.id] = seed
         var id = output.id
-        while id >= 0 {
+        while id >= boundary {
             defer { id -= 1 }
             guard wanted[id], let record = records[id], let upstream = adjoints[id] else { continue }
             guard record.inputs.contains(where: { wanted[$0] }) else { continue }
@@ -230,7 +245,7 @@ public final class Tape {
             case let .inputsAndOutput(pullback):
                 inputGradients = pullback(upstream, Variable(value: record.output!, id: id, tape: self, requiresGradient: true))
             }
-            self.wanted = nil
+            self.wanted = enclosing
             precondition(inputGradients.count == record.inputs.count,
                          "\(record.name): recorded pullback returned \(inputGradients.count) gradients for \(record.inputs.count) inputs")
             for (input, gradient) in zip(record.inputs, inputGradients) {

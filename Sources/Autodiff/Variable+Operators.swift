@@ -11,28 +11,33 @@ import Tensors
 extension Variable {
     // MARK: Elementwise arithmetic
 
+    // Binary operations broadcast under NumPy's rule (Tensor+Broadcast.swift);
+    // each operand's gradient is summed back to its own shape.
+
     public static func + (lhs: Variable, rhs: Variable) -> Variable {
         lhs.tape.record(lhs.value + rhs.value, inputs: [lhs, rhs], name: "add") { g in
-            [lhs.needsGradient ? g : nil, rhs.needsGradient ? g : nil]
+            [lhs.needsGradient ? g.sum(toShape: lhs.shape) : nil, rhs.needsGradient ? g.sum(toShape: rhs.shape) : nil]
         } recorded: { g in
-            [lhs.needsGradient ? g : nil, rhs.needsGradient ? g : nil]
+            [lhs.needsGradient ? g.summed(toShape: lhs.shape) : nil, rhs.needsGradient ? g.summed(toShape: rhs.shape) : nil]
         }
     }
 
     public static func - (lhs: Variable, rhs: Variable) -> Variable {
         lhs.tape.record(lhs.value - rhs.value, inputs: [lhs, rhs], name: "subtract") { g in
-            [lhs.needsGradient ? g : nil, rhs.needsGradient ? -g : nil]
+            [lhs.needsGradient ? g.sum(toShape: lhs.shape) : nil, rhs.needsGradient ? (-g).sum(toShape: rhs.shape) : nil]
         } recorded: { g in
-            [lhs.needsGradient ? g : nil, rhs.needsGradient ? -g : nil]
+            [lhs.needsGradient ? g.summed(toShape: lhs.shape) : nil, rhs.needsGradient ? (-g).summed(toShape: rhs.shape) : nil]
         }
     }
 
     /// Elementwise product: g·b and g·a.
     public static func * (lhs: Variable, rhs: Variable) -> Variable {
         lhs.tape.record(lhs.value * rhs.value, inputs: [lhs, rhs], name: "multiply") { g in
-            [lhs.needsGradient ? g * rhs.value : nil, rhs.needsGradient ? g * lhs.value : nil]
+            [lhs.needsGradient ? (g * rhs.value).sum(toShape: lhs.shape) : nil,
+             rhs.needsGradient ? (g * lhs.value).sum(toShape: rhs.shape) : nil]
         } recorded: { g in
-            [lhs.needsGradient ? g * rhs : nil, rhs.needsGradient ? g * lhs : nil]
+            [lhs.needsGradient ? (g * rhs).summed(toShape: lhs.shape) : nil,
+             rhs.needsGradient ? (g * lhs).summed(toShape: rhs.shape) : nil]
         }
     }
 
@@ -41,10 +46,12 @@ extension Variable {
         let y = lhs.value / rhs.value
         return lhs.tape.record(y, inputs: [lhs, rhs], name: "divide") { g in
             let ga = g / rhs.value
-            return [lhs.needsGradient ? ga : nil, rhs.needsGradient ? -(ga * y) : nil]
+            return [lhs.needsGradient ? ga.sum(toShape: lhs.shape) : nil,
+                    rhs.needsGradient ? (-(ga * y)).sum(toShape: rhs.shape) : nil]
         } recordedUsingOutput: { g, y in
             let ga = g / rhs
-            return [lhs.needsGradient ? ga : nil, rhs.needsGradient ? -(ga * y) : nil]
+            return [lhs.needsGradient ? ga.summed(toShape: lhs.shape) : nil,
+                    rhs.needsGradient ? (-(ga * y)).summed(toShape: rhs.shape) : nil]
         }
     }
 

@@ -242,7 +242,7 @@ extension Tensor {
     public func addingChannelBias(_ b: Tensor) -> Tensor {
         precondition(rank >= 2 && b.shape == [shape[1]], "addingChannelBias: \(shape) + \(b.shape)")
         let (n, c) = (shape[0], shape[1])
-        let plane = count / max(n * c, 1)
+        let plane = count / Swift.max(n * c, 1)
         return scalars.withUnsafeBufferPointer { x in
             b.scalars.withUnsafeBufferPointer { b in
                 Tensor(shape: shape) { y in
@@ -261,7 +261,7 @@ extension Tensor {
     public func sumOverChannels() -> Tensor {
         precondition(rank >= 2, "sumOverChannels: shape \(shape)")
         let (n, c) = (shape[0], shape[1])
-        let plane = count / max(n * c, 1)
+        let plane = count / Swift.max(n * c, 1)
         return scalars.withUnsafeBufferPointer { x in
             Tensor(shape: [c]) { y in
                 for ch in 0..<c {

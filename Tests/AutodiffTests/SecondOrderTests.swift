@@ -106,13 +106,14 @@ func hessianVectorProducts(_ testCase: SecondOrderCase) {
 }
 
 /// A small convolutional critic: conv 3x3 → leaky ReLU → average pool →
-/// conv 3x3 → leaky ReLU → dense to one score per sample. Also returns the
+/// minibatch stddev (groups of 2) → conv 3x3 → leaky ReLU → dense to one
+/// score per sample. Also returns the
 /// leaky ReLUs' inputs, whose signs pick the branch of the (piecewise
 /// linear) activation.
 func smallCritic(_ x: Variable, _ p: [Variable]) -> (score: Variable, preActivations: [Variable]) {
     let n = x.shape[0]
     let a1 = x.conv2d(p[0], padding: 1).addingChannelBias(p[1])
-    let h = a1.leakyReLU(slope: 0.2).averagePooled2x2()
+    let h = a1.leakyReLU(slope: 0.2).averagePooled2x2().minibatchStandardDeviation(groupSize: 2)
     let a2 = h.conv2d(p[2], padding: 1).addingChannelBias(p[3])
     let flat = a2.leakyReLU(slope: 0.2).reshaped([n, a2.value.count / n])
     return (matmul(flat, p[4]).addingRowVector(p[5]), [a1, a2])
@@ -131,8 +132,8 @@ func gradientPenalty(_ xHat: Tensor, _ parameters: [Tensor], tape: Tape) -> (pen
 }
 
 @Test func wgan_gp_penalty_gradient_matches_finite_differences() {
-    let xHat = randomTensor([3, 2, 4, 4], seed: 11)
-    let shapes = [[3, 2, 3, 3], [3], [2, 3, 3, 3], [2], [8, 1], [1]]
+    let xHat = randomTensor([4, 2, 4, 4], seed: 11)
+    let shapes = [[3, 2, 3, 3], [3], [2, 4, 3, 3], [2], [8, 1], [1]]
     let parameters = shapes.enumerated().map { randomTensor($1, seed: UInt64(60 + $0), scale: 0.6) }
     let tape = Tape()
     let (penalty, variables) = gradientPenalty(xHat, parameters, tape: tape)
