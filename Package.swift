@@ -75,6 +75,9 @@ let staticSwiftRuntime: [LinkerSetting] = [
                   "-Xlinker", "--end-group", "-lstdc++"], .when(platforms: [.linux])),
 ]
 
+/// swift-numerics's RealModule (elementary functions on Float and Double).
+let realModule: Target.Dependency = .product(name: "RealModule", package: "swift-numerics")
+
 let package = Package(
     name: "InfoPlane",
     platforms: [.macOS(.v14)],
@@ -95,23 +98,24 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         .target(name: "ArrayIO", dependencies: ["CZlib"], swiftSettings: optimizedInDebug),
-        .target(name: "Tensors", dependencies: [
-            "CBLAS",
-            .product(name: "RealModule", package: "swift-numerics"),
-        ], swiftSettings: nativeSettings + optimizedInDebug),
+        .target(name: "Tensors", dependencies: ["CBLAS", realModule], swiftSettings: nativeSettings + optimizedInDebug),
         .target(name: "Autodiff", dependencies: ["Tensors"], swiftSettings: optimizedInDebug),
-        .target(name: "NeuralNets", dependencies: ["Autodiff", "Tensors"], swiftSettings: nativeSettings + optimizedInDebug),
+        .target(name: "NeuralNets", dependencies: ["ArrayIO", "Autodiff", "Tensors", realModule],
+                swiftSettings: nativeSettings + optimizedInDebug),
         .target(name: "Datasets", dependencies: ["Tensors", "ArrayIO"], swiftSettings: optimizedInDebug),
         .target(name: "ActivationStore", dependencies: ["ArrayIO"]),
-        .target(name: "Training", dependencies: ["NeuralNets", "Datasets", "ActivationStore", "InfoTheory"], swiftSettings: optimizedInDebug),
-        .target(name: "InfoTheory", dependencies: [
-            "Tensors",
-            .product(name: "RealModule", package: "swift-numerics"),
-        ], swiftSettings: nativeSettings + optimizedInDebug),
+        .target(name: "InfoTheory", dependencies: ["Tensors", realModule], swiftSettings: nativeSettings + optimizedInDebug),
+        .target(name: "Training", dependencies: [
+            "ActivationStore", "ArrayIO", "Datasets", "InfoTheory", "NeuralNets", "Tensors", realModule,
+        ], swiftSettings: optimizedInDebug),
         .target(name: "Plotting", dependencies: ["CPNG", "ArrayIO"], swiftSettings: nativeSettings + optimizedInDebug),
         .target(name: "RunFigures", dependencies: ["ActivationStore", "ArrayIO", "Plotting"]),
-        .target(name: "Analysis", dependencies: ["ActivationStore", "InfoTheory", "Plotting", "Training"], swiftSettings: optimizedInDebug),
-        .target(name: "Experiments", dependencies: ["Analysis", "RunFigures", "Training", "Datasets", "InfoTheory", "Plotting", "ActivationStore"]),
+        .target(name: "Analysis", dependencies: ["ActivationStore", "ArrayIO", "InfoTheory", "Plotting", "Tensors", "Training"],
+                swiftSettings: optimizedInDebug),
+        .target(name: "Experiments", dependencies: [
+            "ActivationStore", "Analysis", "ArrayIO", "Datasets", "InfoTheory", "NeuralNets", "Plotting", "RunFigures",
+            "Tensors", "Training",
+        ]),
         .target(name: "PlotCommands", dependencies: [
             "ActivationStore", "ArrayIO", "Plotting", "RunFigures",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -123,23 +127,31 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], linkerSettings: staticSwiftRuntime),
         .executableTarget(name: "infoplane-compute", dependencies: [
-            "Analysis", "Experiments", "Training", "InfoTheory", "Plotting", "PlotCommands",
+            "ActivationStore", "Analysis", "ArrayIO", "Experiments", "InfoTheory", "NeuralNets", "PlotCommands", "Plotting",
+            "RunFigures", "Tensors", "Training",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "infoplane-bench", dependencies: [
-            "Training", "InfoTheory", "Plotting",
+            "ArrayIO", "InfoTheory", "NeuralNets", "Plotting", "Tensors", "Training",
         ]),
 
-        .testTarget(name: "LinearModelTests", dependencies: ["InfoTheory", "Datasets", "Training", "TestSupport"]),
+        .testTarget(name: "LinearModelTests", dependencies: ["ArrayIO", "Datasets", "InfoTheory", "Tensors", "TestSupport", "Training"]),
         .testTarget(name: "ArrayIOTests", dependencies: ["ArrayIO"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "ArrayIO", "Tensors"]),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),
-        .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "TestSupport"]),
-        .testTarget(name: "NeuralNetsTests", dependencies: ["NeuralNets", "TestSupport"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
+        .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "Tensors", "TestSupport"]),
+        .testTarget(name: "NeuralNetsTests", dependencies: ["ArrayIO", "Autodiff", "NeuralNets", "Tensors", "TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: [
+            "ActivationStore", "ArrayIO", "Datasets", "NeuralNets", "Tensors", "TestSupport", "Training",
+        ]),
         .testTarget(name: "PlottingTests", dependencies: ["Plotting", "ArrayIO"]),
         .testTarget(name: "InfoTheoryTests", dependencies: ["InfoTheory", "Tensors"]),
-        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "RunFigures", "TestSupport"]),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "TestSupport"]),
+        .testTarget(name: "AnalysisTests", dependencies: [
+            "ActivationStore", "Analysis", "ArrayIO", "InfoTheory", "RunFigures", "TestSupport", "Training",
+        ]),
+        .testTarget(name: "ExperimentsTests", dependencies: [
+            "ActivationStore", "Analysis", "ArrayIO", "Datasets", "Experiments", "NeuralNets", "Tensors", "TestSupport",
+            "Training",
+        ]),
     ]
 )

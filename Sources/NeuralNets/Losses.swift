@@ -82,9 +82,78 @@ public func softmaxCrossEntropy(logits: Variable, targets: Tensor) -> Variable {
 }
 
 /// Mean softmax cross-entropy against integer labels (see
-/// `softmaxCrossEntropy(logits:targets:)`).
+/// `crossEntropy(logits:labels:ignoreIndex:labelSmoothing:)`).
 public func softmaxCrossEntropy(logits: Variable, labels: [Int]) -> Variable {
-    softmaxCrossEntropy(logits: logits, targets: oneHot(labels, classes: logits.shape[1]))
+    crossEntropy(logits: logits, labels: labels)
+}
+
+/// Mean softmax cross-entropy (nats) of logits [..., V] against one integer
+/// label per row (per position of the leading axes), without a one-hot matrix.
+///
+/// With label smoothing ε the target of a row labelled y is
+/// (1 - ε)·onehot(y) + ε/V, so the row's loss is
+/// logΣe^z - (1 - ε) z_y - (ε/V) Σ z and its gradient softmax(z) - target.
+/// Rows labelled `ignoreIndex` (padding) contribute neither loss nor
+/// gradient, and the mean is over the other rows (PyTorch's `ignore_index`
+/// with reduction "mean"); when every row is ignored the loss is 0.
+/// Computed in Float with the vector exponential, the loss accumulated in Double.
+public func crossEntropy(logits: Variable, labels: [Int], ignoreIndex: Int? = nil, labelSmoothing: Float = 0) -> Variable {
+    let z = logits.value
+    precondition(z.rank >= 1, "crossEntropy: logits of rank 0")
+    let v = z.shape[z.rank - 1]
+    let rows = z.count / max(v, 1)
+    precondition(labels.count == rows, "crossEntropy: \(labels.count) labels for \(rows) rows of logits \(z.shape)")
+    precondition(labelSmoothing >= 0 && labelSmoothing < 1, "crossEntropy: label smoothing \(labelSmoothing)")
+    for y in labels where y != ignoreIndex {
+        precondition(y >= 0 && y < v, "crossEntropy: label \(y) outside 0..<\(v)")
+    }
+    let counted = labels.reduce(0) { $0 + ($1 == ignoreIndex ? 0 : 1) }
+    var p = z
+    var total = 0.0
+    let (keep, spread) = (1 - labelSmoothing, labelSmoothing / Float(v))
+    p.scalars.withUnsafeMutableBufferPointer { buffer in
+        z.scalars.withUnsafeBufferPointer { zb in
+            let base = buffer.baseAddress!
+            var maxima = [Float](repeating: 0, count: rows)
+            for r in 0..<rows {
+                let row = base + r * v
+                var m = -Float.infinity
+                for c in 0..<v { m = max(m, row[c]) }
+                maxima[r] = m
+                for c in 0..<v { row[c] -= m }
+            }
+            VectorMath.exp(base, base, count: rows * v)
+            for r in 0..<rows {
+                let row = base + r * v, zr = zb.baseAddress! + r * v
+                var s: Float = 0, sumZ: Float = 0
+                for c in 0..<v { s += row[c]; sumZ += zr[c] }
+                let inverse = 1 / s
+                for c in 0..<v { row[c] *= inverse }
+                let y = labels[r]
+                guard y != ignoreIndex else { continue }
+                let lse = Double(maxima[r]) + Double(Float.log(s))
+                total += lse - Double(keep) * Double(zr[y]) - Double(spread) * Double(sumZ)
+            }
+        }
+    }
+    let probabilities = p
+    let loss = Tensor(counted == 0 ? 0 : Float(total / Double(counted)))
+    return logits.tape.record(loss, inputs: [logits], name: "crossEntropy") { g in
+        let scale = counted == 0 ? 0 : g.scalar / Float(counted)
+        var d = probabilities
+        d.scalars.withUnsafeMutableBufferPointer { buffer in
+            for r in 0..<rows {
+                let row = buffer.baseAddress! + r * v
+                if labels[r] == ignoreIndex {
+                    row.update(repeating: 0, count: v)
+                    continue
+                }
+                for c in 0..<v { row[c] = (row[c] - spread) * scale }
+                row[labels[r]] -= keep * scale
+            }
+        }
+        return [d]
+    }
 }
 
 /// Mean cross-entropy (nats) and accuracy of logits against labels, without a tape.
