@@ -140,60 +140,32 @@ extension Variable {
 
     // MARK: Nonlinearities
 
-    /// tanh: g · (1 - y²).
-    public func tanh() -> Variable {
-        let y = value.tanh()
-        return tape.record(y, inputs: [self], name: "tanh") { g in
-            [g.zipBuffer(y, "tanh'") { g, y, d, n in for i in 0..<n { d[i] = g[i] * (1 - y[i] * y[i]) } }]
-        } recordedUsingOutput: { g, y in [g * (1 - y.squared())] }
+    /// f(x) for an activation f (Tensors/Activation.swift, where f and its
+    /// derivative are defined): g ⊙ f'(x) from the output, in both pullbacks.
+    public func activated(_ f: Activation) -> Variable {
+        if f == .linear { return self }
+        let y = f(value)
+        return tape.record(y, inputs: [self], name: "activation") { g in [f.backward(g, output: y)] }
+            recordedUsingOutput: { g, y in [f.backward(g, output: y)] }
     }
+
+    /// tanh: g · (1 - y²).
+    public func tanh() -> Variable { activated(.tanh) }
 
     /// ReLU: g where x > 0, else 0 (the subgradient at 0 is 0).
-    public func relu() -> Variable { leakyReLU(slope: 0) }
+    public func relu() -> Variable { activated(.relu) }
 
-    /// Leaky ReLU, x for x > 0 and `slope`·x otherwise: g times 1 or the
-    /// slope (0 at x = 0 for the ReLU, `slope` for the leaky one). The
-    /// derivative is piecewise constant, so its own derivative is 0.
-    public func leakyReLU(slope: Float) -> Variable {
-        let x = value
-        let name: StaticString = slope == 0 ? "relu" : "leakyReLU"
-        let y = x.mapBuffer { x, y, n in for i in 0..<n { let v = x[i]; y[i] = v < 0 ? slope * v : v } }
-        let derivative = { () -> Tensor in
-            x.mapBuffer { x, d, n in for i in 0..<n { d[i] = x[i] > 0 ? 1 : slope } }
-        }
-        return tape.record(y, inputs: [self], name: name) { g in
-            [slope == 0
-                ? g.zipBuffer(x, "relu'") { g, x, d, n in for i in 0..<n { d[i] = x[i] > 0 ? g[i] : 0 } }
-                : g.zipBuffer(x, "leakyReLU'") { g, x, d, n in for i in 0..<n { d[i] = x[i] > 0 ? g[i] : slope * g[i] } }]
-        } recorded: { [tape] g in [g * tape.constant(derivative())] }
-    }
+    /// Leaky ReLU, x for x > 0 and `slope`·x otherwise (0 < slope < 1).
+    public func leakyReLU(slope: Float) -> Variable { activated(.leakyReLU(slope: slope)) }
 
     /// Sigmoid: g · y (1 - y).
-    public func sigmoid() -> Variable {
-        let y = value.sigmoid()
-        return tape.record(y, inputs: [self], name: "sigmoid") { g in
-            [g.zipBuffer(y, "sigmoid'") { g, y, d, n in for i in 0..<n { d[i] = g[i] * y[i] * (1 - y[i]) } }]
-        } recordedUsingOutput: { g, y in [g * (y - y.squared())] }
-    }
+    public func sigmoid() -> Variable { activated(.sigmoid) }
 
-    /// Softsign x / (1 + |x|): g / (1 + |x|)² = g (1 - |y|)².
-    public func softsign() -> Variable {
-        let x = value
-        return tape.record(x.softsign(), inputs: [self], name: "softsign") { g in
-            [g.zipBuffer(x, "softsign'") { g, x, d, n in
-                for i in 0..<n { let s = 1 + abs(x[i]); d[i] = g[i] / (s * s) }
-            }]
-        } recordedUsingOutput: { [tape] g, y in
-            let sign = tape.constant(x.map { $0 < 0 ? -1 : 1 })
-            return [g * (1 - y * sign).squared()]
-        }
-    }
+    /// Softsign x / (1 + |x|): g (1 - |y|)².
+    public func softsign() -> Variable { activated(.softsign) }
 
-    /// Softplus log(1 + eˣ): g · sigmoid(x).
-    public func softplus() -> Variable {
-        let x = self
-        return tape.record(x.value.softplus(), inputs: [x], name: "softplus") { g in [g * x.value.sigmoid()] } recorded: { g in [g * x.sigmoid()] }
-    }
+    /// Softplus log(1 + eˣ): g · (1 - e⁻ʸ).
+    public func softplus() -> Variable { activated(.softplus) }
 
     /// exp: g · y.
     public func exp() -> Variable {

@@ -16,6 +16,7 @@ import Foundation
 import InfoTheory
 import Plotting
 import RunFigures
+import Tensors
 import Training
 
 extension Experiments {

@@ -15,10 +15,11 @@ func referenceActivation(_ f: Activation, _ x: Double) -> Double {
     case .softsign: x / (1 + abs(x))
     case .softplus: Foundation.log1p(Foundation.exp(x))
     case .linear: x
+    case let .leakyReLU(slope): x < 0 ? Double(slope) * x : x
     }
 }
 
-@Test("fused Dense VJP matches finite differences", arguments: Activation.allCases)
+@Test("fused Dense VJP matches finite differences", arguments: Activation.allCases + [.leakyReLU(slope: 0.2)])
 func dense_vjp(_ activation: Activation) {
     let (batch, inputs, outputs) = (5, 4, 3)
     let x = randomTensor([batch, inputs], seed: 1)
@@ -166,4 +167,16 @@ func dense_vjp(_ activation: Activation) {
     #expect(g.scalars.allSatisfy { abs($0) <= limit })
     let gv = g.scalars.map { Double($0 * $0) }.reduce(0, +) / 30_000
     #expect(abs(gv / (Double(limit * limit) / 3) - 1) < 0.03)
+}
+
+@Test func activations_are_named_and_encoded_by_name() throws {
+    for f in Activation.allCases + [.leakyReLU(slope: 0.2)] {
+        #expect(Activation(rawValue: f.rawValue) == f)
+        let json = try JSONEncoder().encode([f])
+        #expect(String(decoding: json, as: UTF8.self) == "[\"\(f.rawValue)\"]")
+        #expect(try JSONDecoder().decode([Activation].self, from: json) == [f])
+    }
+    #expect(Activation.tanh.rawValue == "tanh" && Activation.leakyReLU(slope: 0.2).rawValue == "leaky_relu(0.2)")
+    #expect(Activation(rawValue: "leaky_relu(1.5)") == nil && Activation(rawValue: "swish") == nil)
+    #expect(throws: DecodingError.self) { try JSONDecoder().decode([Activation].self, from: Data("[\"swish\"]".utf8)) }
 }

@@ -42,6 +42,7 @@ final class NarrowStepTests: XCTestCase {
                     case .softsign: return z / (1 + abs(z))
                     case .softplus: return Foundation.log(1 + Foundation.exp(z))
                     case .linear: return z
+                    case let .leakyReLU(slope): return z < 0 ? Double(slope) * z : z
                     }
                 }
             }
