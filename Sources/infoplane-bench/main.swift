@@ -1,6 +1,6 @@
 // infoplane-bench: release-mode micro-benchmarks.
 //
-//   swift run -c release infoplane-bench [kernels|training|estimators|plotting|all]
+//   swift run -c release infoplane-bench [kernels|training|layers|estimators|plotting|all]
 //   .build/release/infoplane-bench process   (whole `infoplane` processes; build infoplane first)
 //
 // Each section prints one line per measurement: time, rate, and the ratio to
@@ -17,6 +17,7 @@ let sections = CommandLine.arguments.dropFirst()
 let all = sections.isEmpty || sections.contains("all")
 if all || sections.contains("kernels") { runKernelBenchmarks() }
 if all || sections.contains("training") { runTrainingBenchmarks() }
+if all || sections.contains("layers") { runLayerBenchmarks() }
 if all || sections.contains("plotting") { runPlottingBenchmarks() }
 if all || sections.contains("estimators") { runInfoTheoryBenchmarks() }
 if sections.contains("process") { runProcessBenchmarks() }
