@@ -14,15 +14,15 @@ extension Variable {
     /// (zero padding, stride): [N, O, Ho, Wo].
     ///
     /// Pullback: ∂x = the transposed convolution of g with w (col2im of
-    /// Wᵀg'), ∂w = g'·colᵀ, from the im2col matrix kept from the forward pass.
+    /// Wᵀg'), ∂w = g'·colᵀ, the patches recomputed block by block.
     public func conv2d(_ weight: Variable, stride: Int = 1, padding: Int = 0) -> Variable {
         let x = self
         let q = ConvolutionGeometry(input: x.shape, weight: weight.shape, stride: stride, padding: padding)
-        let col = Tensor.im2col(x.value, geometry: q)
-        let y = Tensor.conv2d(im2col: col, weight.value, geometry: q)
+        let y = Tensor.conv2d(x.value, weight.value, stride: stride, padding: padding)
         return tape.record(y, inputs: [x, weight], name: "conv2d") { g in
-            [x.needsGradient ? Tensor.conv2dInputGradient(g, weight.value, geometry: q) : nil,
-             weight.needsGradient ? Tensor.conv2dWeightGradient(im2col: col, g, geometry: q) : nil]
+            let (dx, dw) = Tensor.conv2dGradients(x.value, weight.value, g, geometry: q,
+                                                  input: x.needsGradient, weight: weight.needsGradient)
+            return [dx, dw]
         } recorded: { g in
             [x.needsGradient ? Variable.conv2dInputGradient(g, weight, geometry: q) : nil,
              weight.needsGradient ? Variable.conv2dWeightGradient(x, g, geometry: q) : nil]
@@ -47,11 +47,10 @@ extension Variable {
     /// ⟨U, W(x, g)⟩ = ⟨conv2d(x, U), g⟩, so ∂x = conv2dInputGradient(g, U)
     /// and ∂g = conv2d(x, U).
     public static func conv2dWeightGradient(_ x: Variable, _ g: Variable, geometry q: ConvolutionGeometry) -> Variable {
-        let col = Tensor.im2col(x.value, geometry: q)
-        let y = Tensor.conv2dWeightGradient(im2col: col, g.value, geometry: q)
+        let y = Tensor.conv2dWeightGradient(x.value, g.value, geometry: q)
         return x.tape.record(y, inputs: [x, g], name: "conv2dWeightGradient") { u in
             [x.needsGradient ? Tensor.conv2dInputGradient(g.value, u, geometry: q) : nil,
-             g.needsGradient ? Tensor.conv2d(im2col: col, u, geometry: q) : nil]
+             g.needsGradient ? Tensor.conv2d(x.value, u, stride: q.stride, padding: q.padding) : nil]
         } recorded: { u in
             [x.needsGradient ? Variable.conv2dInputGradient(g, u, geometry: q) : nil,
              g.needsGradient ? x.conv2d(u, stride: q.stride, padding: q.padding) : nil]

@@ -13,8 +13,12 @@
 //
 // and its two gradients by two more GEMMs: dW = g' · colᵀ and
 // dx = col2im(Wᵀ · g'), g' being g with its leading axes swapped; col2im is
-// the adjoint of im2col (a scatter-add). `conv2dDirect` computes the same
-// sums by seven nested loops, the reference the tests compare with.
+// the adjoint of im2col (a scatter-add). The batch is taken in blocks of
+// samples whose im2col matrix fits in cache (`blockSamples`; one sample at a
+// time for 32x32 feature maps of 16 or more channels), so the patches are
+// never materialized for the whole batch, and the backward pass recomputes
+// them instead of keeping them. `conv2dDirect` computes the same sums by
+// seven nested loops, the reference the tests compare with.
 
 /// The sizes of a 2-D convolution.
 public struct ConvolutionGeometry: Sendable, Equatable, CustomStringConvertible {
@@ -76,41 +80,9 @@ extension Tensor {
     /// The im2col matrix [C·k·k, N·Ho·Wo] of an NCHW batch (see the file comment).
     public static func im2col(_ x: Tensor, geometry q: ConvolutionGeometry) -> Tensor {
         precondition(x.shape == q.inputShape, "im2col: input \(x.shape) for \(q)")
-        let (ho, wo, k, s, p) = (q.outputHeight, q.outputWidth, q.kernel, q.stride, q.padding)
-        let (h, w, n) = (q.height, q.width, q.batch)
-        let columns = q.patchCount
         return x.scalars.withUnsafeBufferPointer { xb in
-            Tensor(shape: [q.patchSize, columns]) { col in
-                let x = xb.baseAddress!, col = col.baseAddress!
-                for c in 0..<q.inputChannels {
-                    for a in 0..<k {
-                        for b in 0..<k {
-                            let row = col + ((c * k + a) * k + b) * columns
-                            // The output columns j whose input column j·s - p + b is inside.
-                            let jLow = b >= p ? 0 : (p - b + s - 1) / s
-                            let jHigh = w - 1 + p - b < 0 ? 0 : min(wo, (w - 1 + p - b) / s + 1)
-                            for sample in 0..<n {
-                                let plane = x + (sample * q.inputChannels + c) * h * w
-                                for i in 0..<ho {
-                                    let out = row + (sample * ho + i) * wo
-                                    let ii = i * s - p + a
-                                    guard ii >= 0 && ii < h && jLow < jHigh else {
-                                        out.initialize(repeating: 0, count: wo)
-                                        continue
-                                    }
-                                    let source = plane + ii * w - p + b
-                                    for j in 0..<jLow { out[j] = 0 }
-                                    if s == 1 {
-                                        (out + jLow).initialize(from: source + jLow, count: jHigh - jLow)
-                                    } else {
-                                        for j in jLow..<jHigh { out[j] = source[j * s] }
-                                    }
-                                    for j in jHigh..<wo { out[j] = 0 }
-                                }
-                            }
-                        }
-                    }
-                }
+            Tensor(shape: [q.patchSize, q.patchCount]) { col in
+                im2col(xb.baseAddress!, samples: 0..<q.batch, geometry: q, into: col.baseAddress!)
             }
         }
     }
@@ -119,33 +91,83 @@ extension Tensor {
     /// position it was copied from (zero-padding positions are dropped).
     public static func col2im(_ col: Tensor, geometry q: ConvolutionGeometry) -> Tensor {
         precondition(col.shape == [q.patchSize, q.patchCount], "col2im: \(col.shape) for \(q)")
-        let (ho, wo, k, s, p) = (q.outputHeight, q.outputWidth, q.kernel, q.stride, q.padding)
-        let (h, w, n) = (q.height, q.width, q.batch)
-        let columns = q.patchCount
         return col.scalars.withUnsafeBufferPointer { cb in
             Tensor(shape: q.inputShape) { xb in
                 xb.initialize(repeating: 0)
-                let x = xb.baseAddress!, col = cb.baseAddress!
-                for c in 0..<q.inputChannels {
-                    for a in 0..<k {
-                        for b in 0..<k {
-                            let row = col + ((c * k + a) * k + b) * columns
-                            let jLow = b >= p ? 0 : (p - b + s - 1) / s
-                            let jHigh = w - 1 + p - b < 0 ? 0 : min(wo, (w - 1 + p - b) / s + 1)
-                            guard jLow < jHigh else { continue }
-                            for sample in 0..<n {
-                                let plane = x + (sample * q.inputChannels + c) * h * w
-                                for i in 0..<ho {
-                                    let ii = i * s - p + a
-                                    guard ii >= 0 && ii < h else { continue }
-                                    let source = row + (sample * ho + i) * wo
-                                    let target = plane + ii * w - p + b
-                                    if s == 1 {
-                                        for j in jLow..<jHigh { target[j] += source[j] }
-                                    } else {
-                                        for j in jLow..<jHigh { target[j * s] += source[j] }
-                                    }
-                                }
+                col2im(cb.baseAddress!, samples: 0..<q.batch, geometry: q, addingInto: xb.baseAddress!)
+            }
+        }
+    }
+
+    /// The output columns j whose input column j·s - p + b lies inside the
+    /// input, for kernel column b.
+    @inline(__always)
+    static func validColumns(_ q: ConvolutionGeometry, _ b: Int) -> Range<Int> {
+        let (s, p, w, wo) = (q.stride, q.padding, q.width, q.outputWidth)
+        let low = b >= p ? 0 : (p - b + s - 1) / s
+        let high = w - 1 + p - b < 0 ? 0 : Swift.min(wo, (w - 1 + p - b) / s + 1)
+        return low..<Swift.max(low, high)
+    }
+
+    /// The im2col columns of `samples` of x into `col` [C·k·k, samples.count·Ho·Wo].
+    static func im2col(_ x: UnsafePointer<Float>, samples: Range<Int>, geometry q: ConvolutionGeometry,
+                       into col: UnsafeMutablePointer<Float>) {
+        let (ho, wo, k, s, p) = (q.outputHeight, q.outputWidth, q.kernel, q.stride, q.padding)
+        let (h, w) = (q.height, q.width)
+        let columns = samples.count * ho * wo
+        for c in 0..<q.inputChannels {
+            for a in 0..<k {
+                for b in 0..<k {
+                    let row = col + ((c * k + a) * k + b) * columns
+                    let valid = validColumns(q, b)
+                    for sample in samples {
+                        let plane = x + (sample * q.inputChannels + c) * h * w
+                        for i in 0..<ho {
+                            let out = row + ((sample - samples.lowerBound) * ho + i) * wo
+                            let ii = i * s - p + a
+                            guard ii >= 0 && ii < h && !valid.isEmpty else {
+                                out.initialize(repeating: 0, count: wo)
+                                continue
+                            }
+                            let source = plane + ii * w - p + b
+                            for j in 0..<valid.lowerBound { out[j] = 0 }
+                            if s == 1 {
+                                (out + valid.lowerBound).initialize(from: source + valid.lowerBound, count: valid.count)
+                            } else {
+                                for j in valid { out[j] = source[j * s] }
+                            }
+                            for j in valid.upperBound..<wo { out[j] = 0 }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Adds the im2col columns `col` of `samples` back into dx (the adjoint
+    /// of `im2col(_:samples:geometry:into:)`).
+    static func col2im(_ col: UnsafePointer<Float>, samples: Range<Int>, geometry q: ConvolutionGeometry,
+                       addingInto x: UnsafeMutablePointer<Float>) {
+        let (ho, wo, k, s, p) = (q.outputHeight, q.outputWidth, q.kernel, q.stride, q.padding)
+        let (h, w) = (q.height, q.width)
+        let columns = samples.count * ho * wo
+        for c in 0..<q.inputChannels {
+            for a in 0..<k {
+                for b in 0..<k {
+                    let row = col + ((c * k + a) * k + b) * columns
+                    let valid = validColumns(q, b)
+                    guard !valid.isEmpty else { continue }
+                    for sample in samples {
+                        let plane = x + (sample * q.inputChannels + c) * h * w
+                        for i in 0..<ho {
+                            let ii = i * s - p + a
+                            guard ii >= 0 && ii < h else { continue }
+                            let source = row + ((sample - samples.lowerBound) * ho + i) * wo
+                            let target = plane + ii * w - p + b
+                            if s == 1 {
+                                for j in valid { target[j] += source[j] }
+                            } else {
+                                for j in valid { target[j * s] += source[j] }
                             }
                         }
                     }
@@ -154,59 +176,135 @@ extension Tensor {
         }
     }
 
-    /// [A, B, inner] → [B, A, inner]: the two leading axes of a rank-3 view swapped.
-    static func swappingLeadingAxes(_ x: Tensor, _ a: Int, _ b: Int, inner: Int, shape: [Int]) -> Tensor {
-        precondition(x.count == a * b * inner, "swappingLeadingAxes: \(x.shape) as \(a)x\(b)x\(inner)")
+    // MARK: Convolution
+
+    /// Samples per im2col block: as many as keep the block's im2col matrix
+    /// near 256 Ki floats (1 MiB, within the last-level cache), at least one.
+    /// The GEMMs then read their im2col operand from cache and no matrix of
+    /// the whole batch's patches is ever made.
+    static func blockSamples(_ q: ConvolutionGeometry) -> Int {
+        let perSample = Swift.max(q.patchSize * q.outputHeight * q.outputWidth, 1)
+        return Swift.max(1, Swift.min(q.batch, (1 << 18) / perSample))
+    }
+
+    /// The 2-D convolution (cross-correlation) of x [N, C, H, W] with
+    /// w [O, C, k, k], zero padding and stride: [N, O, Ho, Wo].
+    ///
+    /// One GEMM W·col per block of samples (`blockSamples`), the block's
+    /// im2col matrix in a buffer reused from block to block.
+    public static func conv2d(_ x: Tensor, _ w: Tensor, stride: Int = 1, padding: Int = 0) -> Tensor {
+        let q = ConvolutionGeometry(input: x.shape, weight: w.shape, stride: stride, padding: padding)
+        let (o, patch, plane) = (q.outputChannels, q.patchSize, q.outputHeight * q.outputWidth)
+        let block = blockSamples(q)
+        var col = [Float](repeating: 0, count: patch * block * plane)
+        var product = [Float](repeating: 0, count: block > 1 ? o * block * plane : 0)
         return x.scalars.withUnsafeBufferPointer { xb in
-            Tensor(shape: shape) { y in
-                for i in 0..<a {
-                    for j in 0..<b {
-                        (y.baseAddress! + (j * a + i) * inner).initialize(from: xb.baseAddress! + (i * b + j) * inner,
-                                                                          count: inner)
+            w.scalars.withUnsafeBufferPointer { wb in
+                Tensor(shape: q.outputShape) { yb in
+                    col.withUnsafeMutableBufferPointer { colb in
+                        product.withUnsafeMutableBufferPointer { pb in
+                            var start = 0
+                            while start < q.batch {
+                                let b = Swift.min(block, q.batch - start)
+                                im2col(xb.baseAddress!, samples: start..<(start + b), geometry: q, into: colb.baseAddress!)
+                                let y = yb.baseAddress! + start * o * plane
+                                if b == 1 {
+                                    multiply(transposeA: false, transposeB: false, m: o, n: plane, k: patch, alpha: 1,
+                                             a: wb.baseAddress!, lda: patch, b: colb.baseAddress!, ldb: plane,
+                                             beta: 0, c: y, ldc: plane)
+                                } else {
+                                    multiply(transposeA: false, transposeB: false, m: o, n: b * plane, k: patch, alpha: 1,
+                                             a: wb.baseAddress!, lda: patch, b: colb.baseAddress!, ldb: b * plane,
+                                             beta: 0, c: pb.baseAddress!, ldc: b * plane)
+                                    // [O, b, plane] → [b, O, plane]
+                                    for sample in 0..<b {
+                                        for channel in 0..<o {
+                                            (y + (sample * o + channel) * plane)
+                                                .initialize(from: pb.baseAddress! + (channel * b + sample) * plane, count: plane)
+                                        }
+                                    }
+                                }
+                                start += b
+                            }
+                        }
                     }
                 }
             }
         }
     }
 
-    // MARK: Convolution
-
-    /// The 2-D convolution (cross-correlation) of x [N, C, H, W] with
-    /// w [O, C, k, k], zero padding and stride: [N, O, Ho, Wo].
-    public static func conv2d(_ x: Tensor, _ w: Tensor, stride: Int = 1, padding: Int = 0) -> Tensor {
-        let q = ConvolutionGeometry(input: x.shape, weight: w.shape, stride: stride, padding: padding)
-        return conv2d(im2col: im2col(x, geometry: q), w, geometry: q)
+    /// The gradients of ⟨g, conv2d(x, w)⟩ for g [N, O, Ho, Wo]: with respect
+    /// to x (the transposed convolution of g with w, col2im of Wᵀ·g') when
+    /// `input`, and to w (g'·colᵀ) when `weight`; block by block as `conv2d`.
+    public static func conv2dGradients(_ x: Tensor, _ w: Tensor, _ g: Tensor, geometry q: ConvolutionGeometry,
+                                       input: Bool, weight: Bool) -> (input: Tensor?, weight: Tensor?) {
+        precondition(g.shape == q.outputShape, "conv2d gradients: gradient \(g.shape) for \(q)")
+        precondition(w.shape == q.weightShape, "conv2d gradients: weight \(w.shape) for \(q)")
+        precondition(!weight || x.shape == q.inputShape, "conv2d gradients: input \(x.shape) for \(q)")
+        let (o, patch, plane) = (q.outputChannels, q.patchSize, q.outputHeight * q.outputWidth)
+        let block = blockSamples(q)
+        var col = [Float](repeating: 0, count: patch * block * plane)
+        var swapped = [Float](repeating: 0, count: block > 1 ? o * block * plane : 0)
+        var dx = input ? Tensor.zeros(q.inputShape) : Tensor.zeros([0])
+        var dw = weight ? Tensor.zeros(q.weightShape) : Tensor.zeros([0])
+        x.scalars.withUnsafeBufferPointer { xb in
+            w.scalars.withUnsafeBufferPointer { wb in
+                g.scalars.withUnsafeBufferPointer { gb in
+                    col.withUnsafeMutableBufferPointer { colb in
+                        swapped.withUnsafeMutableBufferPointer { sb in
+                            dx.scalars.withUnsafeMutableBufferPointer { dxb in
+                                dw.scalars.withUnsafeMutableBufferPointer { dwb in
+                                    var start = 0
+                                    while start < q.batch {
+                                        let b = Swift.min(block, q.batch - start)
+                                        let samples = start..<(start + b)
+                                        // g' of the block: [O, b·plane].
+                                        let gBlock: UnsafePointer<Float>
+                                        if b == 1 {
+                                            gBlock = gb.baseAddress! + start * o * plane
+                                        } else {
+                                            for sample in 0..<b {
+                                                for channel in 0..<o {
+                                                    (sb.baseAddress! + (channel * b + sample) * plane)
+                                                        .initialize(from: gb.baseAddress! + ((start + sample) * o + channel) * plane,
+                                                                    count: plane)
+                                                }
+                                            }
+                                            gBlock = UnsafePointer(sb.baseAddress!)
+                                        }
+                                        let n = b * plane
+                                        if weight {
+                                            im2col(xb.baseAddress!, samples: samples, geometry: q, into: colb.baseAddress!)
+                                            multiply(transposeA: false, transposeB: true, m: o, n: patch, k: n, alpha: 1,
+                                                     a: gBlock, lda: n, b: colb.baseAddress!, ldb: n,
+                                                     beta: start == 0 ? 0 : 1, c: dwb.baseAddress!, ldc: patch)
+                                        }
+                                        if input {
+                                            multiply(transposeA: true, transposeB: false, m: patch, n: n, k: o, alpha: 1,
+                                                     a: wb.baseAddress!, lda: patch, b: gBlock, ldb: n,
+                                                     beta: 0, c: colb.baseAddress!, ldc: n)
+                                            col2im(colb.baseAddress!, samples: samples, geometry: q, addingInto: dxb.baseAddress!)
+                                        }
+                                        start += b
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return (input ? dx : nil, weight ? dw : nil)
     }
 
-    /// The convolution from an im2col matrix already made (the pullback keeps it).
-    public static func conv2d(im2col col: Tensor, _ w: Tensor, geometry q: ConvolutionGeometry) -> Tensor {
-        let product = matmul(w.reshaped([q.outputChannels, q.patchSize]), col)
-        return swappingLeadingAxes(product, q.outputChannels, q.batch, inner: q.outputHeight * q.outputWidth,
-                                   shape: q.outputShape)
-    }
-
-    /// ∂⟨g, conv2d(x, w)⟩/∂x for g [N, O, Ho, Wo]: col2im(Wᵀ · g').
-    /// (The transposed convolution of g with w.)
+    /// ∂⟨g, conv2d(x, w)⟩/∂x for g [N, O, Ho, Wo]: the transposed convolution of g with w.
     public static func conv2dInputGradient(_ g: Tensor, _ w: Tensor, geometry q: ConvolutionGeometry) -> Tensor {
-        precondition(g.shape == q.outputShape, "conv2dInputGradient: gradient \(g.shape) for \(q)")
-        precondition(w.shape == q.weightShape, "conv2dInputGradient: weight \(w.shape) for \(q)")
-        let gt = swappingLeadingAxes(g, q.batch, q.outputChannels, inner: q.outputHeight * q.outputWidth,
-                                     shape: [q.outputChannels, q.patchCount])
-        let col = matmul(w.reshaped([q.outputChannels, q.patchSize]), gt, transposeA: true)
-        return col2im(col, geometry: q)
+        conv2dGradients(Tensor.zeros([0]), w, g, geometry: q, input: true, weight: false).input!
     }
 
-    /// ∂⟨g, conv2d(x, w)⟩/∂w for g [N, O, Ho, Wo], from x's im2col matrix: g' · colᵀ.
-    public static func conv2dWeightGradient(im2col col: Tensor, _ g: Tensor, geometry q: ConvolutionGeometry) -> Tensor {
-        precondition(g.shape == q.outputShape, "conv2dWeightGradient: gradient \(g.shape) for \(q)")
-        let gt = swappingLeadingAxes(g, q.batch, q.outputChannels, inner: q.outputHeight * q.outputWidth,
-                                     shape: [q.outputChannels, q.patchCount])
-        return matmul(gt, col, transposeB: true).reshaped(q.weightShape)
-    }
-
-    /// ∂⟨g, conv2d(x, w)⟩/∂w from x itself.
+    /// ∂⟨g, conv2d(x, w)⟩/∂w for g [N, O, Ho, Wo].
     public static func conv2dWeightGradient(_ x: Tensor, _ g: Tensor, geometry q: ConvolutionGeometry) -> Tensor {
-        conv2dWeightGradient(im2col: im2col(x, geometry: q), g, geometry: q)
+        conv2dGradients(x, Tensor.zeros(q.weightShape), g, geometry: q, input: false, weight: true).weight!
     }
 
     /// The same convolution by direct summation: the reference for the im2col path.

@@ -156,3 +156,23 @@ func resamplingVJP(_ testCase: OperationCase) {
     #expect(up.averagePooled2x2() == x)
     #expect(up.sumPooled2x2().scalars == [4, 8, 12, 16])
 }
+
+/// Batches large enough to be taken in several im2col blocks (one sample
+/// at a time, and blocks of 3 with a last block of 2) agree with the direct
+/// loops and with gradients from one im2col matrix of the whole batch.
+@Test(arguments: [([3, 16, 32, 32], [2, 16, 3, 3], 1, 1), ([5, 8, 32, 32], [3, 8, 3, 3], 1, 1), ([5, 8, 32, 32], [3, 8, 4, 4], 2, 1)])
+func blocked_convolution_matches_whole_batch_products(_ input: [Int], _ weight: [Int], _ stride: Int, _ padding: Int) {
+    let x = randomTensor(input, seed: 1), w = randomTensor(weight, seed: 2), q = ConvolutionGeometry(input: input, weight: weight, stride: stride, padding: padding)
+    let y = Tensor.conv2d(x, w, stride: stride, padding: padding)
+    let direct = Tensor.conv2dDirect(x, w, stride: stride, padding: padding)
+    #expect(difference(y.scalars.map(Double.init), direct.scalars.map(Double.init), floor: 1).maxAbsolute < 1e-4)
+    let g = randomTensor(q.outputShape, seed: 3)
+    let (dx, dw) = Tensor.conv2dGradients(x, w, g, geometry: q, input: true, weight: true)
+    let col = Tensor.im2col(x, geometry: q)
+    let gt = g.reshaped([q.batch, q.outputChannels, q.outputHeight * q.outputWidth]).permuted([1, 0, 2])
+        .reshaped([q.outputChannels, q.patchCount])
+    let expectedW = Tensor.matmul(gt, col, transposeB: true).reshaped(q.weightShape)
+    let expectedX = Tensor.col2im(Tensor.matmul(w.reshaped([q.outputChannels, q.patchSize]), gt, transposeA: true), geometry: q)
+    #expect(difference(dw!.scalars.map(Double.init), expectedW.scalars.map(Double.init), floor: 1).maxRelative < 1e-4)
+    #expect(difference(dx!.scalars.map(Double.init), expectedX.scalars.map(Double.init), floor: 1).maxRelative < 1e-4)
+}
