@@ -130,7 +130,7 @@ public struct InstrumentedRun<Training: EpochTraining> {
     private let recordedInputs: Tensor
     /// The recorded tensors' shapes, [N] + each one's per-sample shape.
     private let recordedShapes: [[Int]]
-    /// The memorization record's inputs (runs with label noise).
+    /// The labels the memorization record compares (runs with label noise).
     private let labelNoise: LabelNoiseTracking?
     /// The memorization record (runs with label noise).
     private var noiseRows: [LabelNoiseMetrics] = []
@@ -428,6 +428,9 @@ extension InstrumentedRun {
     ///   - stopAfter: stop (uncommitted work dropped as by a crash) after this
     ///     many epochs; for tests of resumption.
     ///   - progress: called after every epoch.
+    ///
+    /// Compiled for the MLP tasks too: `infoplane train` calls it from
+    /// another module, which would otherwise run the unspecialized loop.
     @_specialize(where Training == ClassificationTrainer<RecordedMLP>)
     public mutating func run(stopAfter: Int? = nil, progress: (TrainingProgress) -> Void = { _ in }) throws {
         if manifest.complete { return }
