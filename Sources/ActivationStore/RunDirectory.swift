@@ -1,10 +1,11 @@
 // The layout of a run directory, and reading it back.
 //
 //   manifest.json                          settings and the commit record
-//   inputs.npy                             float32 [N, features], all samples
+//   inputs.npy                             float32 [N, features] (or [N, …]), all samples
 //   labels.npy                             int64 [N]
 //   train_mask.npy                         bool [N], true for training samples
 //   activations/epoch-<E>-layer-<L>.npy    float32 or float16 [N, width_L]
+//                                          ([N] + shape_L for tensors of higher rank)
 //   metrics.csv                            one row per epoch 0...epochs_completed
 //   gradients.csv                          one row per recorded epoch ≥ 1 and layer
 //   checkpoint.npz                         weights, optimizer state, RNG, histories
@@ -90,7 +91,8 @@ public struct RunReader: Sendable {
     }
 
     /// The committed activations of `layer` (1-based) at `epoch` as Float32,
-    /// shape [N, width].
+    /// as an [N, width] matrix (a tensor of shape [N] + `shape` is read with
+    /// each sample's values flattened in row-major order).
     ///
     /// - Throws: `FileError` if the epoch was not recorded, the layer does
     ///   not exist, or the file is missing, damaged or of the wrong shape.
@@ -103,14 +105,15 @@ public struct RunReader: Sendable {
             throw FileError(path: directory.path, reason: "layer \(layer) does not exist (layers 1...\(manifest.layers.count))")
         }
         let array = try NPY.readFloats(path: file)
-        let expected = [manifest.sampleCount, manifest.layers[layer - 1].width]
+        let description = manifest.layers[layer - 1]
+        let expected = [manifest.sampleCount] + description.sampleShape
         guard array.shape == expected else {
             throw FileError(path: file, reason: "shape \(array.shape), the manifest says \(expected)")
         }
         guard array.dtype == .float32 || array.dtype == .float16 else {
             throw FileError(path: file, reason: "dtype \(array.dtype), expected <f4 or <f2")
         }
-        return (array.values, expected[0], expected[1])
+        return (array.values, manifest.sampleCount, description.width)
     }
 
     /// The labels of all samples.
@@ -122,13 +125,14 @@ public struct RunReader: Sendable {
         do { return try array.ints() } catch { throw FileError(path: directory.labels, reason: "\(error)") }
     }
 
-    /// The inputs of all samples, [N, features].
+    /// The inputs of all samples, [N, features] (inputs of higher rank,
+    /// [N, …], with each sample flattened in row-major order).
     public func inputs() throws -> (values: [Float], rows: Int, columns: Int) {
         let array = try NPY.readFloats(path: directory.inputs)
-        guard array.shape.count == 2, array.shape[0] == manifest.sampleCount else {
+        guard array.shape.count >= 2, array.shape[0] == manifest.sampleCount else {
             throw FileError(path: directory.inputs, reason: "shape \(array.shape), the manifest says \(manifest.sampleCount) rows")
         }
-        return (array.values, array.shape[0], array.shape[1])
+        return (array.values, array.shape[0], array.shape.dropFirst().reduce(1, *))
     }
 
     /// Whether each sample is a training sample.

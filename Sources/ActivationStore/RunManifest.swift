@@ -13,23 +13,47 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// One layer of the recorded network.
+/// One recorded tensor of the network: a layer's output, a feature map, a
+/// per-position state.
+///
+/// Its activation files hold one row per sample: [N, width] for a vector
+/// (`shape` nil, as every MLP layer), [N] + `shape` otherwise (e.g.
+/// [N, C, H, W] or [N, L, D]). The estimators read a sample's values as one
+/// vector of `width` numbers either way.
 public struct LayerDescription: Codable, Sendable, Equatable {
     /// 1-based layer number, as in file names.
     public var index: Int
     /// A name for legends ("layer 1", …, "softmax").
     public var name: String
-    /// The number of units.
+    /// The number of values per sample (units of a vector, the product of `shape`).
     public var width: Int
     /// The activation function's name ("tanh", "relu", …, "softmax").
     public var activation: String
+    /// The shape of one sample's tensor, without the sample axis, when it is
+    /// not a vector (nil: [width]; absent from the manifest then, so vector
+    /// layers are written as before `shape` existed).
+    public var shape: [Int]?
 
+    /// A vector layer of `width` units.
     public init(index: Int, name: String, width: Int, activation: String) {
         self.index = index
         self.name = name
         self.width = width
         self.activation = activation
+        self.shape = nil
     }
+
+    /// A recorded tensor of any rank ≥ 1; a rank-1 shape [w] is a vector
+    /// layer of width w, described exactly as by `init(index:name:width:activation:)`.
+    public init(index: Int, name: String, shape: [Int], activation: String) {
+        precondition(!shape.isEmpty && shape.allSatisfy { $0 > 0 },
+                     "LayerDescription: shape \(shape) of \"\(name)\" must have rank ≥ 1 and positive sizes")
+        self.init(index: index, name: name, width: shape.reduce(1, *), activation: activation)
+        self.shape = shape.count == 1 ? nil : shape
+    }
+
+    /// The shape of one sample's tensor: `shape`, or [width] for a vector.
+    public var sampleShape: [Int] { shape ?? [width] }
 }
 
 /// The training settings of a run: everything needed to reproduce it.
@@ -135,7 +159,8 @@ public struct RunManifest: Codable, Sendable, Equatable {
     public var software: String
     /// How the run was trained.
     public var settings: RunSettings
-    /// The recorded layers, input side first; the last is the softmax output.
+    /// The recorded layers (tensors), input side first; for MLPs the last is
+    /// the softmax output.
     public var layers: [LayerDescription]
     /// Samples in `inputs.npy` (training and test).
     public var sampleCount: Int
@@ -203,6 +228,11 @@ public struct RunManifest: Codable, Sendable, Equatable {
         guard manifest.layers.enumerated().allSatisfy({ $0.element.index == $0.offset + 1 && $0.element.width > 0 }),
               !manifest.layers.isEmpty else {
             throw FileError(path: path, reason: "damaged manifest (layers must be numbered 1, 2, … with positive widths)")
+        }
+        if let bad = manifest.layers.first(where: { l in
+            l.shape.map { $0.isEmpty || !$0.allSatisfy { $0 > 0 } || $0.reduce(1, *) != l.width } ?? false
+        }) {
+            throw FileError(path: path, reason: "damaged manifest (layer \(bad.index) has shape \(bad.shape!) for width \(bad.width))")
         }
         guard manifest.recordedEpochs == manifest.recordedEpochs.sorted(),
               manifest.recordedEpochs.allSatisfy({ $0 >= 0 && $0 <= manifest.epochsCompleted }) else {

@@ -1,5 +1,7 @@
 // Training with recording: the run directory written as training goes,
-// committed through the manifest, checkpointed, and resumable.
+// committed through the manifest, checkpointed, and resumable, for any model
+// that names its recordable tensors (`RecordableModel`, trained through an
+// `EpochTraining`). `RecordedRun` is the MLP tasks of `infoplane train`.
 //
 // Commit protocol, for each committed epoch E (a recorded epoch, a
 // checkpoint epoch, or the last epoch):
@@ -37,27 +39,99 @@ public struct RunError: Error, CustomStringConvertible, Sendable {
     public init(_ description: String) { self.description = description }
 }
 
-/// A training run recorded into a run directory.
-public struct RecordedRun {
+/// The samples whose recorded tensors a run writes, as its sample files hold
+/// them (inputs.npy, labels.npy, train_mask.npy, and with label noise
+/// true_labels.npy and corrupted_mask.npy), in activation-row order.
+public struct RecordedSamples: Sendable {
+    /// Inputs [N, …], fed to `RecordableModel.recordedActivations`.
+    public var inputs: Tensor
+    /// The label of each sample (what the estimators use as Y).
+    public var labels: [Int]
+    /// Whether each sample is a training sample.
+    public var trainMask: [Bool]
+    /// The memorization record of a run with label noise (nil: none).
+    public var labelNoise: LabelNoiseTracking?
+
+    public init(inputs: Tensor, labels: [Int], trainMask: [Bool], labelNoise: LabelNoiseTracking? = nil) {
+        precondition(inputs.rank >= 1 && inputs.shape[0] == labels.count && labels.count == trainMask.count,
+                     "RecordedSamples: inputs \(inputs.shape), \(labels.count) labels, \(trainMask.count) mask entries")
+        if let labelNoise {
+            precondition(labelNoise.trueLabels.count == labels.count && labelNoise.corrupted.count == labels.count,
+                         "RecordedSamples: label-noise records of \(labelNoise.trueLabels.count) samples for \(labels.count)")
+        }
+        self.inputs = inputs
+        self.labels = labels
+        self.trainMask = trainMask
+        self.labelNoise = labelNoise
+    }
+}
+
+/// What a run with corrupted training labels records of them: label-noise.csv
+/// per epoch (from the trainer's predictions on its training samples), and
+/// the recorded samples' true labels and corruption marks.
+public struct LabelNoiseTracking: Sendable {
+    /// The labels trained on (some corrupted), in the trainer's training order.
+    public var trainLabels: [Int]
+    /// The true labels of the training samples, in the same order.
+    public var trueTrainLabels: [Int]
+    /// Whether each training sample's label was corrupted, in the same order.
+    public var corruptedTrain: [Bool]
+    /// The true label of each recorded sample (true_labels.npy).
+    public var trueLabels: [Int]
+    /// Whether each recorded sample's label was corrupted (corrupted_mask.npy).
+    public var corrupted: [Bool]
+
+    public init(trainLabels: [Int], trueTrainLabels: [Int], corruptedTrain: [Bool], trueLabels: [Int], corrupted: [Bool]) {
+        precondition(trainLabels.count == trueTrainLabels.count && trainLabels.count == corruptedTrain.count,
+                     "LabelNoiseTracking: \(trainLabels.count) training labels, \(trueTrainLabels.count) true labels, \(corruptedTrain.count) marks")
+        self.trainLabels = trainLabels
+        self.trueTrainLabels = trueTrainLabels
+        self.corruptedTrain = corruptedTrain
+        self.trueLabels = trueLabels
+        self.corrupted = corrupted
+    }
+}
+
+/// What a run trains and records: a trainer at epoch 0 (its model freshly
+/// initialized from the settings' seed) and the recorded samples. A run
+/// builds its subject from its settings both when it starts and when it
+/// resumes, so the builder must give the same subject for the same settings.
+public struct RunSubject<Training: EpochTraining> {
+    public var trainer: Training
+    public var samples: RecordedSamples
+
+    public init(trainer: Training, samples: RecordedSamples) {
+        self.trainer = trainer
+        self.samples = samples
+    }
+}
+
+/// A training run of the MLP tasks (`infoplane train`) recorded into a run directory.
+public typealias RecordedRun = InstrumentedRun<ClassificationTrainer<RecordedMLP>>
+
+/// A training run of any recordable model, recorded into a run directory:
+/// the epoch schedule, the commit protocol, checkpoints and resumption are
+/// the same for every model; the model names what is recorded.
+public struct InstrumentedRun<Training: EpochTraining> {
     /// The run's settings.
     public let settings: RunSettings
     /// The directory.
     public let directory: RunDirectory
     /// The program name and version written into manifests.
-    public static let software = "infoplane 0.1.0"
+    public static var software: String { "infoplane 0.1.0" }
 
-    private let data: Dataset
     private let schedule: Set<Int>
     private var manifest: RunManifest
-    private var trainer: Trainer
+    /// The trainer, with the current model.
+    public private(set) var trainer: Training
     private var metrics: [EpochMetrics] = []
     private var gradientRows: [LayerGradientStatistics] = []
-    /// The rows of `data` whose activations are recorded, in file order.
-    private let recordedRows: [Int]
-    /// Their inputs.
+    /// The inputs of the recorded samples, in file order.
     private let recordedInputs: Tensor
-    /// True labels and corrupted rows of `data` (runs with label noise).
-    private let corruption: LabelCorruption?
+    /// The recorded tensors' shapes, [N] + each one's per-sample shape.
+    private let recordedShapes: [[Int]]
+    /// The labels the memorization record compares (runs with label noise).
+    private let labelNoise: LabelNoiseTracking?
     /// The memorization record (runs with label noise).
     private var noiseRows: [LabelNoiseMetrics] = []
     /// Recorded epochs whose activation files are written (not yet durable)
@@ -150,29 +224,33 @@ public struct RecordedRun {
         }
     }
 
-    /// Starts a new run in `path`, which must not already hold a run.
+    /// Starts a new run of the subject `subject(settings)` builds in `path`,
+    /// which must not already hold a run.
     ///
-    /// - Throws: `RunError` if `path` holds a manifest (nothing is touched),
-    ///   `FileError` if data cannot be read or files cannot be written.
-    public static func start(settings: RunSettings, at path: String) throws -> RecordedRun {
+    /// - Parameter subject: builds the trainer and the recorded samples from
+    ///   the settings (called again, with the same settings, by `resume`); it
+    ///   checks the settings the run does not know (the model's, the data's).
+    /// - Throws: `RunError` if `path` holds a manifest (nothing is touched) or
+    ///   the settings are invalid, `FileError` if data cannot be read or files
+    ///   cannot be written, and whatever `subject` throws.
+    public static func start(settings: RunSettings, at path: String,
+                             subject: (RunSettings) throws -> RunSubject<Training>) throws -> InstrumentedRun {
         let directory = RunDirectory(path)
         if AtomicFile.exists(directory.manifest) {
             throw RunError("\(path) already holds a run; use --resume \(path) to continue it, or choose another --out")
         }
         try validate(settings)
-        let (data, corruption) = try Self.data(for: settings)
-        let run = try RecordedRun(settings: settings, directory: directory, data: data, corruption: corruption)
+        let built = try subject(settings)
+        let run = InstrumentedRun(settings: settings, directory: directory, subject: built)
         try AtomicFile.createDirectory(directory.activationsDirectory)
-        // The sample files hold exactly the recorded rows, in activation-row order.
-        let rows = run.recordedRows, n = rows.count
-        try NPY.write(NPYArray(floats: run.recordedInputs.scalars, shape: run.recordedInputs.shape), to: directory.inputs)
-        try NPY.write(NPYArray(int64s: rows.map { Int64(data.labels[$0]) }, shape: [n]), to: directory.labels)
-        var isTrain = [Bool](repeating: false, count: data.sampleCount)
-        for i in data.split.train { isTrain[i] = true }
-        try NPY.write(NPYArray(bools: rows.map { isTrain[$0] }, shape: [n]), to: directory.trainMask)
-        if let corruption {
-            try NPY.write(NPYArray(int64s: rows.map { Int64(corruption.trueLabels[$0]) }, shape: [n]), to: directory.trueLabels)
-            try NPY.write(NPYArray(bools: rows.map { corruption.corrupted[$0] }, shape: [n]), to: directory.corruptedMask)
+        // The sample files hold exactly the recorded samples, in activation-row order.
+        let samples = built.samples, n = samples.labels.count
+        try NPY.write(NPYArray(floats: samples.inputs.scalars, shape: samples.inputs.shape), to: directory.inputs)
+        try NPY.write(NPYArray(int64s: samples.labels.map { Int64($0) }, shape: [n]), to: directory.labels)
+        try NPY.write(NPYArray(bools: samples.trainMask, shape: [n]), to: directory.trainMask)
+        if let noise = samples.labelNoise {
+            try NPY.write(NPYArray(int64s: noise.trueLabels.map { Int64($0) }, shape: [n]), to: directory.trueLabels)
+            try NPY.write(NPYArray(bools: noise.corrupted, shape: [n]), to: directory.corruptedMask)
         }
         try run.writeManifest()
         return run
@@ -180,20 +258,23 @@ public struct RecordedRun {
 
     /// Reopens the run in `path` to continue it from its last checkpoint.
     ///
-    /// - Parameter requested: settings given on the command line, which must
-    ///   equal the run's (nil: take the run's).
+    /// - Parameters:
+    ///   - requested: settings given on the command line, which must equal
+    ///     the run's (nil: take the run's).
+    ///   - subject: the builder the run was started with.
     /// - Throws: `FileError` for a missing or damaged manifest or checkpoint,
+    ///   or a manifest whose layers do not match what `subject` records;
     ///   `RunError` for settings that differ from the run's.
-    public static func resume(at path: String, requested: RunSettings? = nil) throws -> RecordedRun {
+    public static func resume(at path: String, requested: RunSettings? = nil,
+                              subject: (RunSettings) throws -> RunSubject<Training>) throws -> InstrumentedRun {
         let directory = RunDirectory(path)
         let manifest = try directory.readManifest()
         if let requested, requested != manifest.settings {
             throw RunError("cannot resume \(path) with other settings: " + requested.differences(from: manifest.settings).joined(separator: "; "))
         }
         try validate(manifest.settings)
-        let (data, corruption) = try Self.data(for: manifest.settings)
-        var run = try RecordedRun(settings: manifest.settings, directory: directory, data: data, corruption: corruption)
-        guard manifest.layers == run.manifest.layers, manifest.sampleCount == run.recordedRows.count else {
+        var run = InstrumentedRun(settings: manifest.settings, directory: directory, subject: try subject(manifest.settings))
+        guard manifest.layers == run.manifest.layers, manifest.sampleCount == run.manifest.sampleCount else {
             throw FileError(path: directory.manifest, reason: "the manifest's layers or sample count do not match its settings")
         }
         run.manifest = manifest
@@ -220,16 +301,71 @@ public struct RecordedRun {
         return run
     }
 
+    /// Checks the settings every run uses: epochs, batch size, checkpoint
+    /// interval, storage dtype and recording schedule.
     private static func validate(_ settings: RunSettings) throws {
         guard settings.epochs > 0 else { throw RunError("the number of epochs must be positive (got \(settings.epochs))") }
         guard settings.batchSize > 0 else { throw RunError("the batch size must be positive (got \(settings.batchSize))") }
         guard settings.checkpointInterval > 0 else { throw RunError("the checkpoint interval must be positive") }
+        guard ["float32", "float16"].contains(settings.dtype) else { throw RunError("dtype must be float32 or float16") }
+        _ = try schedule(settings)
+    }
+
+    /// A run of `subject`; `settings` must have passed `validate` (both
+    /// `start` and `resume` check them before building the subject).
+    private init(settings: RunSettings, directory: RunDirectory, subject: RunSubject<Training>) {
+        self.settings = settings
+        self.directory = directory
+        let samples = subject.samples
+        recordedInputs = samples.inputs
+        labelNoise = samples.labelNoise
+        let start = subject.trainer.epoch
+        precondition(start == 0, "InstrumentedRun: the subject's trainer is at epoch \(start), not 0")
+        trainer = subject.trainer
+        schedule = Set(try! Self.schedule(settings).epochs(total: settings.epochs))
+        let tensors = subject.trainer.model.recordedTensors
+        precondition(!tensors.isEmpty, "InstrumentedRun: the model records no tensors")
+        recordedShapes = tensors.map { [samples.labels.count] + $0.shape }
+        let recordedTrain = samples.trainMask.filter { $0 }.count
+        manifest = RunManifest(software: Self.software, settings: settings,
+                               layers: tensors.enumerated().map { $0.element.layerDescription(index: $0.offset + 1) },
+                               sampleCount: samples.labels.count, trainCount: recordedTrain,
+                               testCount: samples.labels.count - recordedTrain,
+                               plannedEpochs: schedule.sorted())
+    }
+}
+
+// MARK: The MLP tasks
+
+extension InstrumentedRun where Training == ClassificationTrainer<RecordedMLP> {
+    /// Starts a new run of `settings.task` in `path`, which must not already hold a run.
+    ///
+    /// - Throws: `RunError` if `path` holds a manifest (nothing is touched),
+    ///   `FileError` if data cannot be read or files cannot be written.
+    public static func start(settings: RunSettings, at path: String) throws -> RecordedRun {
+        try start(settings: settings, at: path, subject: mlpSubject)
+    }
+
+    /// Reopens the run in `path` to continue it from its last checkpoint.
+    ///
+    /// - Parameter requested: settings given on the command line, which must
+    ///   equal the run's (nil: take the run's).
+    /// - Throws: `FileError` for a missing or damaged manifest or checkpoint,
+    ///   `RunError` for settings that differ from the run's.
+    public static func resume(at path: String, requested: RunSettings? = nil) throws -> RecordedRun {
+        try resume(at: path, requested: requested, subject: mlpSubject)
+    }
+
+    /// The current network.
+    public var model: MLP { trainer.model.network }
+
+    /// The MLP settings (activation, what is recorded, optimizer, schedules,
+    /// mixup, samples, label noise); the rest `validate` checks.
+    private static func validateMLP(_ settings: RunSettings) throws {
         guard Activation(rawValue: settings.activation) != nil else {
             throw RunError("unknown activation \"\(settings.activation)\" (use \(Activation.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
         guard ["post", "pre"].contains(settings.activations) else { throw RunError("activations must be post or pre") }
-        guard ["float32", "float16"].contains(settings.dtype) else { throw RunError("dtype must be float32 or float16") }
-        _ = try schedule(settings)
         _ = try optimizer(settings)
         _ = try learningRateSchedule(settings.learningRateSchedule)
         _ = try mixup(settings.mixupAlpha)
@@ -241,19 +377,16 @@ public struct RecordedRun {
         }
     }
 
-    /// A run over `data`; `settings` must have passed `validate` (both
-    /// `start` and `resume` check them before loading any data).
-    private init(settings: RunSettings, directory: RunDirectory, data: Dataset, corruption: LabelCorruption?) throws {
+    /// The MLP of `settings` on its task's data (label noise applied), its
+    /// trainer, and the recorded samples (`recordedSamples`).
+    static func mlpSubject(_ settings: RunSettings) throws -> RunSubject<Training> {
+        try validateMLP(settings)
+        let (data, corruption) = try Self.data(for: settings)
         guard settings.widths.first == data.featureCount, settings.widths.last == data.classCount else {
             throw RunError("network \(settings.widths.map(String.init).joined(separator: "-")) does not fit \(data.featureCount) inputs and \(data.classCount) classes")
         }
-        self.settings = settings
-        self.directory = directory
-        self.data = data
-        self.corruption = corruption
-        recordedRows = Self.recordedRows(settings, split: data.split, count: data.sampleCount)
-        recordedInputs = recordedRows == Array(0..<data.sampleCount) ? data.inputs : data.rows(recordedRows).inputs
-        schedule = Set(try Self.schedule(settings).epochs(total: settings.epochs))
+        let rows = Self.recordedRows(settings, split: data.split, count: data.sampleCount)
+        let inputs = rows == Array(0..<data.sampleCount) ? data.inputs : data.rows(rows).inputs
         var rng = RandomGenerator(seed: settings.seed)
         let activation = Activation(rawValue: settings.activation)!
         guard let initializer = Initializer(rawValue: settings.initializer) else {
@@ -261,32 +394,33 @@ public struct RecordedRun {
         }
         let model = MLP(widths: settings.widths, hiddenActivation: activation, initializer: initializer, rng: &rng)
         let train = data.train, test = data.test
-        trainer = Trainer(model: model, optimizer: try Self.optimizer(settings), rng: rng, batchSize: settings.batchSize,
-                          data: TrainingData(trainInputs: train.inputs, trainLabels: train.labels,
-                                             testInputs: test.inputs, testLabels: test.labels, classes: data.classCount),
-                          schedule: try Self.learningRateSchedule(settings.learningRateSchedule),
-                          mixup: try Self.mixup(settings.mixupAlpha))
-        var layers = (1..<(settings.widths.count - 1)).map {
-            LayerDescription(index: $0, name: "layer \($0)", width: settings.widths[$0], activation: settings.activation)
+        let trainer = ClassificationTrainer(
+            model: RecordedMLP(network: model, preActivation: settings.activations == "pre"),
+            optimizer: try Self.optimizer(settings), rng: rng, batchSize: settings.batchSize,
+            data: TrainingData(trainInputs: train.inputs, trainLabels: train.labels,
+                               testInputs: test.inputs, testLabels: test.labels, classes: data.classCount),
+            schedule: try Self.learningRateSchedule(settings.learningRateSchedule),
+            mixup: try Self.mixup(settings.mixupAlpha))
+        var isTrain = [Bool](repeating: false, count: data.sampleCount)
+        for i in data.split.train { isTrain[i] = true }
+        let noise = corruption.map { c in
+            LabelNoiseTracking(trainLabels: train.labels, trueTrainLabels: data.split.train.map { c.trueLabels[$0] },
+                               corruptedTrain: data.split.train.map { c.corrupted[$0] },
+                               trueLabels: rows.map { c.trueLabels[$0] }, corrupted: rows.map { c.corrupted[$0] })
         }
-        layers.append(LayerDescription(index: settings.widths.count - 1, name: "softmax", width: settings.widths.last!,
-                                       activation: settings.activations == "pre" ? "linear" : "softmax"))
-        let trainRows = Set(data.split.train)
-        let recordedTrain = recordedRows.filter { trainRows.contains($0) }.count
-        manifest = RunManifest(software: Self.software, settings: settings, layers: layers,
-                               sampleCount: recordedRows.count, trainCount: recordedTrain,
-                               testCount: recordedRows.count - recordedTrain,
-                               plannedEpochs: schedule.sorted())
+        return RunSubject(trainer: trainer,
+                          samples: RecordedSamples(inputs: inputs, labels: rows.map { data.labels[$0] },
+                                                   trainMask: rows.map { isTrain[$0] }, labelNoise: noise))
     }
+}
 
+extension InstrumentedRun {
     /// The epoch training continues from.
     public var epoch: Int { trainer.epoch }
     /// Whether the run has finished.
     public var isComplete: Bool { manifest.complete }
     /// The metrics so far.
     public var metricsHistory: [EpochMetrics] { metrics }
-    /// The current network.
-    public var model: MLP { trainer.model }
 
     /// Trains to the planned number of epochs, recording and committing as it goes.
     ///
@@ -294,6 +428,10 @@ public struct RecordedRun {
     ///   - stopAfter: stop (uncommitted work dropped as by a crash) after this
     ///     many epochs; for tests of resumption.
     ///   - progress: called after every epoch.
+    ///
+    /// Compiled for the MLP tasks too: `infoplane train` calls it from
+    /// another module, which would otherwise run the unspecialized loop.
+    @_specialize(where Training == ClassificationTrainer<RecordedMLP>)
     public mutating func run(stopAfter: Int? = nil, progress: (TrainingProgress) -> Void = { _ in }) throws {
         if manifest.complete { return }
         if trainer.epoch == 0 && metrics.isEmpty {
@@ -308,7 +446,7 @@ public struct RecordedRun {
             let next = trainer.epoch + 1
             let recorded = schedule.contains(next)
             var accumulator: GradientAccumulator? = recorded
-                ? GradientAccumulator(counts: trainer.model.layers.map(\.weight.count)) : nil
+                ? GradientAccumulator(counts: trainer.weights.map(\.count)) : nil
             trainer.trainEpoch(gradients: &accumulator)
             let m = evaluate()
             metrics.append(m)
@@ -327,21 +465,26 @@ public struct RecordedRun {
 
     /// The epoch's metrics; with label noise, also its memorization row.
     private mutating func evaluate() -> EpochMetrics {
-        guard let corruption else { return trainer.evaluate() }
+        guard let labelNoise else { return trainer.evaluate() }
         let (m, predictions) = trainer.evaluateWithTrainPredictions()
-        let train = data.split.train
-        noiseRows.append(LabelNoiseMetrics.measure(epoch: m.epoch, predictions: predictions, labels: trainer.data.trainLabels,
-                                                   trueLabels: train.map { corruption.trueLabels[$0] },
-                                                   corrupted: train.map { corruption.corrupted[$0] },
+        guard let predictions else {
+            preconditionFailure("InstrumentedRun: a run with label noise needs a trainer that predicts classes (\(Training.self) gives no predictions)")
+        }
+        noiseRows.append(LabelNoiseMetrics.measure(epoch: m.epoch, predictions: predictions, labels: labelNoise.trainLabels,
+                                                   trueLabels: labelNoise.trueTrainLabels, corrupted: labelNoise.corruptedTrain,
                                                    testAccuracy: m.testAccuracy))
         return m
     }
 
     /// Writes the activations of a recorded epoch (durable at the next commit).
     private mutating func record(epoch: Int) throws {
-        let outputs = trainer.model.layerOutputs(recordedInputs, preActivation: settings.activations == "pre")
+        let outputs = trainer.model.recordedActivations(recordedInputs)
+        precondition(outputs.count == recordedShapes.count,
+                     "InstrumentedRun: \(Training.Model.self) recorded \(outputs.count) tensors, its recordedTensors name \(recordedShapes.count)")
         let dtype: NPYDType = settings.dtype == "float16" ? .float16 : .float32
         for (l, output) in outputs.enumerated() {
+            precondition(output.shape == recordedShapes[l],
+                         "InstrumentedRun: recorded tensor \(l + 1) (\"\(manifest.layers[l].name)\") of \(Training.Model.self) has shape \(output.shape), expected \(recordedShapes[l])")
             guard output.isFinite else {
                 throw RunError("layer \(l + 1) has NaN or infinite activations at epoch \(epoch): training diverged (lower the learning rate)")
             }
@@ -359,7 +502,7 @@ public struct RecordedRun {
                              to: directory.metrics, durability: .deferred)
         try AtomicFile.write(Array(RunCSV.text(header: LayerGradientStatistics.csvHeader, rows: gradientRows.map(\.csvRow)).utf8),
                              to: directory.gradients, durability: .deferred)
-        if corruption != nil {
+        if labelNoise != nil {
             try AtomicFile.write(Array(RunCSV.text(header: LabelNoiseMetrics.csvHeader, rows: noiseRows.map(\.csvRow)).utf8),
                                  to: directory.labelNoise, durability: .deferred)
         }
@@ -382,10 +525,10 @@ public struct RecordedRun {
     }
 
     private mutating func finish() throws {
-        let parameters = trainer.model.parameters
-        let arrays = parameters.enumerated().map { i, p in
-            ("\(i % 2 == 0 ? "W" : "b")\(i / 2 + 1)", NPYArray(floats: p.scalars, shape: p.shape))
-        }
+        let parameters = trainer.model.parameters, names = trainer.model.parameterNames
+        precondition(names.count == parameters.count,
+                     "InstrumentedRun: \(Training.Model.self) names \(names.count) of its \(parameters.count) parameters")
+        let arrays = zip(names, parameters).map { name, p in (name, NPYArray(floats: p.scalars, shape: p.shape)) }
         try NPZ.write(arrays, to: directory.weights)
         manifest.complete = true
         try writeManifest()
@@ -417,7 +560,7 @@ public struct RecordedRun {
         arrays.append(("gradients", NPYArray(doubles: gradientRows.flatMap {
             [Double($0.epoch), Double($0.layer), $0.meanNorm, $0.standardDeviationNorm, $0.weightNorm, Double($0.batches)]
         }, shape: [gradientRows.count, 6])))
-        if corruption != nil {
+        if labelNoise != nil {
             arrays.append(("label_noise", NPYArray(doubles: noiseRows.flatMap(\.values), shape: [noiseRows.count, 6])))
         }
         try AtomicFile.write(NPZ.encode(arrays), to: path, durability: .deferred)
@@ -491,7 +634,7 @@ public struct RecordedRun {
             LayerGradientStatistics(epoch: Int(gv[6 * r]), layer: Int(gv[6 * r + 1]), meanNorm: gv[6 * r + 2],
                                     standardDeviationNorm: gv[6 * r + 3], weightNorm: gv[6 * r + 4], batches: Int(gv[6 * r + 5]))
         }
-        if corruption != nil {
+        if labelNoise != nil {
             let a = try array("label_noise")
             guard a.shape.count == 2, a.shape[1] == 6, a.shape[0] == m.shape[0] else {
                 throw FileError(path: path, reason: "damaged checkpoint: label_noise history has the wrong shape")
