@@ -74,7 +74,7 @@ extension Variable {
         let shape = value.shape
         return tape.record(value.sumOverChannels(), inputs: [self], name: "sumOverChannels") { g in
             [Tensor.zeros(shape).addingChannelBias(g)]
-        } recorded: { [tape] g in [tape.constant(Tensor.zeros(shape)).addingChannelBias(g)] }
+        } recorded: { g in [g.tape.constant(Tensor.zeros(shape)).addingChannelBias(g)] }
     }
 
     /// Nearest-neighbour upsampling by 2: ∂x is the sum of g over each 2x2 block.

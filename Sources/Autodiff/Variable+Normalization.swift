@@ -99,8 +99,8 @@ extension Variable {
             return [dx,
                     gamma.needsGradient ? (flatG * xHat.reshaped([rows, d])).sumRows() : nil,
                     beta.needsGradient ? flatG.sumRows() : nil]
-        } recorded: { [tape] g in
-            tape.recordedPullbackByComposition([x, gamma, beta], upstream: g) { v in
+        } recorded: { g in
+            g.tape.recordedPullbackByComposition([x, gamma, beta], upstream: g) { v in
                 let centred = v[0] - v[0].mean(alongAxis: -1, keepingDimension: true)
                 let variance = centred.squared().mean(alongAxis: -1, keepingDimension: true)
                 return centred / (variance + epsilon).squareRoot() * v[1] + v[2]
@@ -154,8 +154,8 @@ extension Variable {
                     }
                 }
             }]
-        } recorded: { [tape] g in
-            tape.recordedPullbackByComposition([x], upstream: g) { v in
+        } recorded: { g in
+            g.tape.recordedPullbackByComposition([x], upstream: g) { v in
                 v[0] / (v[0].squared().mean(alongAxis: 1, keepingDimension: true) + epsilon).squareRoot()
             }
         }

@@ -71,7 +71,7 @@ extension Variable {
         let y = keepingDimension ? values : values.reshaped(dropped)
         return tape.record(y, inputs: [self], name: "max(alongAxis:)") { g in
             [selection() * g.reshaped(kept)]
-        } recorded: { [tape] g in [tape.constant(selection()) * g.reshaped(kept)] }
+        } recorded: { g in [g.tape.constant(selection()) * g.reshaped(kept)] }
     }
 
     // MARK: Axes, pieces and rows
@@ -97,7 +97,8 @@ extension Variable {
             return Tensor.concatenate([Tensor.zeros(before), g, Tensor.zeros(after)], axis: a)
         }
         return tape.record(value.slice(axis: a, range: range), inputs: [self], name: "slice") { g in [padded(g)] }
-            recorded: { [tape] g in
+            recorded: { g in
+                let tape = g.tape
                 var before = original, after = original
                 before[a] = range.lowerBound
                 after[a] = original[a] - range.upperBound

@@ -2,6 +2,7 @@
 //
 //   swift run -c release infoplane-bench [kernels|training|layers|estimators|plotting|all]
 //   .build/release/infoplane-bench process   (whole `infoplane` processes; build infoplane first)
+//   .build/release/infoplane-bench memory    (resident memory over 10,000 training steps)
 //
 // Each section prints one line per measurement: time, rate, and the ratio to
 // the machine's limit where one applies (the sgemm rate for the same shapes).
@@ -21,5 +22,8 @@ if all || sections.contains("layers") { runLayerBenchmarks() }
 if all || sections.contains("plotting") { runPlottingBenchmarks() }
 if all || sections.contains("estimators") { runInfoTheoryBenchmarks() }
 if sections.contains("process") { runProcessBenchmarks() }
+if sections.contains("memory") {
+    runMemoryBenchmarks(steps: sections.compactMap { Int($0) }.first ?? 10_000)
+}
 if sections.contains("profile-small") { profileTrainingStep(widths: [12, 10, 7, 5, 4, 3, 2], batch: 256, seconds: 5) }
 if sections.contains("profile-mnist") { profileTrainingStep(widths: [784, 1024, 20, 20, 20, 10], batch: 128, seconds: 5) }

@@ -135,3 +135,25 @@ func vjpMatchesFiniteDifferences(_ testCase: OperationCase) {
     }
     #expect(released == nil)
 }
+
+@Test func a_tape_is_freed_after_a_step_through_every_kind_of_operation() {
+    // Pullbacks, recorded pullbacks and kept outputs must not hold the tape,
+    // first- and second-order passes alike.
+    weak var released: Tape?
+    do {
+        let tape = Tape()
+        released = tape
+        let x = tape.variable(randomTensor([4, 2, 4, 4], seed: 1))
+        _ = x.sumOverChannels()
+        let w = tape.variable(randomTensor([3, 2, 3, 3], seed: 2))
+        let gamma = tape.variable(Tensor.ones([4])), beta = tape.variable(Tensor.zeros([4]))
+        var h = x.conv2d(w, padding: 1).addingChannelBias(w.sum(alongAxis: 3).sum(alongAxis: 2).sum(alongAxis: 1)).leakyReLU(slope: 0.2)
+        h = h.averagePooled2x2().upsampledNearest2x().pixelNormalized().minibatchStandardDeviation(groupSize: 2)
+        let rows = h.reshaped([16, 16]).slice(axis: 1, range: 0..<4).layerNormalized(scale: gamma, offset: beta)
+        let y = rows.softmax().max(alongAxis: 1).sum() + rows.split(sizes: [1, 3], axis: 1)[1].sum()
+            + rows.gatherRows([0, 2]).scatterAddedRows(indices: [1, 1], rowCount: 3).sum()
+        let g = tape.gradients(of: y, withRespectTo: [x, w], createGraph: true)
+        _ = tape.gradients(of: (g[0] * g[0]).sum() + g[1].sum(), withRespectTo: [w])
+    }
+    #expect(released == nil)
+}
