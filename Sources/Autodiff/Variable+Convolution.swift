@@ -14,14 +14,15 @@ extension Variable {
     /// (zero padding, stride): [N, O, Ho, Wo].
     ///
     /// Pullback: ∂x = the transposed convolution of g with w (col2im of
-    /// Wᵀg'), ∂w = g'·colᵀ, the patches recomputed block by block.
+    /// Wᵀg'), ∂w = g'·colᵀ; the patches are kept when the batch is one
+    /// block (at most 1 MiB), else recomputed block by block.
     public func conv2d(_ weight: Variable, stride: Int = 1, padding: Int = 0) -> Variable {
         let x = self
         let q = ConvolutionGeometry(input: x.shape, weight: weight.shape, stride: stride, padding: padding)
-        let y = Tensor.conv2d(x.value, weight.value, stride: stride, padding: padding)
+        let (y, patches) = Tensor.conv2dKeepingPatches(x.value, weight.value, stride: stride, padding: padding)
         return tape.record(y, inputs: [x, weight], name: "conv2d") { g in
             let (dx, dw) = Tensor.conv2dGradients(x.value, weight.value, g, geometry: q,
-                                                  input: x.needsGradient, weight: weight.needsGradient)
+                                                  input: x.needsGradient, weight: weight.needsGradient, patches: patches)
             return [dx, dw]
         } recorded: { g in
             [x.needsGradient ? Variable.conv2dInputGradient(g, weight, geometry: q) : nil,

@@ -125,14 +125,17 @@ extension Tensor {
                         for i in 0..<ho {
                             let out = row + ((sample - samples.lowerBound) * ho + i) * wo
                             let ii = i * s - p + a
+                            // Plain loops, not memset/memcpy calls: rows are
+                            // often 4 to 16 floats, where a call costs more
+                            // than the copy.
                             guard ii >= 0 && ii < h && !valid.isEmpty else {
-                                out.initialize(repeating: 0, count: wo)
+                                for j in 0..<wo { out[j] = 0 }
                                 continue
                             }
                             let source = plane + ii * w - p + b
                             for j in 0..<valid.lowerBound { out[j] = 0 }
                             if s == 1 {
-                                (out + valid.lowerBound).initialize(from: source + valid.lowerBound, count: valid.count)
+                                for j in valid { out[j] = source[j] }
                             } else {
                                 for j in valid { out[j] = source[j * s] }
                             }
@@ -193,12 +196,20 @@ extension Tensor {
     /// One GEMM W·col per block of samples (`blockSamples`), the block's
     /// im2col matrix in a buffer reused from block to block.
     public static func conv2d(_ x: Tensor, _ w: Tensor, stride: Int = 1, padding: Int = 0) -> Tensor {
+        conv2dKeepingPatches(x, w, stride: stride, padding: padding).output
+    }
+
+    /// `conv2d`, and the im2col matrix of the whole batch when the batch
+    /// is one block (it is then at most 1 MiB): the backward pass reuses it
+    /// instead of making it again.
+    public static func conv2dKeepingPatches(_ x: Tensor, _ w: Tensor, stride: Int = 1, padding: Int = 0)
+        -> (output: Tensor, patches: [Float]?) {
         let q = ConvolutionGeometry(input: x.shape, weight: w.shape, stride: stride, padding: padding)
         let (o, patch, plane) = (q.outputChannels, q.patchSize, q.outputHeight * q.outputWidth)
         let block = blockSamples(q)
         var col = [Float](repeating: 0, count: patch * block * plane)
         var product = [Float](repeating: 0, count: block > 1 ? o * block * plane : 0)
-        return x.scalars.withUnsafeBufferPointer { xb in
+        let y = x.scalars.withUnsafeBufferPointer { xb in
             w.scalars.withUnsafeBufferPointer { wb in
                 Tensor(shape: q.outputShape) { yb in
                     col.withUnsafeMutableBufferPointer { colb in
@@ -219,8 +230,9 @@ extension Tensor {
                                     // [O, b, plane] → [b, O, plane]
                                     for sample in 0..<b {
                                         for channel in 0..<o {
-                                            (y + (sample * o + channel) * plane)
-                                                .initialize(from: pb.baseAddress! + (channel * b + sample) * plane, count: plane)
+                                            let target = y + (sample * o + channel) * plane
+                                            let source = pb.baseAddress! + (channel * b + sample) * plane
+                                            for i in 0..<plane { target[i] = source[i] }
                                         }
                                     }
                                 }
@@ -231,19 +243,25 @@ extension Tensor {
                 }
             }
         }
+        return (y, block >= q.batch ? col : nil)
     }
 
     /// The gradients of ⟨g, conv2d(x, w)⟩ for g [N, O, Ho, Wo]: with respect
     /// to x (the transposed convolution of g with w, col2im of Wᵀ·g') when
     /// `input`, and to w (g'·colᵀ) when `weight`; block by block as `conv2d`.
+    ///
+    /// `patches`, the whole batch's im2col matrix from `conv2dKeepingPatches`,
+    /// saves making it again.
     public static func conv2dGradients(_ x: Tensor, _ w: Tensor, _ g: Tensor, geometry q: ConvolutionGeometry,
-                                       input: Bool, weight: Bool) -> (input: Tensor?, weight: Tensor?) {
+                                       input: Bool, weight: Bool, patches: [Float]? = nil) -> (input: Tensor?, weight: Tensor?) {
         precondition(g.shape == q.outputShape, "conv2d gradients: gradient \(g.shape) for \(q)")
         precondition(w.shape == q.weightShape, "conv2d gradients: weight \(w.shape) for \(q)")
         precondition(!weight || x.shape == q.inputShape, "conv2d gradients: input \(x.shape) for \(q)")
         let (o, patch, plane) = (q.outputChannels, q.patchSize, q.outputHeight * q.outputWidth)
         let block = blockSamples(q)
-        var col = [Float](repeating: 0, count: patch * block * plane)
+        let kept = patches != nil && block >= q.batch
+        precondition(patches == nil || patches!.count == patch * q.patchCount, "conv2d gradients: patches for another geometry")
+        var col = kept && !input ? patches! : [Float](repeating: 0, count: patch * block * plane)
         var swapped = [Float](repeating: 0, count: block > 1 ? o * block * plane : 0)
         var dx = input ? Tensor.zeros(q.inputShape) : Tensor.zeros([0])
         var dw = weight ? Tensor.zeros(q.weightShape) : Tensor.zeros([0])
@@ -265,19 +283,27 @@ extension Tensor {
                                         } else {
                                             for sample in 0..<b {
                                                 for channel in 0..<o {
-                                                    (sb.baseAddress! + (channel * b + sample) * plane)
-                                                        .initialize(from: gb.baseAddress! + ((start + sample) * o + channel) * plane,
-                                                                    count: plane)
+                                                    let target = sb.baseAddress! + (channel * b + sample) * plane
+                                                    let source = gb.baseAddress! + ((start + sample) * o + channel) * plane
+                                                    for i in 0..<plane { target[i] = source[i] }
                                                 }
                                             }
                                             gBlock = UnsafePointer(sb.baseAddress!)
                                         }
                                         let n = b * plane
                                         if weight {
-                                            im2col(xb.baseAddress!, samples: samples, geometry: q, into: colb.baseAddress!)
-                                            multiply(transposeA: false, transposeB: true, m: o, n: patch, k: n, alpha: 1,
-                                                     a: gBlock, lda: n, b: colb.baseAddress!, ldb: n,
-                                                     beta: start == 0 ? 0 : 1, c: dwb.baseAddress!, ldc: patch)
+                                            if kept {
+                                                patches!.withUnsafeBufferPointer { pb in
+                                                    multiply(transposeA: false, transposeB: true, m: o, n: patch, k: n, alpha: 1,
+                                                             a: gBlock, lda: n, b: pb.baseAddress!, ldb: n,
+                                                             beta: 0, c: dwb.baseAddress!, ldc: patch)
+                                                }
+                                            } else {
+                                                im2col(xb.baseAddress!, samples: samples, geometry: q, into: colb.baseAddress!)
+                                                multiply(transposeA: false, transposeB: true, m: o, n: patch, k: n, alpha: 1,
+                                                         a: gBlock, lda: n, b: colb.baseAddress!, ldb: n,
+                                                         beta: start == 0 ? 0 : 1, c: dwb.baseAddress!, ldc: patch)
+                                            }
                                         }
                                         if input {
                                             multiply(transposeA: true, transposeB: false, m: patch, n: n, k: o, alpha: 1,
