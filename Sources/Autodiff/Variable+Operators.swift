@@ -108,33 +108,11 @@ extension Variable {
     public static func matmul(_ a: Variable, _ b: Variable, transposeA: Bool = false, transposeB: Bool = false) -> Variable {
         let y = Tensor.matmul(a.value, b.value, transposeA: transposeA, transposeB: transposeB)
         return a.tape.record(y, inputs: [a, b], name: "matmul") { g in
-            var da: Tensor?
-            var db: Tensor?
-            if a.needsGradient {
-                da = transposeA
-                    ? Tensor.matmul(b.value, g, transposeA: transposeB, transposeB: true)
-                    : Tensor.matmul(g, b.value, transposeB: !transposeB)
-            }
-            if b.needsGradient {
-                db = transposeB
-                    ? Tensor.matmul(g, a.value, transposeA: true, transposeB: transposeA)
-                    : Tensor.matmul(a.value, g, transposeA: !transposeA)
-            }
-            return [da, db]
+            productPullback(g, a.value, b.value, transposeA: transposeA, transposeB: transposeB,
+                            wanted: (a.needsGradient, b.needsGradient)) { Tensor.matmul($0, $1, transposeA: $2, transposeB: $3) }
         } recorded: { g in
-            var da: Variable?
-            var db: Variable?
-            if a.needsGradient {
-                da = transposeA
-                    ? Variable.matmul(b, g, transposeA: transposeB, transposeB: true)
-                    : Variable.matmul(g, b, transposeB: !transposeB)
-            }
-            if b.needsGradient {
-                db = transposeB
-                    ? Variable.matmul(g, a, transposeA: true, transposeB: transposeA)
-                    : Variable.matmul(a, g, transposeA: !transposeA)
-            }
-            return [da, db]
+            productPullback(g, a, b, transposeA: transposeA, transposeB: transposeB,
+                            wanted: (a.needsGradient, b.needsGradient)) { Variable.matmul($0, $1, transposeA: $2, transposeB: $3) }
         }
     }
 
@@ -247,3 +225,16 @@ public func matmul(_ a: Variable, _ b: Variable, transposeA: Bool = false, trans
 
 /// a + t (b - a) on variables (see `Variable.lerp`).
 public func lerp(_ a: Variable, _ b: Variable, t: Float) -> Variable { Variable.lerp(a, b, t: t) }
+
+/// The pullback of C = op(A)·op(B) computed by `product(x, y, transposeX, transposeY)`
+/// (a matrix product or its batched form, on tensors or variables):
+/// ∂A = g·op(B)ᵀ, or op(B)·gᵀ when A was transposed; ∂B = op(A)ᵀ·g, or gᵀ·op(A)
+/// when B was; each only when wanted.
+func productPullback<T>(_ g: T, _ a: T, _ b: T, transposeA: Bool, transposeB: Bool, wanted: (a: Bool, b: Bool),
+                        _ product: (T, T, Bool, Bool) -> T) -> [T?] {
+    var da: T?
+    var db: T?
+    if wanted.a { da = transposeA ? product(b, g, transposeB, true) : product(g, b, false, !transposeB) }
+    if wanted.b { db = transposeB ? product(g, a, true, transposeA) : product(a, g, !transposeA, false) }
+    return [da, db]
+}

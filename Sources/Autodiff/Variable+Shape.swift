@@ -160,33 +160,15 @@ extension Variable {
                      "batchedMatmul (differentiable): A \(a.shape) and B \(b.shape) must both be rank 3")
         let y = Tensor.batchedMatmul(a.value, b.value, transposeA: transposeA, transposeB: transposeB)
         return a.tape.record(y, inputs: [a, b], name: "batchedMatmul") { g in
-            var da: Tensor?
-            var db: Tensor?
-            if a.needsGradient {
-                da = transposeA
-                    ? Tensor.batchedMatmul(b.value, g, transposeA: transposeB, transposeB: true)
-                    : Tensor.batchedMatmul(g, b.value, transposeB: !transposeB)
+            productPullback(g, a.value, b.value, transposeA: transposeA, transposeB: transposeB,
+                            wanted: (a.needsGradient, b.needsGradient)) {
+                Tensor.batchedMatmul($0, $1, transposeA: $2, transposeB: $3)
             }
-            if b.needsGradient {
-                db = transposeB
-                    ? Tensor.batchedMatmul(g, a.value, transposeA: true, transposeB: transposeA)
-                    : Tensor.batchedMatmul(a.value, g, transposeA: !transposeA)
-            }
-            return [da, db]
         } recorded: { g in
-            var da: Variable?
-            var db: Variable?
-            if a.needsGradient {
-                da = transposeA
-                    ? batchedMatmul(b, g, transposeA: transposeB, transposeB: true)
-                    : batchedMatmul(g, b, transposeB: !transposeB)
+            productPullback(g, a, b, transposeA: transposeA, transposeB: transposeB,
+                            wanted: (a.needsGradient, b.needsGradient)) {
+                Variable.batchedMatmul($0, $1, transposeA: $2, transposeB: $3)
             }
-            if b.needsGradient {
-                db = transposeB
-                    ? batchedMatmul(g, a, transposeA: true, transposeB: transposeA)
-                    : batchedMatmul(a, g, transposeA: !transposeA)
-            }
-            return [da, db]
         }
     }
 }

@@ -8,27 +8,7 @@ import Tensors
 /// Row-wise softmax of logits z [batch, classes], stable (max subtracted).
 public func softmax(_ z: Tensor) -> Tensor {
     precondition(z.rank == 2, "softmax: logits \(z.shape)")
-    let (rows, k) = (z.shape[0], z.shape[1])
-    var p = z
-    p.scalars.withUnsafeMutableBufferPointer { buffer in
-        let base = buffer.baseAddress!
-        for r in 0..<rows {
-            let row = base + r * k
-            var m = -Float.infinity
-            for c in 0..<k { m = max(m, row[c]) }
-            for c in 0..<k { row[c] -= m }
-        }
-        // One vector call for the whole batch: rows are often only 2 wide.
-        VectorMath.exp(base, base, count: rows * k)
-        for r in 0..<rows {
-            let row = base + r * k
-            var s: Float = 0
-            for c in 0..<k { s += row[c] }
-            let inverse = 1 / s
-            for c in 0..<k { row[c] *= inverse }
-        }
-    }
-    return p
+    return Tensor.softmaxLastAxis(z)
 }
 
 /// Per-row log-sum-exp of z [batch, classes], stable.
