@@ -18,7 +18,7 @@ demo: setup
 
 test: setup
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --no-parallel
+	$(SWIFT) test --skip-build
 	python3 -m pytest -q Tests/python
 
 bench: setup

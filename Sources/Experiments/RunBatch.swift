@@ -32,12 +32,9 @@ public struct PlannedRun: Sendable {
 public func trainRuns(_ planned: [PlannedRun], workers: Int, progress: ProgressReporter,
                       message: String = "training") throws {
     guard !planned.isEmpty else { return }
-    let previousThreads = BLAS.threads
-    BLAS.threads = 1
-    defer { BLAS.threads = previousThreads }
     let total = planned.reduce(0) { $0 + $1.settings.epochs }
     let state = BatchState(count: planned.count)
-    DispatchQueue.concurrentPerform(iterations: max(1, min(workers, planned.count))) { _ in
+    BLAS.concurrentPerform(iterations: max(1, min(workers, planned.count)), threads: 1) { _ in
         while let i = state.next() {
             let plan = planned[i]
             do {

@@ -146,9 +146,7 @@ public struct InformationPlaneEstimation: Sendable {
                     progress: (@Sendable (_ completed: Int, _ total: Int) -> Void)? = nil) throws -> [InformationPlaneRow] {
         let outer = tasks.count >= workers ? workers : 1
         let inner = outer == 1 ? workers : 1
-        let savedThreads = BLAS.threads
-        if outer > 1 { BLAS.threads = 1 }
-        defer { if outer > 1 { BLAS.threads = savedThreads } }
+        // With outer > 1, parallelMap's workers make their GEMMs on 1 BLAS thread each.
 
         let counter = ProgressCounter(total: tasks.count * (isGlobal ? 2 : 1), report: progress)
         let load: @Sendable (LayerEpoch) throws -> ActivationMatrix = { [storedRows, sampleIndices] task in
@@ -287,7 +285,9 @@ private final class ParallelResults<T>: @unchecked Sendable {
 }
 
 /// `(0..<count).map(body)` on `workers` threads, dynamically scheduled; rethrows the error of
-/// the lowest failing index (work stops being handed out after the first failure).
+/// the lowest failing index (work stops being handed out after the first failure). With more
+/// than one worker, each makes its BLAS calls on 1 thread; with one, `body` runs on the caller's
+/// thread at the caller's `BLAS.threads`.
 func parallelMap<T>(_ count: Int, workers: Int, _ body: @escaping @Sendable (Int) throws -> T) throws -> [T] {
     let box = ParallelResults<T>(count: count)
     let work: @Sendable (Int) -> Void = { _ in
@@ -298,7 +298,7 @@ func parallelMap<T>(_ count: Int, workers: Int, _ body: @escaping @Sendable (Int
     if workers <= 1 || count <= 1 {
         work(0)
     } else {
-        DispatchQueue.concurrentPerform(iterations: min(workers, count), execute: work)
+        BLAS.concurrentPerform(iterations: min(workers, count), threads: 1, execute: work)
     }
     if let failure = box.firstError { throw failure.error }
     return box.results.map { $0! }

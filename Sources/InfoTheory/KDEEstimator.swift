@@ -75,8 +75,8 @@ public struct KDEEstimator: Sendable {
     public let noiseVariance: Double
     /// The bound(s) computed.
     public let bound: KDEBound
-    /// Threads used for one estimate. With more than 1, OpenBLAS is set to 1 thread for the
-    /// duration (and restored); with 1 the caller's `BLAS.threads` is used as is.
+    /// Threads used for one estimate. With more than 1, each makes its GEMMs on 1 BLAS thread;
+    /// with 1 the caller's `BLAS.threads` is used as is.
     public let workers: Int
     /// Rows per GEMM block (memory per worker is about blockRows x N floats); nil chooses 128
     /// for narrow layers and 256 from 128 units on (measured faster for 10000 x 1024).
@@ -204,10 +204,6 @@ func kernelRowSums(_ t: ActivationMatrix, coefficients: [Float], classIds: [Int3
     defer { rowPart.deallocate(); colPart.deallocate() }
     let rowShared = SharedPointer(base: rowPart), colShared = SharedPointer(base: colPart)
 
-    let savedThreads = BLAS.threads
-    if workers > 1 { BLAS.threads = 1 }
-    defer { if workers > 1 { BLAS.threads = savedThreads } }
-
     t.scalars.withUnsafeBufferPointer { xBuffer in
         norms.withUnsafeBufferPointer { normBuffer in
             classes.withUnsafeBufferPointer { classBuffer in
@@ -229,7 +225,7 @@ func kernelRowSums(_ t: ActivationMatrix, coefficients: [Float], classIds: [Int3
                 if workers == 1 {
                     work(0)
                 } else {
-                    DispatchQueue.concurrentPerform(iterations: workers, execute: work)
+                    BLAS.concurrentPerform(iterations: workers, threads: 1, execute: work)
                 }
             }
         }

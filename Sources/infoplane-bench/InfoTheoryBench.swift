@@ -140,12 +140,13 @@ func runInfoTheoryBenchmarks() {
         let x = (0..<big * d).map { _ in max(0, Float(rng.normal())) * 0.1 }
         var c = [Float](repeating: 0, count: big * big)
         for threads in [1, 2] {
-            BLAS.threads = threads
-            let t = seconds {
-                x.withUnsafeBufferPointer { a in
-                    c.withUnsafeMutableBufferPointer { cc in
-                        BLAS.sgemm(transposeA: false, transposeB: true, m: big, n: big, k: d,
-                                   a: a.baseAddress!, lda: d, b: a.baseAddress!, ldb: d, c: cc.baseAddress!, ldc: big)
+            let t = BLAS.withThreads(threads) {
+                seconds {
+                    x.withUnsafeBufferPointer { a in
+                        c.withUnsafeMutableBufferPointer { cc in
+                            BLAS.sgemm(transposeA: false, transposeB: true, m: big, n: big, k: d,
+                                       a: a.baseAddress!, lda: d, b: a.baseAddress!, ldb: d, c: cc.baseAddress!, ldc: big)
+                        }
                     }
                 }
             }
@@ -154,7 +155,6 @@ func runInfoTheoryBenchmarks() {
                   "\(format(flops / t.wall / 1e9, 1)) GFLOP/s wall")
         }
         c = []
-        BLAS.threads = 1
         let bigLayer = ActivationMatrix(rows: big, columns: d, scalars: x)
         let bigLabels = (0..<big).map { $0 % 10 }
         for (workers, block) in [(2, 128), (2, 256)] {

@@ -98,9 +98,13 @@ func padded(_ text: String, _ width: Int) -> String {
     text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
 }
 
-/// Prints the VectorMath, SmallGEMM and crossover tables.
+/// Prints the VectorMath, SmallGEMM and crossover tables, every BLAS call on one thread.
 func runKernelBenchmarks() {
-    BLAS.threads = 1
+    BLAS.withThreads(1) { printKernelTables() }
+}
+
+/// The tables of `runKernelBenchmarks`, at the caller's `BLAS.threads`.
+private func printKernelTables() {
     var rng = RandomGenerator(seed: 2018)
     print("OPENBLAS_NUM_THREADS=\(ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] ?? "unset"), BLAS.threads = \(BLAS.threads)")
 

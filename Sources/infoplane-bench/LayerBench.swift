@@ -53,84 +53,89 @@ func reportLayer(_ label: String, nanoseconds: Double, gemms: [GEMMShape]) {
           + "ratio \(format(100 * reference / nanoseconds, 0)) %")
 }
 
+/// The layer benchmarks once with every BLAS call on 1 thread, then on 2.
 func runLayerBenchmarks() {
     for threads in [1, 2] {
-        BLAS.threads = threads
-        print("\nLayers, forward + backward through the tape, BLAS.threads = \(threads)")
-        // The progressive GAN's 3x3 convolutions: batch 32, C in = C out.
-        for channels in [16, 32] {
-            for size in [4, 8, 16, 32] {
-                let x = benchTensor([32, channels, size, size], seed: 1)
-                let w = benchTensor([channels, channels, 3, 3], seed: 2, scale: 0.1)
-                let ns = nanosecondsPerCall(batches: 5) {
-                    let tape = Tape()
-                    let (xv, wv) = (tape.variable(x), tape.variable(w))
-                    let y = xv.conv2d(wv, padding: 1)
-                    _ = tape.gradients(of: y, seed: y.value, withRespectTo: [xv, wv])
-                }
-                let q = ConvolutionGeometry(input: x.shape, weight: w.shape, stride: 1, padding: 1)
-                let gemms = [
-                    GEMMShape(m: q.outputChannels, n: q.patchCount, k: q.patchSize),
-                    GEMMShape(m: q.outputChannels, n: q.patchSize, k: q.patchCount, transposeB: true),
-                    GEMMShape(m: q.patchSize, n: q.patchCount, k: q.outputChannels, transposeA: true),
-                ]
-                reportLayer("conv 3x3, 32x\(channels)x\(size)x\(size)", nanoseconds: ns, gemms: gemms)
-            }
-        }
+        BLAS.withThreads(threads) { printLayerBenchmarks() }
+    }
+}
 
-        // One self-attention block: batch 64, length 16, d_model 64, 2 heads.
-        do {
-            let (b, l, d, h) = (64, 16, 64, 2)
-            var store = ParameterStore()
-            var rng = RandomGenerator(seed: 3)
-            let attention = MultiHeadAttention("attn", modelDimension: d, heads: h, store: &store, rng: &rng)
-            let x = benchTensor([b, l, d], seed: 4)
+/// One pass of `runLayerBenchmarks`, at the caller's `BLAS.threads`.
+private func printLayerBenchmarks() {
+    let threads = BLAS.threads
+    print("\nLayers, forward + backward through the tape, BLAS.threads = \(threads)")
+    // The progressive GAN's 3x3 convolutions: batch 32, C in = C out.
+    for channels in [16, 32] {
+        for size in [4, 8, 16, 32] {
+            let x = benchTensor([32, channels, size, size], seed: 1)
+            let w = benchTensor([channels, channels, 3, 3], seed: 2, scale: 0.1)
             let ns = nanosecondsPerCall(batches: 5) {
                 let tape = Tape()
-                let p = store.bind(to: tape)
-                let xv = tape.variable(x)
-                var unused = RandomGenerator(seed: 0)
-                let y = attention(xv, memory: xv, mask: AttentionMask(causal: true), p, rng: &unused)
-                _ = tape.gradients(of: y, seed: y.value, withRespectTo: [xv] + p.variables)
+                let (xv, wv) = (tape.variable(x), tape.variable(w))
+                let y = xv.conv2d(wv, padding: 1)
+                _ = tape.gradients(of: y, seed: y.value, withRespectTo: [xv, wv])
             }
-            let rows = b * l, dh = d / h
-            var gemms = [GEMMShape]()
-            for _ in 0..<4 {  // the four projections: forward, dX, dW
-                gemms += [GEMMShape(m: rows, n: d, k: d, transposeB: true), GEMMShape(m: rows, n: d, k: d),
-                          GEMMShape(m: d, n: d, k: rows, transposeA: true)]
-            }
-            for _ in 0..<(b * h) {  // QKᵀ and PV per head: forward and two gradients each
-                gemms += [GEMMShape(m: l, n: l, k: dh, transposeB: true), GEMMShape(m: l, n: dh, k: l),
-                          GEMMShape(m: l, n: dh, k: l), GEMMShape(m: l, n: dh, k: l, transposeA: true),
-                          GEMMShape(m: l, n: dh, k: l, transposeB: true), GEMMShape(m: l, n: l, k: dh, transposeA: true)]
-            }
-            reportLayer("attention, 64x16x64, 2 heads (causal)", nanoseconds: ns, gemms: gemms)
-        }
-
-        // One LSTM step: batch 256, input 64, hidden 64.
-        do {
-            let (b, input, hidden) = (256, 64, 64)
-            var store = ParameterStore()
-            var rng = RandomGenerator(seed: 5)
-            let cell = LSTMCell("lstm", inputSize: input, hiddenSize: hidden, store: &store, rng: &rng)
-            let x = benchTensor([b, input], seed: 6), h0 = benchTensor([b, hidden], seed: 7), c0 = benchTensor([b, hidden], seed: 8)
-            let ns = nanosecondsPerCall(batches: 5) {
-                let tape = Tape()
-                let p = store.bind(to: tape)
-                let xv = tape.variable(x)
-                let state = cell(xv, state: (tape.variable(h0), tape.variable(c0)), p)
-                let out = state.h + state.c
-                _ = tape.gradients(of: out, seed: out.value, withRespectTo: [xv] + p.variables)
-            }
-            var gemms = [GEMMShape]()
-            for k in [input, hidden] {
-                gemms += [GEMMShape(m: b, n: 4 * hidden, k: k, transposeB: true), GEMMShape(m: b, n: k, k: 4 * hidden),
-                          GEMMShape(m: 4 * hidden, n: k, k: b, transposeA: true)]
-            }
-            reportLayer("LSTM step, batch 256, 64 -> 64", nanoseconds: ns, gemms: gemms)
+            let q = ConvolutionGeometry(input: x.shape, weight: w.shape, stride: 1, padding: 1)
+            let gemms = [
+                GEMMShape(m: q.outputChannels, n: q.patchCount, k: q.patchSize),
+                GEMMShape(m: q.outputChannels, n: q.patchSize, k: q.patchCount, transposeB: true),
+                GEMMShape(m: q.patchSize, n: q.patchCount, k: q.outputChannels, transposeA: true),
+            ]
+            reportLayer("conv 3x3, 32x\(channels)x\(size)x\(size)", nanoseconds: ns, gemms: gemms)
         }
     }
-    BLAS.threads = 1
+
+    // One self-attention block: batch 64, length 16, d_model 64, 2 heads.
+    do {
+        let (b, l, d, h) = (64, 16, 64, 2)
+        var store = ParameterStore()
+        var rng = RandomGenerator(seed: 3)
+        let attention = MultiHeadAttention("attn", modelDimension: d, heads: h, store: &store, rng: &rng)
+        let x = benchTensor([b, l, d], seed: 4)
+        let ns = nanosecondsPerCall(batches: 5) {
+            let tape = Tape()
+            let p = store.bind(to: tape)
+            let xv = tape.variable(x)
+            var unused = RandomGenerator(seed: 0)
+            let y = attention(xv, memory: xv, mask: AttentionMask(causal: true), p, rng: &unused)
+            _ = tape.gradients(of: y, seed: y.value, withRespectTo: [xv] + p.variables)
+        }
+        let rows = b * l, dh = d / h
+        var gemms = [GEMMShape]()
+        for _ in 0..<4 {  // the four projections: forward, dX, dW
+            gemms += [GEMMShape(m: rows, n: d, k: d, transposeB: true), GEMMShape(m: rows, n: d, k: d),
+                      GEMMShape(m: d, n: d, k: rows, transposeA: true)]
+        }
+        for _ in 0..<(b * h) {  // QKᵀ and PV per head: forward and two gradients each
+            gemms += [GEMMShape(m: l, n: l, k: dh, transposeB: true), GEMMShape(m: l, n: dh, k: l),
+                      GEMMShape(m: l, n: dh, k: l), GEMMShape(m: l, n: dh, k: l, transposeA: true),
+                      GEMMShape(m: l, n: dh, k: l, transposeB: true), GEMMShape(m: l, n: l, k: dh, transposeA: true)]
+        }
+        reportLayer("attention, 64x16x64, 2 heads (causal)", nanoseconds: ns, gemms: gemms)
+    }
+
+    // One LSTM step: batch 256, input 64, hidden 64.
+    do {
+        let (b, input, hidden) = (256, 64, 64)
+        var store = ParameterStore()
+        var rng = RandomGenerator(seed: 5)
+        let cell = LSTMCell("lstm", inputSize: input, hiddenSize: hidden, store: &store, rng: &rng)
+        let x = benchTensor([b, input], seed: 6), h0 = benchTensor([b, hidden], seed: 7), c0 = benchTensor([b, hidden], seed: 8)
+        let ns = nanosecondsPerCall(batches: 5) {
+            let tape = Tape()
+            let p = store.bind(to: tape)
+            let xv = tape.variable(x)
+            let state = cell(xv, state: (tape.variable(h0), tape.variable(c0)), p)
+            let out = state.h + state.c
+            _ = tape.gradients(of: out, seed: out.value, withRespectTo: [xv] + p.variables)
+        }
+        var gemms = [GEMMShape]()
+        for k in [input, hidden] {
+            gemms += [GEMMShape(m: b, n: 4 * hidden, k: k, transposeB: true), GEMMShape(m: b, n: k, k: 4 * hidden),
+                      GEMMShape(m: 4 * hidden, n: k, k: b, transposeA: true)]
+        }
+        reportLayer("LSTM step, batch 256, 64 -> 64", nanoseconds: ns, gemms: gemms)
+    }
 }
 
 /// Standard-normal values (scaled) of a shape, from a seed.

@@ -52,39 +52,40 @@ func sgemmTime(widths: [Int], batch: Int) -> Double {
 }
 
 func benchmarkTrainingStep(name: String, widths: [Int], activation: Activation, batch: Int, threads: Int) {
-    BLAS.threads = threads
-    var rng = RandomGenerator(seed: 1)
-    var model = MLP(widths: widths, hiddenActivation: activation, initializer: .truncatedNormal, rng: &rng)
-    var optimizer: any Optimizer = Adam(learningRate: 4e-4)
-    let x = Tensor(shape: [batch, widths[0]], scalars: (0..<(batch * widths[0])).map { _ in rng.nextFloat() })
-    let targets = oneHot((0..<batch).map { _ in rng.nextInt(below: widths.last!) }, classes: widths.last!)
-    let flops = stepFlops(widths: widths, batch: batch)
-    let iterations = max(3, Int(2e9 / flops / 10))
-    // Forward + backward (the gradients), then the whole step with Adam.
-    let gradientSeconds = bestTime(iterations: iterations) {
-        _ = model.crossEntropyGradients(x: x, targets: targets)
+    BLAS.withThreads(threads) {
+        var rng = RandomGenerator(seed: 1)
+        var model = MLP(widths: widths, hiddenActivation: activation, initializer: .truncatedNormal, rng: &rng)
+        var optimizer: any Optimizer = Adam(learningRate: 4e-4)
+        let x = Tensor(shape: [batch, widths[0]], scalars: (0..<(batch * widths[0])).map { _ in rng.nextFloat() })
+        let targets = oneHot((0..<batch).map { _ in rng.nextInt(below: widths.last!) }, classes: widths.last!)
+        let flops = stepFlops(widths: widths, batch: batch)
+        let iterations = max(3, Int(2e9 / flops / 10))
+        // Forward + backward (the gradients), then the whole step with Adam.
+        let gradientSeconds = bestTime(iterations: iterations) {
+            _ = model.crossEntropyGradients(x: x, targets: targets)
+        }
+        let seconds = bestTime(iterations: iterations) {
+            let (_, grads) = model.crossEntropyGradients(x: x, targets: targets)
+            model.updateParameters { optimizer.update(&$0, gradients: grads, multiplier: 1) }
+        }
+        // The optimizer update alone, and the bytes it moves: θ, g, m and v read,
+        // θ, m and v written, 4 bytes each per parameter.
+        let (_, fixedGradients) = model.crossEntropyGradients(x: x, targets: targets)
+        let parameterCount = model.parameters.reduce(0) { $0 + $1.count }
+        let adamSeconds = bestTime(iterations: iterations) {
+            model.updateParameters { optimizer.update(&$0, gradients: fixedGradients, multiplier: 1) }
+        }
+        let adamBytes = Double(7 * 4 * parameterCount)
+        let gemm = sgemmTime(widths: widths, batch: batch)
+        print(String(format: "%@ batch %d, %d BLAS thread(s): sgemm alone on the step's shapes %.1f µs, %.2f GFLOP/s",
+                     name, batch, threads, gemm * 1e6, flops / gemm * 1e-9))
+        print(String(format: "    forward+backward: %.1f µs/step, %.2f GFLOP/s (%.0f%% of the sgemm rate)",
+                     gradientSeconds * 1e6, flops / gradientSeconds * 1e-9, gemm / gradientSeconds * 100))
+        print(String(format: "    forward+backward+Adam: %.1f µs/step, %.0f steps/s, %.2f GFLOP/s (%.0f%%)",
+                     seconds * 1e6, 1 / seconds, flops / seconds * 1e-9, gemm / seconds * 100))
+        print(String(format: "    Adam alone: %.1f µs for %d parameters, %.1f GB/s of parameter and moment traffic",
+                     adamSeconds * 1e6, parameterCount, adamBytes / adamSeconds * 1e-9))
     }
-    let seconds = bestTime(iterations: iterations) {
-        let (_, grads) = model.crossEntropyGradients(x: x, targets: targets)
-        model.updateParameters { optimizer.update(&$0, gradients: grads, multiplier: 1) }
-    }
-    // The optimizer update alone, and the bytes it moves: θ, g, m and v read,
-    // θ, m and v written, 4 bytes each per parameter.
-    let (_, fixedGradients) = model.crossEntropyGradients(x: x, targets: targets)
-    let parameterCount = model.parameters.reduce(0) { $0 + $1.count }
-    let adamSeconds = bestTime(iterations: iterations) {
-        model.updateParameters { optimizer.update(&$0, gradients: fixedGradients, multiplier: 1) }
-    }
-    let adamBytes = Double(7 * 4 * parameterCount)
-    let gemm = sgemmTime(widths: widths, batch: batch)
-    print(String(format: "%@ batch %d, %d BLAS thread(s): sgemm alone on the step's shapes %.1f µs, %.2f GFLOP/s",
-                 name, batch, threads, gemm * 1e6, flops / gemm * 1e-9))
-    print(String(format: "    forward+backward: %.1f µs/step, %.2f GFLOP/s (%.0f%% of the sgemm rate)",
-                 gradientSeconds * 1e6, flops / gradientSeconds * 1e-9, gemm / gradientSeconds * 100))
-    print(String(format: "    forward+backward+Adam: %.1f µs/step, %.0f steps/s, %.2f GFLOP/s (%.0f%%)",
-                 seconds * 1e6, 1 / seconds, flops / seconds * 1e-9, gemm / seconds * 100))
-    print(String(format: "    Adam alone: %.1f µs for %d parameters, %.1f GB/s of parameter and moment traffic",
-                 adamSeconds * 1e6, parameterCount, adamBytes / adamSeconds * 1e-9))
 }
 
 func runTrainingBenchmarks() {

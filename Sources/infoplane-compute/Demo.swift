@@ -56,7 +56,11 @@ struct Demo: ParsableCommand {
 
     func run() throws {
         BLASCore.restartWithRecognizedCoreIfNeeded()
-        BLAS.threads = 1
+        try BLAS.withThreads(1) { try demo() }
+    }
+
+    /// Trains, estimates, draws and summarises, each BLAS call on one thread.
+    private func demo() throws {
         let start = Date()
         try AtomicFile.createDirectory(runs)
         try AtomicFile.createDirectory(figures)

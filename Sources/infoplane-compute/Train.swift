@@ -204,7 +204,11 @@ struct Train: ParsableCommand {
         BLASCore.restartWithRecognizedCoreIfNeeded()
         // The networks here are small: one BLAS thread is faster than two for
         // every product in them but the 784 x 1024 layer (see infoplane-bench).
-        BLAS.threads = 1
+        try BLAS.withThreads(1) { try train() }
+    }
+
+    /// Starts or resumes the run and trains it to the end.
+    private func train() throws {
         var recorded: RecordedRun
         if let resume {
             let manifest = try RunDirectory(resume).readManifest()
