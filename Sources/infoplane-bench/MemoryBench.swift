@@ -33,7 +33,10 @@ func reportMemory(_ label: String, steps: Int, _ step: () -> Float) {
 }
 
 func runMemoryBenchmarks(steps: Int = 10_000) {
-    BLAS.threads = 1
+    BLAS.withThreads(1) { printMemoryBenchmarks(steps: steps) }
+}
+
+private func printMemoryBenchmarks(steps: Int) {
     print("\nResident memory over \(steps) training steps (forward, backward, Adam)")
     var rng = RandomGenerator(seed: 11)
 
