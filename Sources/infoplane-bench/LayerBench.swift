@@ -65,8 +65,10 @@ private func printLayerBenchmarks() {
     let threads = BLAS.threads
     print("\nLayers, forward + backward through the tape, BLAS.threads = \(threads)")
     // The progressive GAN's 3x3 convolutions: batch 32, C in = C out.
-    for channels in [16, 32] {
-        for size in [4, 8, 16, 32] {
+    // INFOPLANE_BENCH_CONV=C,S times only that shape (for profiling).
+    let only = ProcessInfo.processInfo.environment["INFOPLANE_BENCH_CONV"].map { $0.split(separator: ",").compactMap { Int($0) } }
+    for channels in [16, 32] where only == nil || only![0] == channels {
+        for size in [4, 8, 16, 32] where only == nil || only![1] == size {
             let x = benchTensor([32, channels, size, size], seed: 1)
             let w = benchTensor([channels, channels, 3, 3], seed: 2, scale: 0.1)
             let ns = nanosecondsPerCall(batches: 5) {

@@ -160,14 +160,23 @@ func resamplingVJP(_ testCase: OperationCase) {
 /// Batches large enough to be taken in several im2col blocks (one sample
 /// at a time, and blocks of 3 with a last block of 2) agree with the direct
 /// loops and with gradients from one im2col matrix of the whole batch.
-@Test(arguments: [([3, 16, 32, 32], [2, 16, 3, 3], 1, 1), ([5, 8, 32, 32], [3, 8, 3, 3], 1, 1), ([5, 8, 32, 32], [3, 8, 4, 4], 2, 1)])
-func blocked_convolution_matches_whole_batch_products(_ input: [Int], _ weight: [Int], _ stride: Int, _ padding: Int) {
+/// With 2 (or 3) BLAS threads the batch is also cut into one part per worker.
+@Test(arguments: [([3, 16, 32, 32], [2, 16, 3, 3], 1, 1), ([5, 8, 32, 32], [3, 8, 3, 3], 1, 1), ([5, 8, 32, 32], [3, 8, 4, 4], 2, 1),
+                  ([7, 2, 4, 4], [3, 2, 3, 3], 1, 1)],
+      [1, 2, 3])
+func blocked_convolution_matches_whole_batch_products(_ shapes: ([Int], [Int], Int, Int), threads: Int) {
+    BLAS.withThreads(threads) { checkBlockedConvolution(shapes.0, shapes.1, shapes.2, shapes.3) }
+}
+
+func checkBlockedConvolution(_ input: [Int], _ weight: [Int], _ stride: Int, _ padding: Int) {
     let x = randomTensor(input, seed: 1), w = randomTensor(weight, seed: 2), q = ConvolutionGeometry(input: input, weight: weight, stride: stride, padding: padding)
-    let y = Tensor.conv2d(x, w, stride: stride, padding: padding)
+    let (y, patches) = Tensor.conv2dKeepingPatches(x, w, stride: stride, padding: padding)
     let direct = Tensor.conv2dDirect(x, w, stride: stride, padding: padding)
     #expect(difference(y.scalars.map(Double.init), direct.scalars.map(Double.init), floor: 1).maxAbsolute < 1e-4)
     let g = randomTensor(q.outputShape, seed: 3)
-    let (dx, dw) = Tensor.conv2dGradients(x, w, g, geometry: q, input: true, weight: true)
+    let (dx, dw) = Tensor.conv2dGradients(x, w, g, geometry: q, input: true, weight: true, patches: patches)
+    let (_, dwAlone) = Tensor.conv2dGradients(x, w, g, geometry: q, input: false, weight: true)
+    #expect(dwAlone == dw)
     let col = Tensor.im2col(x, geometry: q)
     let gt = g.reshaped([q.batch, q.outputChannels, q.outputHeight * q.outputWidth]).permuted([1, 0, 2])
         .reshaped([q.outputChannels, q.patchCount])
