@@ -13,9 +13,10 @@ extension Variable {
     /// The 2-D convolution of x [N, C, H, W] with weight [O, C, k, k]
     /// (zero padding, stride): [N, O, Ho, Wo].
     ///
-    /// Pullback: ∂x = the transposed convolution of g with w (col2im of
-    /// Wᵀg'), ∂w = g'·colᵀ; the patches are kept when the batch is one
-    /// block (at most 1 MiB), else recomputed block by block.
+    /// Pullback: ∂x = the transposed convolution of g with w, ∂w = g'·colᵀ;
+    /// the forward pass's im2col matrix is kept for ∂w when it is small
+    /// (2 MiB on the stride-1 path, one block on the strided one), else
+    /// recomputed block by block.
     public func conv2d(_ weight: Variable, stride: Int = 1, padding: Int = 0) -> Variable {
         let x = self
         let q = ConvolutionGeometry(input: x.shape, weight: weight.shape, stride: stride, padding: padding)

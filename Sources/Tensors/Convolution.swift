@@ -11,7 +11,12 @@
 //   Y'  [O, N·Ho·Wo]       = W [O, C·k·k] · col
 //   y   [N, O, Ho, Wo]     Y' with its two leading axes swapped
 //
-// and its two gradients by two more GEMMs: dW = g' · colᵀ and
+// (This general path serves strided convolutions and padding of k or more;
+// every other stride-1 convolution takes the row-padded path of
+// Convolution+RowPadded.swift, which avoids the bounds tests of im2col and
+// the scatter of col2im.)
+//
+// Its two gradients come from two more GEMMs: dW = g' · colᵀ and
 // dx = col2im(Wᵀ · g'), g' being g with its leading axes swapped; col2im is
 // the adjoint of im2col (a scatter-add). The batch is taken in blocks of
 // samples whose im2col matrix fits in cache (`blockSamples`; one sample at a
@@ -203,8 +208,23 @@ extension Tensor {
     /// is one block (it is then at most 1 MiB): the backward pass reuses it
     /// instead of making it again.
     public static func conv2dKeepingPatches(_ x: Tensor, _ w: Tensor, stride: Int = 1, padding: Int = 0)
-        -> (output: Tensor, patches: [Float]?) {
+        -> (output: Tensor, patches: ConvolutionPatches?) {
         let q = ConvolutionGeometry(input: x.shape, weight: w.shape, stride: stride, padding: padding)
+        if RowPaddedConvolution.applies(to: q) {
+            let layout = RowPaddedConvolution(q)
+            var kept = [Float](repeating: 0, count: layout.keepsPatches ? layout.patchFloats : 0)
+            let y = x.scalars.withUnsafeBufferPointer { xb in
+                w.scalars.withUnsafeBufferPointer { wb in
+                    kept.withUnsafeMutableBufferPointer { kb in
+                        Tensor(shape: q.outputShape) { yb in
+                            layout.forward(xb.baseAddress!, wb.baseAddress!, into: yb.baseAddress!,
+                                           keeping: layout.keepsPatches ? kb.baseAddress! : nil)
+                        }
+                    }
+                }
+            }
+            return (y, layout.keepsPatches ? ConvolutionPatches(geometry: q, rowPadded: true, scalars: kept) : nil)
+        }
         let (o, patch, plane) = (q.outputChannels, q.patchSize, q.outputHeight * q.outputWidth)
         let block = blockSamples(q)
         var col = [Float](repeating: 0, count: patch * block * plane)
@@ -243,7 +263,7 @@ extension Tensor {
                 }
             }
         }
-        return (y, block >= q.batch ? col : nil)
+        return (y, block >= q.batch ? ConvolutionPatches(geometry: q, rowPadded: false, scalars: col) : nil)
     }
 
     /// The gradients of ⟨g, conv2d(x, w)⟩ for g [N, O, Ho, Wo]: with respect
@@ -253,10 +273,32 @@ extension Tensor {
     /// `patches`, the whole batch's im2col matrix from `conv2dKeepingPatches`,
     /// saves making it again.
     public static func conv2dGradients(_ x: Tensor, _ w: Tensor, _ g: Tensor, geometry q: ConvolutionGeometry,
-                                       input: Bool, weight: Bool, patches: [Float]? = nil) -> (input: Tensor?, weight: Tensor?) {
+                                       input: Bool, weight: Bool, patches kept: ConvolutionPatches? = nil)
+        -> (input: Tensor?, weight: Tensor?) {
         precondition(g.shape == q.outputShape, "conv2d gradients: gradient \(g.shape) for \(q)")
         precondition(w.shape == q.weightShape, "conv2d gradients: weight \(w.shape) for \(q)")
         precondition(!weight || x.shape == q.inputShape, "conv2d gradients: input \(x.shape) for \(q)")
+        precondition(kept == nil || kept!.geometry == q, "conv2d gradients: patches of \(kept!.geometry) for \(q)")
+        if RowPaddedConvolution.applies(to: q) {
+            let layout = RowPaddedConvolution(q)
+            let dx = !input ? nil : g.scalars.withUnsafeBufferPointer { gb in
+                w.scalars.withUnsafeBufferPointer { wb in
+                    Tensor(shape: q.inputShape) { layout.inputGradient(gb.baseAddress!, wb.baseAddress!, into: $0.baseAddress!) }
+                }
+            }
+            let dw = !weight ? nil : x.scalars.withUnsafeBufferPointer { xb in
+                g.scalars.withUnsafeBufferPointer { gb in
+                    (kept?.scalars ?? []).withUnsafeBufferPointer { kb in
+                        Tensor(shape: q.weightShape) {
+                            layout.weightGradient(xb.baseAddress!, gb.baseAddress!, kept: kept == nil ? nil : kb.baseAddress!,
+                                                  into: $0.baseAddress!)
+                        }
+                    }
+                }
+            }
+            return (dx, dw)
+        }
+        let patches = kept?.scalars
         let (o, patch, plane) = (q.outputChannels, q.patchSize, q.outputHeight * q.outputWidth)
         let block = blockSamples(q)
         let kept = patches != nil && block >= q.batch

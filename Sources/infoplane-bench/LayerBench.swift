@@ -54,7 +54,23 @@ func reportLayer(_ label: String, nanoseconds: Double, gemms: [GEMMShape]) {
 }
 
 /// The layer benchmarks once with every BLAS call on 1 thread, then on 2.
+///
+/// INFOPLANE_BENCH_GEMM="m,n,k,N|T,N|T;..." times only those GEMM shapes
+/// (row-major, op(A) m x k, op(B) k x n) at 1 and 2 threads;
+/// INFOPLANE_BENCH_CONV=C,S only the convolution of C channels at SxS, with
+/// its forward pass, its gradients and each of its GEMMs timed alone.
 func runLayerBenchmarks() {
+    if let spec = ProcessInfo.processInfo.environment["INFOPLANE_BENCH_GEMM"] {
+        for item in spec.split(separator: ";") {
+            let f = item.split(separator: ",").map(String.init)
+            let g = GEMMShape(m: Int(f[0])!, n: Int(f[1])!, k: Int(f[2])!, transposeA: f[3] == "T", transposeB: f[4] == "T")
+            for threads in [1, 2] {
+                let t = BLAS.withThreads(threads) { sgemmNanoseconds([g]) }
+                print("sgemm \(item) threads \(threads): \(format(t / 1e3, 1)) µs, \(format(g.flops / t, 1)) GFLOP/s")
+            }
+        }
+        return
+    }
     for threads in [1, 2] {
         BLAS.withThreads(threads) { printLayerBenchmarks() }
     }
@@ -84,6 +100,21 @@ private func printLayerBenchmarks() {
                 GEMMShape(m: q.patchSize, n: q.patchCount, k: q.outputChannels, transposeA: true),
             ]
             reportLayer("conv 3x3, 32x\(channels)x\(size)x\(size)", nanoseconds: ns, gemms: gemms)
+            if only != nil {  // the parts, without the tape
+                let forward = nanosecondsPerCall(batches: 5) { _ = Tensor.conv2dKeepingPatches(x, w, padding: 1) }
+                let (y, patches) = Tensor.conv2dKeepingPatches(x, w, padding: 1)
+                let backward = nanosecondsPerCall(batches: 5) {
+                    _ = Tensor.conv2dGradients(x, w, y, geometry: q, input: true, weight: true, patches: patches)
+                }
+                let im2col = nanosecondsPerCall(batches: 5) { _ = Tensor.im2col(x, geometry: q) }
+                reportLayer("  forward alone", nanoseconds: forward, gemms: [gemms[0]])
+                reportLayer("  both gradients alone", nanoseconds: backward, gemms: Array(gemms[1...]))
+                print("    im2col of the whole batch \(format(im2col / 1e3, 1)) µs")
+                for g in gemms {
+                    let t = sgemmNanoseconds([g])
+                    print("    sgemm \(g.m)x\(g.n)x\(g.k) \(g.transposeA ? "T" : "N")\(g.transposeB ? "T" : "N"): \(format(t / 1e3, 1)) µs, \(format(g.flops / t, 1)) GFLOP/s")
+                }
+            }
         }
     }
 

@@ -12,6 +12,7 @@ import Tensors
 
 // Measure the kernels a user of `infoplane` gets (see BLASCore).
 BLASCore.restartWithRecognizedCoreIfNeeded()
+ProcessMemory.keepFreedMemoryForReuse()
 print("OpenBLAS core: \(BLASCore.name)")
 
 let sections = CommandLine.arguments.dropFirst()

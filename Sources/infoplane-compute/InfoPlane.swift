@@ -12,6 +12,7 @@
 
 import ArgumentParser
 import PlotCommands
+import Tensors
 
 @main
 struct InfoPlane: ParsableCommand {
@@ -21,4 +22,9 @@ struct InfoPlane: ParsableCommand {
         version: "0.1.0",
         subcommands: [Demo.self, Reproduce.self, Train.self, Estimate.self, Plot.self, Grid.self, AuditCommand.self]
     )
+
+    static func main() {
+        ProcessMemory.keepFreedMemoryForReuse()
+        main(nil)
+    }
 }

@@ -158,11 +158,15 @@ func resamplingVJP(_ testCase: OperationCase) {
 }
 
 /// Batches large enough to be taken in several im2col blocks (one sample
-/// at a time, and blocks of 3 with a last block of 2) agree with the direct
+/// at a time, blocks of 3 with a last block of 2 on the strided path, blocks
+/// of 11 with a last one of 7 on the row-padded one) agree with the direct
 /// loops and with gradients from one im2col matrix of the whole batch.
 /// With 2 (or 3) BLAS threads the batch is also cut into one part per worker.
+/// Stride-1 cases take the row-padded path (3x3, 4x4 unpadded, 1x1 direct),
+/// the strided one the general im2col path.
 @Test(arguments: [([3, 16, 32, 32], [2, 16, 3, 3], 1, 1), ([5, 8, 32, 32], [3, 8, 3, 3], 1, 1), ([5, 8, 32, 32], [3, 8, 4, 4], 2, 1),
-                  ([7, 2, 4, 4], [3, 2, 3, 3], 1, 1)],
+                  ([7, 2, 4, 4], [3, 2, 3, 3], 1, 1), ([40, 8, 8, 8], [4, 8, 3, 3], 1, 1), ([9, 5, 4, 4], [6, 5, 4, 4], 1, 0),
+                  ([5, 6, 7, 3], [4, 6, 1, 1], 1, 0), ([4, 3, 6, 5], [2, 3, 3, 3], 1, 2)],
       [1, 2, 3])
 func blocked_convolution_matches_whole_batch_products(_ shapes: ([Int], [Int], Int, Int), threads: Int) {
     BLAS.withThreads(threads) { checkBlockedConvolution(shapes.0, shapes.1, shapes.2, shapes.3) }
