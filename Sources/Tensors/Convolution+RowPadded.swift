@@ -27,7 +27,9 @@
 // block is its im2col matrix, and y's [O, H·W] block the GEMM's output.
 //
 // The batch is taken in blocks of samples whose im2col matrix stays near
-// `blockFloats` (in the core's cache), one GEMM per block. On n > 1 BLAS
+// `blockFloats` (in the core's cache), one GEMM per block; a sample whose
+// matrix alone is larger (32x32 maps of 16 or more channels) is taken in
+// blocks of output rows, whose im2col columns are again contiguous slices. On n > 1 BLAS
 // threads the blocks are shared among n workers, each running one-thread
 // GEMMs on its own scratch and its own partial dW, summed in worker order at
 // the end: OpenBLAS's own threading splits these flat products (16 or 32
@@ -59,6 +61,11 @@ struct RowPaddedConvolution {
     let columns: Int
     /// Samples per block.
     let blockSamples: Int
+    /// Output rows per block: Ho, or fewer when one sample's im2col matrix
+    /// is larger than `blockFloats` (the block is then one sample).
+    let blockRows: Int
+    /// Blocks per sample: 1, or Ho / blockRows rounded up.
+    let rowBlocks: Int
     /// A 1x1 kernel without padding: x and y are their own im2col and output matrices.
     let direct: Bool
 
@@ -72,10 +79,20 @@ struct RowPaddedConvolution {
         columns = q.outputHeight * pitch
         direct = q.kernel == 1 && q.padding == 0
         blockSamples = direct ? 1 : Swift.max(1, Swift.min(q.batch, Self.blockFloats / Swift.max(q.patchSize * columns, 1)))
+        blockRows = direct || q.patchSize * columns <= Self.blockFloats ? q.outputHeight
+            : Swift.max(1, Self.blockFloats / (q.patchSize * pitch))
+        rowBlocks = (q.outputHeight + blockRows - 1) / blockRows
     }
 
-    var blockCount: Int { (q.batch + blockSamples - 1) / blockSamples }
-    func samples(ofBlock j: Int) -> Range<Int> { (j * blockSamples)..<Swift.min(q.batch, (j + 1) * blockSamples) }
+    var blockCount: Int { rowBlocks > 1 ? q.batch * rowBlocks : (q.batch + blockSamples - 1) / blockSamples }
+    /// The samples and the output rows of block j.
+    func block(_ j: Int) -> (samples: Range<Int>, rows: Range<Int>) {
+        if rowBlocks > 1 {
+            let (n, r) = j.quotientAndRemainder(dividingBy: rowBlocks)
+            return (n..<(n + 1), (r * blockRows)..<Swift.min(q.outputHeight, (r + 1) * blockRows))
+        }
+        return ((j * blockSamples)..<Swift.min(q.batch, (j + 1) * blockSamples), 0..<q.outputHeight)
+    }
     /// Floats of the whole batch's im2col matrix, block after block.
     var patchFloats: Int { q.patchSize * q.batch * columns }
     /// Whether a forward pass keeps its im2col matrix.
@@ -115,47 +132,50 @@ struct RowPaddedConvolution {
         }
     }
 
-    /// The im2col matrix [C·k·k, count·Ho·wp] of `count` padded samples.
-    func patches(_ padded: UnsafePointer<Float>, count: Int, into col: UnsafeMutablePointer<Float>) {
+    /// The im2col matrix [C·k·k, count·rows.count·wp] of output `rows` of
+    /// `count` padded samples, into `col` with row stride `ld`.
+    func patches(_ padded: UnsafePointer<Float>, count: Int, rows: Range<Int>, into col: UnsafeMutablePointer<Float>, ld: Int) {
         let (c, k) = (q.inputChannels, q.kernel)
-        let width = count * columns
+        let length = rows.count * pitch, start = rows.lowerBound * pitch
         for ch in 0..<c {
             for a in 0..<k {
                 for b in 0..<k {
-                    let row = col + ((ch * k + a) * k + b) * width
+                    let row = col + ((ch * k + a) * k + b) * ld
                     for s in 0..<count {
-                        let from = padded + (s * c + ch) * planeStride + a * pitch + b, to = row + s * columns
-                        for t in 0..<columns { to[t] = from[t] }
+                        let from = padded + (s * c + ch) * planeStride + a * pitch + b + start, to = row + s * length
+                        for t in 0..<length { to[t] = from[t] }
                     }
                 }
             }
         }
     }
 
-    /// y [N, O, Ho, Wo] of `samples` from the grid output [O, count·Ho·wp].
-    func crop(_ out: UnsafePointer<Float>, samples: Range<Int>, into y: UnsafeMutablePointer<Float>) {
+    /// Output `rows` of y [N, O, Ho, Wo] for `samples` from the grid output
+    /// [O, count·rows.count·wp].
+    func crop(_ out: UnsafePointer<Float>, samples: Range<Int>, rows: Range<Int>, into y: UnsafeMutablePointer<Float>) {
         let (o, ho, wo) = (q.outputChannels, q.outputHeight, q.outputWidth)
-        let width = samples.count * columns
+        let length = rows.count * pitch, width = samples.count * length
         for (s, n) in samples.enumerated() {
             for channel in 0..<o {
-                let from = out + channel * width + s * columns, to = y + (n * o + channel) * ho * wo
-                for i in 0..<ho {
-                    let source = from + i * pitch, target = to + i * wo
+                let from = out + channel * width + s * length, to = y + (n * o + channel) * ho * wo
+                for i in rows {
+                    let source = from + (i - rows.lowerBound) * pitch, target = to + i * wo
                     for j in 0..<wo { target[j] = source[j] }
                 }
             }
         }
     }
 
-    /// g [N, O, Ho, Wo] of `samples` spread on the grid [O, count·Ho·wp], zeros in the extra columns.
-    func spread(_ g: UnsafePointer<Float>, samples: Range<Int>, into grid: UnsafeMutablePointer<Float>) {
+    /// Output `rows` of g [N, O, Ho, Wo] for `samples` spread on the grid
+    /// [O, count·rows.count·wp], zeros in the extra columns.
+    func spread(_ g: UnsafePointer<Float>, samples: Range<Int>, rows: Range<Int>, into grid: UnsafeMutablePointer<Float>) {
         let (o, ho, wo) = (q.outputChannels, q.outputHeight, q.outputWidth)
-        let width = samples.count * columns
+        let length = rows.count * pitch, width = samples.count * length
         for (s, n) in samples.enumerated() {
             for channel in 0..<o {
-                let from = g + (n * o + channel) * ho * wo, to = grid + channel * width + s * columns
-                for i in 0..<ho {
-                    let source = from + i * wo, target = to + i * pitch
+                let from = g + (n * o + channel) * ho * wo, to = grid + channel * width + s * length
+                for i in rows {
+                    let source = from + i * wo, target = to + (i - rows.lowerBound) * pitch
                     for j in 0..<wo { target[j] = source[j] }
                     for j in wo..<pitch { target[j] = 0 }
                 }
@@ -163,13 +183,32 @@ struct RowPaddedConvolution {
         }
     }
 
+    /// The im2col matrix of block j and its row stride: in the kept matrix
+    /// of the whole batch when there is one (filled here when `fill`), else
+    /// made in `scratch` from the padded samples.
+    func blockPatches(_ j: Int, padded: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+                      kept: UnsafeMutablePointer<Float>?, fill: Bool) -> (col: UnsafeMutablePointer<Float>, ld: Int) {
+        let (samples, rows) = block(j)
+        if let kept {
+            // The kept matrix holds block after block of whole samples:
+            // [C·k·k, count·Ho·wp] each; a row block is a column range of its sample's.
+            let col = kept + samples.lowerBound * q.patchSize * columns + rows.lowerBound * pitch
+            let ld = samples.count * columns
+            if fill { patches(padded, count: samples.count, rows: rows, into: col, ld: ld) }
+            return (col, ld)
+        }
+        let ld = samples.count * rows.count * pitch
+        patches(padded, count: samples.count, rows: rows, into: scratch, ld: ld)
+        return (scratch, ld)
+    }
+
     // MARK: Scratch
 
     /// Floats of one worker's scratch: padded planes, im2col block, grid block.
     var scratchFloats: (padded: Int, col: Int, grid: Int) {
         direct ? (0, 0, 0)
-            : (blockSamples * q.inputChannels * planeStride, q.patchSize * blockSamples * columns,
-               q.outputChannels * blockSamples * columns)
+            : (blockSamples * q.inputChannels * planeStride, q.patchSize * blockSamples * blockRows * pitch,
+               q.outputChannels * blockSamples * blockRows * pitch)
     }
 
     /// Zeroed scratch for `workers` workers, freed by `deallocate`.
@@ -206,21 +245,21 @@ struct RowPaddedConvolution {
             let (padded, scratchCol, grid) = layout.scratch(scratch, worker: worker)
             let q = layout.q
             for block in blocks {
-                let samples = layout.samples(ofBlock: block)
+                let (samples, rows) = layout.block(block)
                 if layout.direct {
                     let n = samples.lowerBound, plane = q.height * q.width
                     Tensor.multiply(transposeA: false, transposeB: false, m: q.outputChannels, n: plane, k: q.inputChannels, alpha: 1,
-                             a: ws.base, lda: q.inputChannels, b: xs.base + n * q.inputChannels * plane, ldb: plane,
-                             beta: 0, c: ys.base + n * q.outputChannels * plane, ldc: plane)
+                                    a: ws.base, lda: q.inputChannels, b: xs.base + n * q.inputChannels * plane, ldb: plane,
+                                    beta: 0, c: ys.base + n * q.outputChannels * plane, ldc: plane)
                     continue
                 }
-                let width = samples.count * layout.columns
-                let col = keptShared.map { $0.base + samples.lowerBound * q.patchSize * layout.columns } ?? scratchCol
-                layout.pad(xs.base, samples: samples, into: padded)
-                layout.patches(padded, count: samples.count, into: col)
+                // A sample is padded once, at its first block in this worker.
+                if rows.lowerBound == 0 || block == blocks.lowerBound { layout.pad(xs.base, samples: samples, into: padded) }
+                let (col, ld) = layout.blockPatches(block, padded: padded, scratch: scratchCol, kept: keptShared?.base, fill: true)
+                let width = samples.count * rows.count * layout.pitch
                 Tensor.multiply(transposeA: false, transposeB: false, m: q.outputChannels, n: width, k: q.patchSize, alpha: 1,
-                         a: ws.base, lda: q.patchSize, b: col, ldb: width, beta: 0, c: grid, ldc: width)
-                layout.crop(grid, samples: samples, into: ys.base)
+                                a: ws.base, lda: q.patchSize, b: col, ldb: ld, beta: 0, c: grid, ldc: width)
+                layout.crop(grid, samples: samples, rows: rows, into: ys.base)
             }
         }
     }
@@ -244,7 +283,7 @@ struct RowPaddedConvolution {
             let target = worker == 0 ? dws.base : ps.base + (worker - 1) * partialFloats
             if blocks.isEmpty { target.initialize(repeating: 0, count: partialFloats) }
             for block in blocks {
-                let samples = layout.samples(ofBlock: block)
+                let (samples, rows) = layout.block(block)
                 let beta: Float = block == blocks.lowerBound ? 0 : 1
                 if layout.direct {
                     let n = samples.lowerBound, plane = q.height * q.width
@@ -253,18 +292,14 @@ struct RowPaddedConvolution {
                              beta: beta, c: target, ldc: q.inputChannels)
                     continue
                 }
-                let width = samples.count * layout.columns
-                let col: UnsafeMutablePointer<Float>
-                if let keptShared {
-                    col = keptShared.base + samples.lowerBound * q.patchSize * layout.columns
-                } else {
-                    col = scratchCol
+                if keptShared == nil && (rows.lowerBound == 0 || block == blocks.lowerBound) {
                     layout.pad(xs.base, samples: samples, into: padded)
-                    layout.patches(padded, count: samples.count, into: col)
                 }
-                layout.spread(gs.base, samples: samples, into: grid)
+                let (col, ld) = layout.blockPatches(block, padded: padded, scratch: scratchCol, kept: keptShared?.base, fill: false)
+                let width = samples.count * rows.count * layout.pitch
+                layout.spread(gs.base, samples: samples, rows: rows, into: grid)
                 Tensor.multiply(transposeA: false, transposeB: true, m: q.outputChannels, n: q.patchSize, k: width, alpha: 1,
-                         a: grid, lda: width, b: col, ldb: width, beta: beta, c: target, ldc: q.patchSize)
+                                a: grid, lda: width, b: col, ldb: ld, beta: beta, c: target, ldc: q.patchSize)
             }
         }
         for worker in 1..<Swift.max(workers, 1) {
