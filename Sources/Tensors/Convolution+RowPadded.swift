@@ -3,18 +3,21 @@
 // its kernel (all of the progressive GAN's: 3x3 with padding 1, 4x4 and 1x1
 // with padding 0).
 //
-// Zero-pad each input plane to (H + 2p) x (W + 2p) and lay it out with row
-// pitch wp = W + 2p. On an output grid whose rows are wp wide instead of Wo,
-// the im2col row (c, a, b) of a sample is then one contiguous slice of padded
-// plane c, starting at a·wp + b, Ho·wp long: im2col is k² straight copies
-// per channel, with no bounds tests and no zero fill, and the GEMM
+// Zero-pad each input plane: p rows of zeros above and below, and p zeros
+// before each row, laid out with row pitch wp = W + p (the zeros before a
+// row are also the padding after the one above it). On an output grid whose
+// rows are wp wide instead of Wo, the im2col row (c, a, b) of a sample is
+// then one contiguous slice of padded plane c, starting at a·wp + b, Ho·wp
+// long: im2col is k² straight copies per channel, with no bounds tests and no
+// zero fill, and the GEMM
 //
 //   out [O, Ho·wp] = W [O, C·k·k] · col [C·k·k, Ho·wp]
 //
-// gives the outputs on that grid; the wp - Wo = k - 1 extra columns of each
-// row are dropped when out is copied into y (the wasted work is (k-1)/wp of
-// the GEMM: a third at 4x4, 6 % at 32x32). A plane keeps k - 1 zeros past
-// its end, so that the last slice stays inside it.
+// gives the outputs on that grid; the wp - Wo = k - 1 - p extra columns of
+// each row are dropped when out is copied into y (for 3x3 kernels with
+// padding 1, 1/(W+1) of the GEMM: a fifth at 4x4, 3 % at 32x32; copying 4x4
+// maps row by row instead, without them, measured twice as slow). A plane
+// keeps k - 1 zeros past its end, so that the last slice stays inside it.
 //
 // The weight gradient is dW = g̃ · colᵀ, g̃ being g spread on the same grid
 // with zeros in the extra columns (so that they add nothing). The input
@@ -53,7 +56,7 @@ struct RowPaddedConvolution {
     static let keptFloats = 1 << 19
 
     let q: ConvolutionGeometry
-    /// Row pitch of the padded planes and of the output grid: W + 2p.
+    /// Row pitch of the padded planes and of the output grid: W + p.
     let pitch: Int
     /// Floats from one padded plane to the next: (H + 2p)·wp + k - 1.
     let planeStride: Int
@@ -74,7 +77,7 @@ struct RowPaddedConvolution {
     init(_ q: ConvolutionGeometry) {
         precondition(Self.applies(to: q), "row-padded convolution: \(q)")
         self.q = q
-        pitch = q.width + 2 * q.padding
+        pitch = q.width + q.padding
         planeStride = (q.height + 2 * q.padding) * pitch + q.kernel - 1
         columns = q.outputHeight * pitch
         direct = q.kernel == 1 && q.padding == 0
