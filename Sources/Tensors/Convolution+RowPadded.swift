@@ -45,6 +45,8 @@
 public struct ConvolutionPatches: Sendable {
     let geometry: ConvolutionGeometry
     let rowPadded: Bool
+    /// Samples per im2col block of the pass that made them.
+    let blockSamples: Int
     let scalars: [Float]
 }
 
@@ -74,14 +76,22 @@ struct RowPaddedConvolution {
 
     static func applies(to q: ConvolutionGeometry) -> Bool { q.stride == 1 && q.padding < q.kernel }
 
-    init(_ q: ConvolutionGeometry) {
+    /// The layout for a pass at `threads` BLAS threads: blocks of at most
+    /// `blockFloats`, their number a multiple of the thread count where the
+    /// batch allows, so that the workers get equal shares. `blockSamples`,
+    /// when given, is the block size of the forward pass whose patches the
+    /// backward pass reads.
+    init(_ q: ConvolutionGeometry, threads: Int = BLAS.threads, blockSamples given: Int? = nil) {
         precondition(Self.applies(to: q), "row-padded convolution: \(q)")
         self.q = q
         pitch = q.width + q.padding
         planeStride = (q.height + 2 * q.padding) * pitch + q.kernel - 1
         columns = q.outputHeight * pitch
         direct = q.kernel == 1 && q.padding == 0
-        blockSamples = direct ? 1 : Swift.max(1, Swift.min(q.batch, Self.blockFloats / Swift.max(q.patchSize * columns, 1)))
+        let largest = Swift.max(1, Swift.min(q.batch, Self.blockFloats / Swift.max(q.patchSize * columns, 1)))
+        let shares = Swift.max(1, Swift.min(threads, q.batch))
+        let blocks = ((q.batch + largest - 1) / largest + shares - 1) / shares * shares
+        blockSamples = direct ? 1 : given ?? (q.batch + blocks - 1) / blocks
         blockRows = direct || q.patchSize * columns <= Self.blockFloats ? q.outputHeight
             : Swift.max(1, Self.blockFloats / (q.patchSize * pitch))
         rowBlocks = (q.outputHeight + blockRows - 1) / blockRows

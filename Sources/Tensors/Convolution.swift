@@ -223,7 +223,8 @@ extension Tensor {
                     }
                 }
             }
-            return (y, layout.keepsPatches ? ConvolutionPatches(geometry: q, rowPadded: true, scalars: kept) : nil)
+            return (y, layout.keepsPatches
+                ? ConvolutionPatches(geometry: q, rowPadded: true, blockSamples: layout.blockSamples, scalars: kept) : nil)
         }
         let (o, patch, plane) = (q.outputChannels, q.patchSize, q.outputHeight * q.outputWidth)
         let block = blockSamples(q)
@@ -263,7 +264,7 @@ extension Tensor {
                 }
             }
         }
-        return (y, block >= q.batch ? ConvolutionPatches(geometry: q, rowPadded: false, scalars: col) : nil)
+        return (y, block >= q.batch ? ConvolutionPatches(geometry: q, rowPadded: false, blockSamples: q.batch, scalars: col) : nil)
     }
 
     /// The gradients of ⟨g, conv2d(x, w)⟩ for g [N, O, Ho, Wo]: with respect
@@ -280,7 +281,7 @@ extension Tensor {
         precondition(!weight || x.shape == q.inputShape, "conv2d gradients: input \(x.shape) for \(q)")
         precondition(kept == nil || kept!.geometry == q, "conv2d gradients: patches of \(kept!.geometry) for \(q)")
         if RowPaddedConvolution.applies(to: q) {
-            let layout = RowPaddedConvolution(q)
+            let layout = RowPaddedConvolution(q, blockSamples: kept?.blockSamples)
             let dx = !input ? nil : g.scalars.withUnsafeBufferPointer { gb in
                 w.scalars.withUnsafeBufferPointer { wb in
                     Tensor(shape: q.inputShape) { layout.inputGradient(gb.baseAddress!, wb.baseAddress!, into: $0.baseAddress!) }
