@@ -224,12 +224,16 @@ struct RowPaddedConvolution {
                q.outputChannels * blockSamples * blockRows * pitch)
     }
 
-    /// Zeroed scratch for `workers` workers, freed by `deallocate`.
+    /// Scratch for `workers` workers, freed by `deallocate`: the padded
+    /// planes zeroed (their borders are never written), the rest
+    /// uninitialized (written in full before every read).
     func allocateScratch(workers: Int) -> SharedPointer<Float> {
         let s = scratchFloats
-        let total = Swift.max(1, workers * (s.padded + s.col + s.grid))
-        let base = UnsafeMutablePointer<Float>.allocate(capacity: total)
-        base.initialize(repeating: 0, count: total)
+        let each = s.padded + s.col + s.grid
+        let base = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(1, workers * each))
+        for w in 0..<workers {
+            (base + w * each).initialize(repeating: 0, count: s.padded)
+        }
         return SharedPointer(base: base)
     }
 
