@@ -400,7 +400,7 @@ public struct Audit: Sendable {
             md += "| \(g.groupLabel) | \(g.layer) | \(g.seeds) | \(iv(g.compression)) | \(f(g.verdict.required)) | \(g.verdict.compressedSeeds)/\(g.seeds) | \(g.verdict.verdictText) | \(iv(g.lossGap)) | \(iv(g.errorGap)) |\n"
         }
         md += "\n## Per run and layer\n\n"
-        md += "Peak and final are the smoothed curve's; the raw curve's follow in parentheses.\n\n"
+        md += "Peak and final are the smoothed curve's (with their epochs); the raw curve's are in the column raw peak → final.\n\n"
         md += "| run | seed | counts | layer | peak I(X;T) (epoch) | final I(X;T) (epoch) | compression | bar (noise) | compressed | raw peak → final | train / test loss | loss gap | train / test error | error gap |\n"
         md += "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |\n"
         let out = Set(excluded.map(\.path))
@@ -497,7 +497,7 @@ public func auditFigure(_ audit: Audit, title: String = "", task: String? = nil)
     }
     var figure = ScatterFigure(series: series)
     figure.title = title
-    figure.xLabel = "Compression: peak − final I(X;T) (bits)"
+    figure.xLabel = "Compression: smoothed peak − final I(X;T) (bits)"
     figure.yLabel = "Generalization gap: test − train error"
     // Falls of a few 10⁻⁵ bits would fill the axis: show at least 0 to 1 bit.
     let largest = runs.flatMap { $0.layers.map(\.compression) }.max() ?? 0

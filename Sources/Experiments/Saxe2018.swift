@@ -387,13 +387,13 @@ public enum Saxe2018 {
             perActivation.append((tables, average, small, runs, accuracies, counted))
         }
         let estimated = Date()
-        let meanTitle = seeds == 1 ? "" : ", mean over the counted seeds (" + zip(activations, perActivation).map { "\(label($0)) \($1.counted.averaged.count)" }.joined(separator: ", ") + ")"
+        let meanTitle = seeds == 1 ? "" : "; mean of the seeds counted: " + zip(activations, perActivation).map { "\(label($0)) \($1.counted.averaged.count)" }.joined(separator: ", ")
         var plane = InformationPlaneFigure(panels: zip(activations, perActivation).map {
             InformationPlanePanel(title: label($0), points: informationPoints($1.average.mean))
         })
         plane.columns = 2
         plane.logEpochs = true
-        plane.title = "12-bit task, KDE upper bound (band: lower to upper), noise variance \(noiseVariance)\(meanTitle)"
+        plane.title = "KDE upper bound, noise variance \(noiseVariance)\(meanTitle)"
         var outputs = [try context.writeFigure(plane.render(width: 1000, height: 820), output(context, "kde", ".png"))]
         var curves = [CurvesPanel]()
         for (activation, item) in zip(activations, perActivation) {
@@ -414,7 +414,7 @@ public enum Saxe2018 {
         var mi = CurvesFigure(panels: curves, columns: 2)
         mi.sharedX = true
         mi.sharedY = true
-        mi.title = "I(X;T) per layer, KDE upper bound (band: lower to upper)\(meanTitle)"
+        mi.title = "I(X;T), KDE upper bound (band: down to the lower bound)\(meanTitle)"
         outputs.append(try context.writeFigure(mi.render(width: 1000, height: 760), output(context, "kde", "-mi.png")))
 
         let rules = rules(context)
