@@ -356,7 +356,7 @@ public enum AdamWSuite {
             let i = s.slope
             let quoted = "slope \(intervalText(i, 2)), interaction share \(intervalText(s.interaction, 2))"
             func contains(_ x: Double) -> Bool { i.lower <= x && x <= i.upper }
-            let candidates = [(-1.0, "along a diagonal α·λ = const"), (0.0, "along the axes"), (1.0, "along λ/α = const, the best decay growing with α,")]
+            let candidates = [(-1.0, "along a diagonal α·λ = const"), (0.0, "along the axes"), (1.0, "along λ/α = const, the best decay growing with α")]
             let inside = candidates.filter { contains($0.0) }
             if inside.count == 1 { return "\(inside[0].1) (\(quoted); the slope's interval contains \(number(inside[0].0)) and neither of the other two)" }
             if inside.isEmpty { return "none of the three orientations: \(quoted), which contains none of −1, 0, +1" }
