@@ -100,3 +100,29 @@ def show(*names):
     from IPython.display import Image, display
     for name in names:
         display(Image(filename=str(figures_dir() / name)))
+
+
+def compression_verdict(values, window=5, noise_multiple=3.0, absolute=0.25, relative=0.05):
+    """The compression rule of `infoplane` (README, "The compression verdict") in NumPy:
+    a running median of `window` recorded epochs cut at the ends, peak and final of the
+    smoothed curve, the noise 1.4826 · MAD of the first differences / √2, and compressed
+    when peak − final exceeds max(absolute, relative · peak, noise_multiple · noise)."""
+    v = np.asarray(values, dtype=np.float64)
+    h = window // 2
+    smoothed = np.array([np.median(v[max(0, i - h):i + h + 1]) for i in range(len(v))])
+    if len(v) >= 3:
+        d = np.diff(v)
+        noise = 1.4826 * np.median(np.abs(d - np.median(d))) / np.sqrt(2)
+    else:
+        noise = 0.0
+    k = int(np.argmax(smoothed))
+    peak, final = smoothed[k], smoothed[-1]
+    required = max(absolute, relative * peak, noise_multiple * noise)
+    return {"peak": peak, "peak_index": k, "final": final, "drop": peak - final, "noise": noise,
+            "required": required, "compressed": bool(peak - final > required)}
+
+
+def averaged_runs(table_csv):
+    """The run names an `average-*.csv` of `infoplane reproduce` averages (its `.json`)."""
+    sidecar = pathlib.Path(str(table_csv)[:-4] + ".json")
+    return json.loads(sidecar.read_text())["runs"].split(",")

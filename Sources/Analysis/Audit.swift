@@ -1,14 +1,19 @@
 // "Does compression track generalization here?" as a table, a figure and a
 // number, for any set of runs.
 //
-// Per run and layer: the compression of the layer (peak minus final I(X;T),
-// bits) and the run's generalization gap at its last recorded epoch (test
-// minus training loss, and test minus training error). Runs that differ only
-// by their seeds form a group; per group and layer, the mean over seeds of
-// each quantity with a bootstrap percentile interval over seeds. Over all
-// (run, layer) points, Spearman's rank correlation between compression and
-// the error gap, with a bootstrap interval that resamples whole runs (a run's
-// layers share its gap, so they are not independent points).
+// Per run and layer: the compression of the layer (the smoothed peak minus
+// the smoothed final I(X;T), bits, and the verdict of `CompressionRule`, the
+// rule of the demo and the `reproduce` summaries) and the run's
+// generalization gap at its last recorded epoch (test minus training loss,
+// and test minus training error). Runs that fail the inclusion rule (final
+// training accuracy below a stated value) are listed and left out of
+// everything below. Runs that differ only by their seeds form a group; per
+// group and layer, the mean over seeds of each quantity with a bootstrap
+// percentile interval over seeds, the seeds that compress and the cross-seed
+// verdict of `SeedVerdict`. Over all (run, layer) points, Spearman's rank
+// correlation between compression and the error gap, with a bootstrap
+// interval that resamples whole runs (a run's layers share its gap, so they
+// are not independent points).
 //
 // Run kinds:
 // - recorded network runs (manifest.json): loss = cross-entropy in nats from
@@ -22,7 +27,9 @@
 //   exact information.csv; loss = ½ mean squared error (the training
 //   objective), error = mean squared error.
 //
-// All resampling draws from one `RandomGenerator` seeded by `seed`, in a
+// The compression intervals are `SeedBootstrap` intervals seeded by `seed`
+// (each from a fresh generator, as in the summaries); the gap intervals and
+// the correlation draw from one `RandomGenerator` seeded by `seed`, in a
 // fixed order: same runs, same seed, same numbers.
 
 import ActivationStore
@@ -51,22 +58,12 @@ public struct AuditRun: Sendable, Equatable {
     public var testLoss: Double
     public var trainError: Double
     public var testError: Double
+    /// The final training accuracy (nil for regression runs, which always count).
+    public var trainingAccuracy: Double?
     public var layers: [LayerCompression]
 
     public var lossGap: Double { testLoss - trainLoss }
     public var errorGap: Double { testError - trainError }
-}
-
-/// A mean over seeds with its bootstrap percentile interval.
-public struct Interval: Sendable, Equatable {
-    public var mean: Double
-    public var lower: Double
-    public var upper: Double
-    public init(mean: Double, lower: Double, upper: Double) {
-        self.mean = mean
-        self.lower = lower
-        self.upper = upper
-    }
 }
 
 /// One group's numbers for one layer.
@@ -74,7 +71,9 @@ public struct AuditGroupLayer: Sendable, Equatable {
     public var groupLabel: String
     public var layer: Int
     public var seeds: Int
-    public var compression: Interval
+    /// The per-seed verdicts, the mean smoothed drop with its interval, and the cross-seed verdict.
+    public var verdict: SeedVerdict
+    public var compression: Interval { verdict.drop }
     public var lossGap: Interval
     public var errorGap: Interval
 }
@@ -106,12 +105,20 @@ public struct AuditOptions: Sendable {
     /// run jitters by 10⁻⁵ bits), and ranking them would sort runs by noise.
     /// The tables keep the raw values.
     public var resolution: Double
+    /// The compression verdict.
+    public var rule: CompressionRule
+    /// Which runs count.
+    public var inclusion: RunInclusion
 
     public static let defaultEstimates = "mi-binning.csv"
+    /// The default inclusion rule: final training accuracy at least 0.9 (the 12-bit task's, whose chance level is 0.52).
+    public static let defaultInclusion = RunInclusion(minimumTrainingAccuracy: 0.9)
 
     public init(estimates: String = AuditOptions.defaultEstimates, resamples: Int = 2000, seed: UInt64 = 1, confidence: Double = 0.95,
-                resolution: Double = 0.01) {
+                resolution: Double = 0.01, rule: CompressionRule = CompressionRule(), inclusion: RunInclusion = AuditOptions.defaultInclusion) {
         self.estimates = estimates
+        self.rule = rule
+        self.inclusion = inclusion
         self.resolution = resolution
         self.resamples = resamples
         self.seed = seed
@@ -133,7 +140,7 @@ public struct Audit: Sendable {
     /// The smallest and largest error gap of each task (for the answer when ρ is undefined).
     var gapRanges: [String: (Double, Double)] {
         var r = [String: (Double, Double)]()
-        for run in runs {
+        for run in included {
             let old = r[run.task] ?? (run.errorGap, run.errorGap)
             r[run.task] = (min(old.0, run.errorGap), max(old.1, run.errorGap))
         }
@@ -142,6 +149,9 @@ public struct Audit: Sendable {
     /// ρ within each task, in order of first appearance (one entry when all runs share a task).
     public var taskCorrelations: [(task: String, correlation: RankCorrelation)]
     public var options: AuditOptions
+    /// The runs that pass the inclusion rule, and those that do not (listed, left out of groups and ρ).
+    public var included: [AuditRun]
+    public var excluded: [AuditRun]
 
     /// Loads every run and computes the table and the correlation.
     ///
@@ -158,7 +168,12 @@ public struct Audit: Sendable {
     public init(runs: [AuditRun], options: AuditOptions = AuditOptions()) {
         self.runs = runs
         self.options = options
+        let split = options.inclusion.split(runs) { $0.trainingAccuracy }
+        included = split.included
+        excluded = split.excluded
+        let runs = split.included
         var rng = RandomGenerator(seed: options.seed)
+        let bootstrap = SeedBootstrap(resamples: options.resamples, confidence: options.confidence, seed: options.seed)
         // Groups in order of first appearance.
         var order = [String](), members = [String: [AuditRun]]()
         for r in runs {
@@ -171,10 +186,10 @@ public struct Audit: Sendable {
             let layers = Set(rs.flatMap { $0.layers.map(\.layer) }).sorted()
             for layer in layers {
                 let with = rs.filter { $0.layers.contains { $0.layer == layer } }
-                let c = with.map { r in r.layers.first { $0.layer == layer }!.compression }
+                let c = with.map { r in r.layers.first { $0.layer == layer }! }
                 groups.append(AuditGroupLayer(
                     groupLabel: rs[0].groupLabel, layer: layer, seeds: with.count,
-                    compression: Audit.bootstrapMean(c, options: options, rng: &rng),
+                    verdict: SeedVerdict(layer: layer, perSeed: c, rule: options.rule, bootstrap: bootstrap),
                     lossGap: Audit.bootstrapMean(with.map(\.lossGap), options: options, rng: &rng),
                     errorGap: Audit.bootstrapMean(with.map(\.errorGap), options: options, rng: &rng)))
             }
@@ -225,30 +240,12 @@ public struct Audit: Sendable {
     public static func spearman(_ x: [Double], _ y: [Double]) -> Double { pearson(ranks(x), ranks(y)) }
 
     /// The empirical quantile with linear interpolation (NumPy's default, "linear").
-    public static func quantile(_ sorted: [Double], _ q: Double) -> Double {
-        guard !sorted.isEmpty else { return .nan }
-        let h = q * Double(sorted.count - 1)
-        let lo = Int(h.rounded(.down)), hi = min(lo + 1, sorted.count - 1)
-        return sorted[lo] + (h - Double(lo)) * (sorted[hi] - sorted[lo])
-    }
+    public static func quantile(_ sorted: [Double], _ q: Double) -> Double { SeedBootstrap.quantile(sorted, q) }
 
     /// The mean of `values` and the percentile interval of the means of
     /// `options.resamples` resamples with replacement (one value: the interval is the value).
     public static func bootstrapMean(_ values: [Double], options: AuditOptions, rng: inout RandomGenerator) -> Interval {
-        let n = values.count
-        guard n > 0 else { return Interval(mean: .nan, lower: .nan, upper: .nan) }
-        let mean = values.reduce(0, +) / Double(n)
-        guard n > 1 else { return Interval(mean: mean, lower: mean, upper: mean) }
-        var means = [Double]()
-        means.reserveCapacity(options.resamples)
-        for _ in 0..<options.resamples {
-            var s = 0.0
-            for _ in 0..<n { s += values[rng.nextInt(below: n)] }
-            means.append(s / Double(n))
-        }
-        means.sort()
-        let alpha = (1 - options.confidence) / 2
-        return Interval(mean: mean, lower: quantile(means, alpha), upper: quantile(means, 1 - alpha))
+        SeedBootstrap.interval(values, resamples: options.resamples, confidence: options.confidence, rng: &rng)
     }
 
     /// ρ(compression, error gap) over all (run, layer) points, with the
@@ -291,20 +288,20 @@ public struct Audit: Sendable {
         guard fm.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw AuditError("\(path): no such run directory")
         }
-        if fm.fileExists(atPath: path + "/settings.json") { return try loadLinear(path) }
+        if fm.fileExists(atPath: path + "/settings.json") { return try loadLinear(path, options: options) }
         if fm.fileExists(atPath: RunDirectory(path).manifest) { return try loadRecorded(path, options: options, progress: progress) }
         throw AuditError("\(path): not a run (neither manifest.json of a recorded run nor settings.json of a linear run)")
     }
 
-    static func layers(_ table: InformationTable, path: String) throws -> [LayerCompression] {
-        let rows = table.compression()
+    static func layers(_ table: InformationTable, path: String, rule: CompressionRule) throws -> [LayerCompression] {
+        let rows = table.compression(rule: rule)
         guard !rows.isEmpty else {
             throw AuditError("\(path): no I_XT (or I_XT_upper) column with finite values (columns: \(table.columns.joined(separator: ", ")))")
         }
         return rows
     }
 
-    static func loadLinear(_ path: String) throws -> AuditRun {
+    static func loadLinear(_ path: String, options: AuditOptions) throws -> AuditRun {
         let dir = LinearRunDirectory(path)
         let settings: LinearRunSettings
         do { settings = try LinearRunSettings.read(dir.settingsPath) } catch { throw AuditError("\(error)") }
@@ -321,7 +318,7 @@ public struct Audit: Sendable {
         return AuditRun(path: path, kind: "linear", task: settings.task, groupKey: try key.json(), groupLabel: label, seed: settings.seed,
                         estimates: "information.csv (exact)", finalEpoch: Int(last[0]),
                         trainLoss: last[1] / 2, testLoss: last[2] / 2, trainError: last[1], testError: last[2],
-                        layers: try layers(table, path: dir.informationPath))
+                        trainingAccuracy: nil, layers: try layers(table, path: dir.informationPath, rule: options.rule))
     }
 
     static func loadRecorded(_ path: String, options: AuditOptions, progress: (@Sendable (String) -> Void)?) throws -> AuditRun {
@@ -355,43 +352,61 @@ public struct Audit: Sendable {
                         estimates: options.estimates, finalEpoch: last.epoch,
                         trainLoss: last.trainLoss, testLoss: last.testLoss,
                         trainError: 1 - last.trainAccuracy, testError: 1 - last.testAccuracy,
-                        layers: try layers(table, path: tablePath))
+                        trainingAccuracy: last.trainAccuracy, layers: try layers(table, path: tablePath, rule: options.rule))
     }
 
     // MARK: Output
 
-    public static let csvHeader = "run,group,seed,layer,peak_I_XT,peak_epoch,final_I_XT,final_epoch,compression,train_loss,test_loss,loss_gap,train_error,test_error,error_gap,estimates"
+    public static let csvHeader = "run,group,seed,included,layer,peak_I_XT,peak_epoch,final_I_XT,final_epoch,compression,noise,required,compressed,raw_peak_I_XT,raw_final_I_XT,train_loss,test_loss,loss_gap,train_error,test_error,error_gap,estimates"
 
-    /// One row per (run, layer), numbers in Swift's shortest round-trip form.
+    /// One row per (run, layer), excluded runs included (`included` 0), numbers
+    /// in Swift's shortest round-trip form; peak, final and compression are smoothed.
     public var csvText: String {
         func quote(_ s: String) -> String { s.contains(",") || s.contains("\"") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s }
         var lines = [Audit.csvHeader]
+        let out = Set(excluded.map(\.path))
         for r in runs {
             for l in r.layers {
-                lines.append([quote(r.path), quote(r.groupLabel), "\(r.seed)", "\(l.layer)", "\(l.peak)", "\(l.peakEpoch)", "\(l.final)",
-                              "\(l.finalEpoch)", "\(l.compression)", "\(r.trainLoss)", "\(r.testLoss)", "\(r.lossGap)",
+                lines.append([quote(r.path), quote(r.groupLabel), "\(r.seed)", out.contains(r.path) ? "0" : "1", "\(l.layer)", "\(l.peak)",
+                              "\(l.peakEpoch)", "\(l.final)", "\(l.finalEpoch)", "\(l.compression)", "\(l.noise)", "\(l.required)",
+                              l.compressed ? "1" : "0", "\(l.rawPeak)", "\(l.rawFinal)", "\(r.trainLoss)", "\(r.testLoss)", "\(r.lossGap)",
                               "\(r.trainError)", "\(r.testError)", "\(r.errorGap)", quote(r.estimates)].joined(separator: ","))
             }
         }
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// The group table, the per-run table and the correlation, as Markdown.
+    /// The rules, the excluded runs, the group table, the per-run table and the correlation, as Markdown.
     public func markdown(digits: Int = 4) -> String {
         func f(_ x: Double) -> String { x.isNaN ? "-" : String(format: "%.\(digits)f", x) }
         func iv(_ i: Interval) -> String { i.lower == i.upper ? f(i.mean) : "\(f(i.mean)) [\(f(i.lower)), \(f(i.upper))]" }
         let pct = Int((options.confidence * 100).rounded())
-        var md = "## Per group and layer (mean over seeds [\(pct) % bootstrap interval])\n\n"
-        md += "| group | layer | seeds | compression (bits) | loss gap | error gap |\n| --- | ---: | ---: | ---: | ---: | ---: |\n"
+        let bootstrap = SeedBootstrap(resamples: options.resamples, confidence: options.confidence, seed: options.seed)
+        var md = "**Compression rule.** " + options.rule.description.prefix(1).uppercased() + options.rule.description.dropFirst() + ".\n\n"
+        md += "**Which runs count.** " + options.inclusion.description.prefix(1).uppercased() + options.inclusion.description.dropFirst()
+        md += " (runs without an accuracy, the linear regression runs, always count). "
+        if excluded.isEmpty {
+            md += "No run is excluded.\n\n"
+        } else {
+            md += "Excluded: " + excluded.map { "`\($0.path)` (training accuracy \(String(format: "%.3f", $0.trainingAccuracy ?? .nan)))" }
+                .joined(separator: ", ") + "; they appear in the per-run table and nowhere else.\n\n"
+        }
+        md += "**Across seeds.** Mean over seeds with a \(bootstrap); a group's layer compresses across seeds when the interval of its "
+        md += "drop lies above the bar (the threshold at the mean smoothed peak, and \(options.rule.noiseMultiple == options.rule.noiseMultiple.rounded() ? String(Int(options.rule.noiseMultiple)) : "\(options.rule.noiseMultiple)") × the mean noise), with at least two seeds.\n\n"
+        md += "## Per group and layer (mean over seeds [\(pct) % bootstrap interval])\n\n"
+        md += "| group | layer | seeds | compression (bits, smoothed) | bar | seeds compressing | across seeds | loss gap | error gap |\n"
+        md += "| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |\n"
         for g in groups {
-            md += "| \(g.groupLabel) | \(g.layer) | \(g.seeds) | \(iv(g.compression)) | \(iv(g.lossGap)) | \(iv(g.errorGap)) |\n"
+            md += "| \(g.groupLabel) | \(g.layer) | \(g.seeds) | \(iv(g.compression)) | \(f(g.verdict.required)) | \(g.verdict.compressedSeeds)/\(g.seeds) | \(g.verdict.verdictText) | \(iv(g.lossGap)) | \(iv(g.errorGap)) |\n"
         }
         md += "\n## Per run and layer\n\n"
-        md += "| run | seed | layer | peak I(X;T) (epoch) | final I(X;T) (epoch) | compression | train / test loss | loss gap | train / test error | error gap |\n"
-        md += "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
+        md += "Peak and final are the smoothed curve's (with their epochs); the raw curve's are in the column raw peak → final.\n\n"
+        md += "| run | seed | counts | layer | peak I(X;T) (epoch) | final I(X;T) (epoch) | compression | bar (noise) | compressed | raw peak → final | train / test loss | loss gap | train / test error | error gap |\n"
+        md += "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |\n"
+        let out = Set(excluded.map(\.path))
         for r in runs {
             for l in r.layers {
-                md += "| \(r.path) | \(r.seed) | \(l.layer) | \(f(l.peak)) (\(l.peakEpoch)) | \(f(l.final)) (\(l.finalEpoch)) | \(f(l.compression)) | \(f(r.trainLoss)) / \(f(r.testLoss)) | \(f(r.lossGap)) | \(f(r.trainError)) / \(f(r.testError)) | \(f(r.errorGap)) |\n"
+                md += "| \(r.path) | \(r.seed) | \(out.contains(r.path) ? "no" : "yes") | \(l.layer) | \(f(l.peak)) (\(l.peakEpoch)) | \(f(l.final)) (\(l.finalEpoch)) | \(f(l.compression)) | \(f(l.required)) (\(f(l.noise))) | \(l.compressed ? "yes" : "no") | \(f(l.rawPeak)) → \(f(l.rawFinal)) | \(f(r.trainLoss)) / \(f(r.testLoss)) | \(f(r.lossGap)) | \(f(r.trainError)) / \(f(r.testError)) | \(f(r.errorGap)) |\n"
             }
         }
         md += "\n" + answer + "\n"
@@ -420,7 +435,7 @@ public struct Audit: Sendable {
 
     /// When no run of a task compresses, what its gaps did instead.
     func constantNote(_ task: String, _ c: RankCorrelation) -> String {
-        let rs = runs.filter { $0.task == task }
+        let rs = included.filter { $0.task == task }
         guard !c.rho.isFinite, rs.allSatisfy({ $0.layers.allSatisfy { $0.compression < options.resolution } }),
               let range = gapRanges[task] else { return "" }
         return String(format: " No layer of any run compresses by %g bit or more, while the error gap ranges from %.4g to %.4g: generalization varies without compression.",
@@ -461,7 +476,7 @@ public struct Audit: Sendable {
 /// With `task`, only that task's runs and its own ρ (gaps of different tasks
 /// are on different scales).
 public func auditFigure(_ audit: Audit, title: String = "", task: String? = nil) -> ScatterFigure {
-    let runs = audit.runs.filter { task == nil || $0.task == task }
+    let runs = audit.included.filter { task == nil || $0.task == task }
     var order = [String]()
     for r in runs where !order.contains(r.groupLabel) { order.append(r.groupLabel) }
     let shapes: [Marker.Shape] = [.circle, .square, .diamond, .triangle, .star]
@@ -482,7 +497,7 @@ public func auditFigure(_ audit: Audit, title: String = "", task: String? = nil)
     }
     var figure = ScatterFigure(series: series)
     figure.title = title
-    figure.xLabel = "Compression: peak − final I(X;T) (bits)"
+    figure.xLabel = "Compression: smoothed peak − final I(X;T) (bits)"
     figure.yLabel = "Generalization gap: test − train error"
     // Falls of a few 10⁻⁵ bits would fill the axis: show at least 0 to 1 bit.
     let largest = runs.flatMap { $0.layers.map(\.compression) }.max() ?? 0

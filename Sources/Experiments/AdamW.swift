@@ -9,11 +9,13 @@
 // sweep), so `infoplane estimate`, `plot` and `audit` read them as any other.
 
 import ActivationStore
+import Analysis
 import ArrayIO
 import Datasets
 import Foundation
 import NeuralNets
 import Plotting
+import Tensors
 import Training
 
 extension Experiments {
@@ -230,6 +232,34 @@ public enum AdamWSuite {
         return BasinShape(slope: slope, interaction: total > 0 ? residual / total : .nan)
     }
 
+    /// Percentile bootstrap intervals of the slope and the interaction share: each
+    /// resample draws the seeds with replacement, jointly for every cell (a seed
+    /// fixes the data subset of all its runs), and recomputes the table of means.
+    /// With two seeds the resampled tables are seed 1's, seed 2's and their mean.
+    public static func basinShapeIntervals(_ cells: [Cell], rates: [Double], decays: [Double],
+                                           bootstrap: SeedBootstrap) -> (slope: Interval, interaction: Interval) {
+        let shape = basinShape(cells, rates: rates, decays: decays)
+        let n = cells.map(\.errors.count).min() ?? 0
+        guard n > 1 else {
+            return (Interval(mean: shape.slope, lower: shape.slope, upper: shape.slope),
+                    Interval(mean: shape.interaction, lower: shape.interaction, upper: shape.interaction))
+        }
+        var rng = RandomGenerator(seed: bootstrap.seed)
+        var slopes = [Double](), shares = [Double]()
+        for _ in 0..<bootstrap.resamples {
+            let pick = (0..<n).map { _ in rng.nextInt(below: n) }
+            let resampled = cells.map { c in Cell(learningRate: c.learningRate, decay: c.decay, errors: pick.map { c.errors[$0] }) }
+            let s = basinShape(resampled, rates: rates, decays: decays)
+            if s.slope.isFinite { slopes.append(s.slope) }
+            if s.interaction.isFinite { shares.append(s.interaction) }
+        }
+        slopes.sort()
+        shares.sort()
+        let alpha = (1 - bootstrap.confidence) / 2
+        return (Interval(mean: shape.slope, lower: SeedBootstrap.quantile(slopes, alpha), upper: SeedBootstrap.quantile(slopes, 1 - alpha)),
+                Interval(mean: shape.interaction, lower: SeedBootstrap.quantile(shares, alpha), upper: SeedBootstrap.quantile(shares, 1 - alpha)))
+    }
+
     private static func mean(_ values: [Double]) -> Double {
         let f = values.filter(\.isFinite)
         return f.isEmpty ? .nan : f.reduce(0, +) / Double(f.count)
@@ -298,42 +328,53 @@ public enum AdamWSuite {
         md += "Seeds \(seeds.map(String.init).joined(separator: ", ")); final test error = 1 − test accuracy after the last epoch. "
         md += "![heatmaps](adamw-heatmaps.png)\n\n"
         if !failed.isEmpty { md += "Failed runs (left empty): \(failed.count).\n\n" }
+        let pct = Int((context.bootstrap.confidence * 100).rounded())
         var table = MarkdownTable(header: ["optimizer", "best cell (α, decay)", "test error % (mean ± sd)", "median seed sd %",
-                                           "slope of best decay vs α", "interaction share"],
+                                           "slope of best decay vs α [\(pct) % interval]", "interaction share [\(pct) % interval]"],
                                   rightAligned: [false, false, true, true, true, true])
         var bests = [(name: String, cell: Cell)]()
         for (method, cells) in zip(methods, allCells) {
             let best = cells.filter { $0.mean.isFinite }.min { $0.mean < $1.mean }!
             bests.append((method.name, best))
             let sds = cells.map(\.spread).filter(\.isFinite).sorted()
-            let shape = basinShape(cells, rates: method.learningRates, decays: method.decays)
+            let shape = basinShapeIntervals(cells, rates: method.learningRates, decays: method.decays, bootstrap: context.bootstrap)
             table.append([method.title, "(\(text(best.learningRate)), \(text(best.decay)))",
                           "\(percent(best.mean, 2)) ± \(percent(best.spread, 2))",
-                          sds.isEmpty ? "-" : percent(sds[sds.count / 2], 2), fixed(shape.slope, 2), fixed(shape.interaction, 2)])
+                          sds.isEmpty ? "-" : percent(sds[sds.count / 2], 2), intervalText(shape.slope, 2), intervalText(shape.interaction, 2)])
         }
         md += table.text + "\n"
-        md += "The slope is the least-squares slope of log(best decay per learning-rate column) against log α: −1 means the basin "
-        md += "runs along the diagonal α·λ = const, 0 along the axes. The interaction share is the fraction of the variance of the "
-        md += "mean errors that an additive row + column model leaves unexplained (0: separable).\n\n"
+        md += "The slope is the least-squares slope of log(best decay per learning-rate column) against log α: −1 would mean the basin "
+        md += "runs along the diagonal α·λ = const, 0 along the axes, +1 along λ/α = const. The interaction share is the fraction of the "
+        md += "variance of the mean errors that an additive row + column model leaves unexplained (0: separable). Intervals: "
+        md += "\(context.bootstrap), the seeds drawn jointly for every cell (a seed fixes the data subset of all its runs)"
+        md += seeds.count == 2 ? "; with two seeds the resampled tables are seed \(seeds[0])'s, seed \(seeds[1])'s and their mean, so the interval "
+            + "spans the slopes of the seeds taken alone.\n\n" : ".\n\n"
         md += "## Findings\n\n"
-        let shapes = zip(methods, allCells).map { basinShape($1, rates: $0.learningRates, decays: $0.decays) }
-        func orientation(_ s: BasinShape) -> String {
-            s.slope <= -0.5 ? "along a diagonal α·λ = const (slope \(fixed(s.slope, 2)))"
-                : abs(s.slope) < 0.25 ? "along the axes (slope \(fixed(s.slope, 2)))"
-                : s.slope >= 0.5 ? "along the other diagonal, λ/α = const: the best decay grows with the learning rate (slope \(fixed(s.slope, 2)))"
-                : "neither clearly diagonal nor axis-aligned (slope \(fixed(s.slope, 2)))"
+        let shapes = zip(methods, allCells).map { basinShapeIntervals($1, rates: $0.learningRates, decays: $0.decays, bootstrap: context.bootstrap) }
+        // An orientation is claimed only when the interval contains its slope and excludes the other two (−1, 0, +1).
+        func orientation(_ s: (slope: Interval, interaction: Interval)) -> String {
+            let i = s.slope
+            let quoted = "slope \(intervalText(i, 2)), interaction share \(intervalText(s.interaction, 2))"
+            func contains(_ x: Double) -> Bool { i.lower <= x && x <= i.upper }
+            let candidates = [(-1.0, "along a diagonal α·λ = const"), (0.0, "along the axes"), (1.0, "along λ/α = const, the best decay growing with α")]
+            let inside = candidates.filter { contains($0.0) }
+            if inside.count == 1 { return "\(inside[0].1) (\(quoted); the slope's interval contains \(number(inside[0].0)) and neither of the other two)" }
+            if inside.isEmpty { return "none of the three orientations: \(quoted), which contains none of −1, 0, +1" }
+            return "undecided between " + inside.map(\.1).joined(separator: " and ") + " (\(quoted))"
         }
         md += "- SGD with L2: the basin lies \(orientation(shapes[0])); the paper reports a diagonal.\n"
         md += "- SGDW: the basin lies \(orientation(shapes[1])); the paper reports the axes.\n"
-        md += "- Adam with L2: \(orientation(shapes[2])); AdamW: \(orientation(shapes[3])).\n"
+        md += "- Adam with L2: \(orientation(shapes[2])).\n"
+        md += "- AdamW: \(orientation(shapes[3])).\n"
         let adamL2 = bests[2].cell, adamW = bests[3].cell
         let pairs = zip(adamW.errors, adamL2.errors).map { $0 - $1 }
         let diff = pairs.reduce(0, +) / Double(pairs.count)
         let noise = (adamW.spread * adamW.spread + adamL2.spread * adamL2.spread).squareRoot()
-        md += "- AdamW's best cell \(adamW.mean < adamL2.mean ? "beats" : "does not beat") Adam-L2's: \(percent(adamW.mean, 2)) % against "
+        let within = !noise.isNaN && abs(diff) <= 2 * noise
+        md += "- AdamW's best cell \(within ? "and Adam-L2's are level" : adamW.mean < adamL2.mean ? "beats Adam-L2's" : "does not beat Adam-L2's"): \(percent(adamW.mean, 2)) % against "
         md += "\(percent(adamL2.mean, 2)) % (difference \(percent(diff, 2)) points; per-seed differences \(pairs.map { percent($0, 2) }.joined(separator: ", ")); "
         md += "combined seed sd \(percent(noise, 2)) points): " + (noise.isNaN ? "one seed, no spread to compare with.\n"
-            : abs(diff) > 2 * noise ? "larger than twice the seed-to-seed noise.\n" : "within the seed-to-seed noise.\n")
+            : abs(diff) > 2 * noise ? "larger than twice the seed-to-seed noise.\n" : "within twice the seed-to-seed noise, so two seeds cannot separate them.\n")
         let sgd = bests[0].cell, sgdw = bests[1].cell
         md += "- Best SGD-L2 \(percent(sgd.mean, 2)) % against best SGDW \(percent(sgdw.mean, 2)) %.\n\n"
         md += "Sweep tables (one row per run; `infoplane plot heatmap FILE --x lr --y weight_decay --value test_error --best min` "
@@ -452,8 +493,11 @@ public enum AdamWSuite {
         }
         _ = try train(plan, context: context, message: "adamw restarts: \(plan.count) runs")
         var panels = [CurvesPanel]()
-        var table = MarkdownTable(header: ["optimizer", "schedule", "test error % at restarts (epochs \(LearningRateSchedule.warmRestarts(firstPeriod: t0, periodMultiplier: 2).restarts(through: epochs).map(String.init).joined(separator: ", ")))", "best over the run %", "final %"],
-                                  rightAligned: [false, false, true, true, true])
+        let after = 5
+        var table = MarkdownTable(header: ["optimizer", "schedule", "test error % at restarts (epochs \(LearningRateSchedule.warmRestarts(firstPeriod: t0, periodMultiplier: 2).restarts(through: epochs).map(String.init).joined(separator: ", ")))",
+                                           "highest test error % in the \(after) epochs after each restart (seeds rising)", "best over the run %", "final %"],
+                                  rightAligned: [false, false, true, true, true, true])
+        var rises = [String]()
         var csv = "optimizer,schedule,epoch,test_error_mean,train_error_mean\n"
         let ends = LearningRateSchedule.warmRestarts(firstPeriod: t0, periodMultiplier: 2).restarts(through: epochs)
         for c in configurations {
@@ -469,7 +513,17 @@ public enum AdamWSuite {
                 series.append(CurveSeries(name: label + ", test", x: (0..<n).map(Double.init), y: test.map { 100 * $0 }, color: color))
                 series.append(CurveSeries(name: label + ", train", x: (0..<n).map(Double.init), y: train.map { 100 * $0 },
                                           color: color, dashed: true))
-                table.append([c.name, name, ends.filter { $0 < n }.map { percent(test[$0], 2) }.joined(separator: ", "),
+                // After each restart that is not the end of the run: the highest mean test error of the
+                // next `after` epochs, and in how many seeds the seed's own highest exceeds its value at the restart.
+                let inner = name == "sgdr" ? ends.filter { $0 + 1 < n } : []
+                let afterText = inner.isEmpty ? "-" : inner.map { r -> String in
+                    let window = (r + 1)...min(n - 1, r + after)
+                    let rising = runs.count { run in window.map { 1 - run[$0].testAccuracy }.max()! > 1 - run[r].testAccuracy }
+                    let high = window.map { test[$0] }.max()!
+                    rises.append("\(c.name) at epoch \(r): \(percent(test[r], 2)) % → up to \(percent(high, 2)) % (\(rising)/\(runs.count) seeds rise)")
+                    return "\(r): \(percent(high, 2)) (\(rising)/\(runs.count))"
+                }.joined(separator: ", ")
+                table.append([c.name, name, ends.filter { $0 < n }.map { percent(test[$0], 2) }.joined(separator: ", "), afterText,
                               percent(test.dropFirst().min() ?? .nan, 2), percent(test.last ?? .nan, 2)])
             }
             var panel = CurvesPanel(series: series, title: c.name == "adamw" ? "AdamW (α = \(text(adamRate)))" : "SGDW (α = \(text(sgdRate)))",
@@ -488,7 +542,9 @@ public enum AdamWSuite {
         md += "(T_0 = \(t0), T_mult = 2, multiplier updated every batch) against one cosine cycle over the same budget. "
         md += "Decoupled decay λ = λ_norm √(b/(BT)) with λ_norm = \(lambdaNorm) and T the whole budget. ![restarts](adamw-restarts.png)\n\n"
         md += table.text + "\n"
-        md += "At the end of each cycle the SGDR multiplier reaches 0 and the test error drops; after the restart it rises again. "
+        md += "Test errors are means over seeds \(seeds.map(String.init).joined(separator: ", ")); a seed rises after a restart when its own highest "
+        md += "test error in the \(after) epochs after the restart exceeds its test error at the restart. After the restarts inside the run "
+        md += "(the last cycle ends with the run): " + (rises.isEmpty ? "none." : rises.joined(separator: "; ") + ".") + " "
         md += "Per-epoch means: `adamw-restarts.csv`.\n"
         return try writeSummary(md, title: "adamw restarts", context: context, name: "adamw-restarts.md", outputs: [png, csvPath])
     }

@@ -3,6 +3,7 @@
 // figures it wrote and a Markdown summary). The experiments themselves live
 // in their own files; this file holds no experiment.
 
+import Analysis
 import ArrayIO
 import Foundation
 import Plotting
@@ -58,10 +59,17 @@ public struct ExperimentContext: Sendable {
     public var progress: ProgressReporter
     /// Lines for the user (the printed summary); not the Markdown file.
     public var log: @Sendable (String) -> Void
+    /// The compression verdict of every summary.
+    public var rule: CompressionRule
+    /// The bootstrap of every cross-seed interval.
+    public var bootstrap: SeedBootstrap
 
     public init(runs: String, figures: String, seed: UInt64 = 1, scale: ExperimentScale = .standard,
                 seeds: Int? = nil, epochs: Int? = nil, data: String? = nil, workers: Int = 2,
-                progress: ProgressReporter = .silent, log: @escaping @Sendable (String) -> Void = { _ in }) {
+                progress: ProgressReporter = .silent, log: @escaping @Sendable (String) -> Void = { _ in },
+                rule: CompressionRule = CompressionRule(), bootstrap: SeedBootstrap = SeedBootstrap()) {
+        self.rule = rule
+        self.bootstrap = bootstrap
         self.runs = runs
         self.figures = figures
         self.seed = seed

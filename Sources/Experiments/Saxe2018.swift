@@ -136,7 +136,30 @@ public enum Saxe2018 {
         public var scheme: BinningScheme
         public var runs: [String]
         public var tables: [InformationTable]
+        /// The final training accuracy of each run, and which runs count.
+        public var trainingAccuracies: [Double]
+        public var counted: CountedRuns
+        /// The average over the counted runs (over every run when none counts).
         public var average: SeedAverage
+    }
+
+    /// The inclusion rule of the 12-bit experiments: a run that ends below 0.9 training
+    /// accuracy did not fit (chance is 0.52, the share of the larger class).
+    public static let inclusion = RunInclusion(minimumTrainingAccuracy: fittedAccuracy)
+
+    /// The rules of a 12-bit summary.
+    static func rules(_ context: ExperimentContext) -> SummaryRules {
+        SummaryRules(rule: context.rule, inclusion: inclusion, bootstrap: context.bootstrap)
+    }
+
+    /// The average over some of the tables, written with the names of the runs it averages.
+    static func writeAverage(_ tables: [InformationTable], runs: [String], indices: [Int], to path: String) throws -> SeedAverage {
+        let average = try averageOverSeeds(indices.map { tables[$0] })
+        var combined = average.combined
+        combined.parameters["runs"] = indices.map { (runs[$0] as NSString).lastPathComponent }.joined(separator: ",")
+        combined.parameters["inclusion"] = inclusion.description
+        try combined.write(to: path)
+        return average
     }
 
     /// One 12-bit run per activation and seed (seed, seed + 1, ...), at `root` + "ACTIVATION-seedS".
@@ -179,18 +202,20 @@ public enum Saxe2018 {
             let paths = planned.filter { $0.settings.activation == activation }.map(\.path)
             let scheme = paperBinning(activation)
             let tables = try paths.map { try estimate($0, scheme, file: "mi-binning.csv") }
-            let average = try averageOverSeeds(tables)
-            try average.combined.write(to: root + "average-\(activation).csv")
-            results.append(ActivationAverage(activation: activation, scheme: scheme, runs: paths, tables: tables, average: average))
+            let accuracies = try paths.map { try finalAccuracy($0).train }
+            let counted = CountedRuns(trainingAccuracies: accuracies, inclusion: inclusion)
+            let average = try writeAverage(tables, runs: paths, indices: counted.averaged, to: root + "average-\(activation).csv")
+            results.append(ActivationAverage(activation: activation, scheme: scheme, runs: paths, tables: tables,
+                                             trainingAccuracies: accuracies, counted: counted, average: average))
         }
         // ReLU under the two other readings of "the paper's binning": the range pooled over
         // all layers, and the fixed-width bins (0.07) of the ibsgd notebook for this task.
         let reluPaths = results[1].runs
-        var reluChecks = [(name: String, scheme: BinningScheme, tables: [InformationTable], average: SeedAverage)]()
+        var reluChecks = [(name: String, scheme: BinningScheme, tables: [InformationTable])]()
         for (name, scheme, file) in [("global range over all layers, 100 bins", BinningScheme.global(bins: 100, pooledOverLayers: true), "mi-binning-pooled.csv"),
                                      ("width 0.07 (ibsgd's IBnet notebook)", BinningScheme.width(0.07), "mi-binning-width0.07.csv")] {
             let tables = try reluPaths.map { try estimate($0, scheme, file: file) }
-            reluChecks.append((name, scheme, tables, try averageOverSeeds(tables)))
+            reluChecks.append((name, scheme, tables))
         }
         let estimated = Date()
 
@@ -200,7 +225,8 @@ public enum Saxe2018 {
             InformationPlanePanel(title: "\(label($0.activation)) (\(describe($0.scheme)))", points: informationPoints($0.average))
         })
         plane.logEpochs = true
-        plane.title = "12-bit task, mean over \(seeds) seed\(seeds == 1 ? "" : "s") (bars: ± 1 s.d. at 12 epochs)"
+        let countedText = results.map { "\(label($0.activation)) \($0.counted.averaged.count)" }.joined(separator: ", ")
+        plane.title = "12-bit task, mean over the counted seeds (\(countedText); bars: ± 1 s.d. at 12 epochs)"
         outputs.append(try context.writeFigure(plane.render(width: 1100, height: 480), output(context, "fig1", ".png")))
 
         // The bands stop at what information can be: 0 below, H(X) and H(Y) above (the
@@ -228,71 +254,69 @@ public enum Saxe2018 {
         }
         var curves = CurvesFigure(panels: panels, columns: 2)
         curves.sharedX = true
-        curves.title = "Mean over \(seeds) seed\(seeds == 1 ? "" : "s") per layer (band: ± 1 s.d., within [0, H(X)] and [0, H(Y)])"
+        curves.title = "Mean over the counted seeds (\(countedText)) per layer (band: ± 1 s.d., within [0, H(X)] and [0, H(Y)])"
         outputs.append(try context.writeFigure(curves.render(width: 1000, height: 760), output(context, "fig1", "-mi.png")))
 
         // Summary.
-        let threshold = CompressionThreshold()
+        let rules = rules(context)
         var md = "# saxe2018 fig1: tanh against ReLU, binning, \(seeds) seed\(seeds == 1 ? "" : "s")\n\n"
         md += "Saxe et al. (ICLR 2018), Fig. 1 and App. E: the 12-10-7-5-4-3-2 network of Shwartz-Ziv & Tishby on \(dataLine(context)), "
         md += "trained as both papers' code did (Adam, learning rate \(TwelveBit.learningRate), batch \(TwelveBit.batchSize), "
         md += "\(Int(TwelveBit.trainingFraction * 100)) % training split, \(epochs) epochs, recorded on the `\(TwelveBit.schedule)` schedule), "
         md += "seeds \(context.seed)…\(context.seed + UInt64(seeds) - 1). I(X;T) and I(T;Y) are estimated on all 4096 samples by binning: "
         md += "tanh with 30 `edges` buckets on [-1, 1] (Shwartz-Ziv & Tishby's), ReLU with 100 equal bins between the smallest and largest "
-        md += "activation of each layer over all recorded epochs (`global`). The curves are averaged over seeds per epoch and layer.\n\n"
-        md += "Per layer: the peak and final I(X;T) of each seed (mean ± s.d. over seeds), the epoch of the peak (median and range over seeds), "
-        md += "the compression of the seed-averaged curve (its peak minus its final value) and its verdict, and how many seeds compress on their own. "
-        md += "A layer counts as compressed when its \(threshold). Layer 6 is the softmax output; layers 1-5 are hidden.\n\n"
-        var verdicts = [String: [Int]]()
+        md += "activation of each layer over all recorded epochs (`global`). The figures show the curves averaged over the counted seeds "
+        md += "per epoch and layer.\n\n"
+        md += rules.markdown(seedAveraged: true)
+        md += "Per layer: each counted seed's smoothed peak and final I(X;T) (mean ± s.d. over seeds), the epoch of the smoothed peak "
+        md += "(median and range), the drop with its interval, the bar, how many seeds compress on their own, and the cross-seed verdict. "
+        md += "Layer 6 is the softmax output; layers 1-5 are hidden.\n\n"
+        var verdicts = [String: [SeedVerdict]]()
         for r in results {
             let acc = try r.runs.map(finalAccuracy)
+            let names = r.runs.map { ($0 as NSString).lastPathComponent }
             md += "## \(label(r.activation)) (\(describe(r.scheme)))\n\n"
-            md += "Final accuracy: training \(MeanSpread(acc.map(\.train)).text(3)), test \(MeanSpread(acc.map(\.test)).text(3)) "
-            md += "(training, per seed: " + zip(r.runs.indices, acc).map { "seed \(context.seed + UInt64($0)) \(fixed($1.train, 3))" }.joined(separator: ", ") + ").\n\n"
-            var table = MarkdownTable(header: ["layer", "peak I(X;T)", "epoch of peak", "final I(X;T)", "compression (average)",
-                                               "compressed (average)", "seeds compressed"],
-                                      rightAligned: [false, true, true, true, true, false, true])
-            let rows = seedCompression(r.tables, average: r.average, threshold: threshold)
-            for row in rows {
-                table.append([layerName(row.layer), row.peak.text(2), row.peakEpochText, row.final.text(2),
-                              fixed(row.averaged.compression, 2), yesNo(row.averaged.compressed), "\(row.compressedSeeds)/\(row.seeds)"])
+            md += "Final training accuracy per seed: " + zip(names, acc).map { "`\($0)` \(fixed($1.train, 3))" }.joined(separator: ", ")
+            md += "; test accuracy \(MeanSpread(acc.map(\.test)).text(3)) over all seeds. "
+            md += r.counted.markdown(names: names, trainingAccuracies: r.trainingAccuracies) + "\n\n"
+            let counted = seedVerdicts(r.counted.averaged.map { r.tables[$0] }, rule: rules.rule, bootstrap: rules.bootstrap)
+            if !r.counted.included.isEmpty { verdicts[r.activation] = counted }
+            if !r.counted.included.isEmpty && !r.counted.excluded.isEmpty {
+                md += "Counted seeds (\(r.counted.included.count)):\n\n"
+            } else if r.counted.included.isEmpty {
+                md += "All seeds (none meets the rule; no verdict):\n\n"
             }
-            verdicts[r.activation] = rows.filter { hiddenLayers.contains($0.layer) && $0.averaged.compressed }.map(\.layer)
-            md += table.text + "\n"
-            // Seeds that never fitted (a dead ReLU network stays near chance) pull the average
-            // down; the average over the seeds that did is stated beside it.
-            let fitted = r.runs.indices.filter { acc[$0].train >= fittedAccuracy }
-            if fitted.count < r.runs.count && !fitted.isEmpty {
-                let unfit = r.runs.indices.filter { acc[$0].train < fittedAccuracy }.map { "\(context.seed + UInt64($0))" }
-                let tables = fitted.map { r.tables[$0] }
-                let sub = seedCompression(tables, average: try averageOverSeeds(tables), threshold: threshold)
-                md += "Seed\(unfit.count == 1 ? "" : "s") \(unfit.joined(separator: ", ")) did not fit (final training accuracy below \(fittedAccuracy)). "
-                md += "Over the \(fitted.count) seeds that did, the averaged curves' hidden layers: "
-                md += sub.filter { hiddenLayers.contains($0.layer) }.map {
-                    "layer \($0.layer) peak \(fixed($0.averaged.peak, 2)), final \(fixed($0.averaged.final, 2)) (\($0.averaged.compressed ? "compressed" : "not compressed"); \($0.compressedSeeds)/\($0.seeds) seeds)"
-                }.joined(separator: "; ") + ".\n\n"
+            md += seedVerdictTable(counted, bootstrap: rules.bootstrap, layerName: layerName).text + "\n"
+            if !r.counted.included.isEmpty && !r.counted.excluded.isEmpty {
+                md += "All \(r.runs.count) seeds, the excluded ones included (for comparison only, not a verdict):\n\n"
+                md += seedVerdictTable(seedVerdicts(r.tables, rule: rules.rule, bootstrap: rules.bootstrap), bootstrap: rules.bootstrap,
+                                       layerName: layerName).text + "\n"
             }
         }
         md += "## ReLU under the other readings of the paper's binning\n\n"
         md += "Saxe et al.'s text bins ReLU layers with 100 bins up to the largest activation over all epochs; their public notebook for this task "
         md += "(ibsgd, `IBnet_ComputeMI.ipynb`) bins every activation with fixed-width bins of 0.07 (`binsize = 0.07`) instead. "
-        md += "The same ReLU runs under the range pooled over all layers and under width 0.07:\n\n"
-        var check = MarkdownTable(header: ["estimator", "layer", "peak I(X;T)", "epoch of peak", "final I(X;T)", "compressed (average)", "seeds compressed"],
-                                  rightAligned: [false, false, true, true, true, false, true])
+        md += "The same counted ReLU runs under the range pooled over all layers and under width 0.07, hidden layers:\n\n"
+        var check = MarkdownTable(header: [], rightAligned: [])
         for c in reluChecks {
-            for row in seedCompression(c.tables, average: c.average, threshold: threshold) where hiddenLayers.contains(row.layer) {
-                check.append([c.name, "\(row.layer)", row.peak.text(2), row.peakEpochText, row.final.text(2),
-                              yesNo(row.averaged.compressed), "\(row.compressedSeeds)/\(row.seeds)"])
-            }
+            let tables = results[1].counted.averaged.map { c.tables[$0] }
+            let t = seedVerdictTable(seedVerdicts(tables, rule: rules.rule, bootstrap: rules.bootstrap).filter { hiddenLayers.contains($0.layer) },
+                                     bootstrap: rules.bootstrap, prefix: ["estimator"], prefixCells: { _ in [c.name] })
+            if check.header.isEmpty { check = MarkdownTable(header: t.header, rightAligned: t.rightAligned) }
+            check.rows += t.rows
         }
         md += check.text + "\n"
-        let tanhC = verdicts["tanh"]!, reluC = verdicts["relu"]!
         md += "## Verdict\n\n"
-        md += "Seed-averaged curves, hidden layers compressed: tanh (30 `edges` buckets): \(layerList(tanhC)); "
-        md += "ReLU (global range, 100 bins): \(layerList(reluC)). "
+        func verdictLine(_ activation: String) -> String {
+            guard let v = verdicts[activation]?.filter({ hiddenLayers.contains($0.layer) }) else { return "no verdict (no run meets the rule)" }
+            let undecided = v.filter { !$0.compressed && $0.verdictText.hasPrefix("undecided") }.map(\.layer)
+            return "\(layerList(v.filter(\.compressed).map(\.layer)))" + (undecided.isEmpty ? "" : "; undecided: \(layerList(undecided))")
+        }
+        md += "Hidden layers compressed across the counted seeds: tanh (30 `edges` buckets): \(verdictLine("tanh")); "
+        md += "ReLU (global range, 100 bins): \(verdictLine("relu")). "
         md += "Saxe et al. report compression for tanh and none for ReLU (Fig. 1A-B).\n\n"
         md += String(format: "Wall time of this invocation (under load; complete runs are reused): training %.0f s, estimates %.0f s.\n", trained.timeIntervalSince(start), estimated.timeIntervalSince(trained))
-        md += "\nTables: `RUNS/average-tanh.csv`, `RUNS/average-relu.csv` (mean and `_sd` columns), each run's `mi-binning.csv`.\n"
+        md += "\nTables: `RUNS/average-tanh.csv`, `RUNS/average-relu.csv` (mean and `_sd` columns over the counted runs, named in the `.json` beside each), each run's `mi-binning.csv`.\n"
         context.log(String(format: "fig1: training %.1f s, estimates %.1f s", trained.timeIntervalSince(start), estimated.timeIntervalSince(trained)))
         return try writeSummary(md, title: "saxe2018 fig1", context: context, name: output(context, "fig1", ".md"), outputs: outputs)
     }
@@ -340,7 +364,8 @@ public enum Saxe2018 {
         // Every 4th recorded epoch at the standard scale (all with --full; about 8 at quick).
         let thin = context.scale == .full ? 1 : 4
         var estimatedEpochs = (0, 0)
-        var perActivation = [(tables: [InformationTable], average: SeedAverage, small: [InformationTable], smallAverage: SeedAverage)]()
+        var perActivation = [(tables: [InformationTable], average: SeedAverage, small: [InformationTable], runs: [String],
+                              accuracies: [Double], counted: CountedRuns)]()
         for activation in activations {
             var tables = [InformationTable](), small = [InformationTable]()
             for plan in planned where plan.settings.activation == activation {
@@ -355,18 +380,20 @@ public enum Saxe2018 {
                 small.append(try estimateKDE(source, noiseVariance: smallNoiseVariance, bound: .upper, epochs: chosen,
                                              file: plan.path + "/mi-kde-0.001.csv", context: context))
             }
-            let average = try averageOverSeeds(tables)
-            try average.combined.write(to: root + "average-\(activation).csv")
-            perActivation.append((tables, average, small, try averageOverSeeds(small)))
+            let runs = planned.filter { $0.settings.activation == activation }.map(\.path)
+            let accuracies = try runs.map { try finalAccuracy($0).train }
+            let counted = CountedRuns(trainingAccuracies: accuracies, inclusion: inclusion)
+            let average = try writeAverage(tables, runs: runs, indices: counted.averaged, to: root + "average-\(activation).csv")
+            perActivation.append((tables, average, small, runs, accuracies, counted))
         }
         let estimated = Date()
-        let meanTitle = seeds == 1 ? "" : ", mean over \(seeds) seeds"
+        let meanTitle = seeds == 1 ? "" : "; mean of the seeds counted: " + zip(activations, perActivation).map { "\(label($0)) \($1.counted.averaged.count)" }.joined(separator: ", ")
         var plane = InformationPlaneFigure(panels: zip(activations, perActivation).map {
             InformationPlanePanel(title: label($0), points: informationPoints($1.average.mean))
         })
         plane.columns = 2
         plane.logEpochs = true
-        plane.title = "12-bit task, KDE upper bound (band: lower to upper), noise variance \(noiseVariance)\(meanTitle)"
+        plane.title = "KDE upper bound, noise variance \(noiseVariance)\(meanTitle)"
         var outputs = [try context.writeFigure(plane.render(width: 1000, height: 820), output(context, "kde", ".png"))]
         var curves = [CurvesPanel]()
         for (activation, item) in zip(activations, perActivation) {
@@ -387,67 +414,73 @@ public enum Saxe2018 {
         var mi = CurvesFigure(panels: curves, columns: 2)
         mi.sharedX = true
         mi.sharedY = true
-        mi.title = "I(X;T) per layer, KDE upper bound (band: lower to upper)\(meanTitle)"
+        mi.title = "I(X;T), KDE upper bound (band: down to the lower bound)\(meanTitle)"
         outputs.append(try context.writeFigure(mi.render(width: 1000, height: 760), output(context, "kde", "-mi.png")))
 
-        let threshold = CompressionThreshold()
+        let rules = rules(context)
         var md = "# saxe2018 kde: KDE bounds for tanh, ReLU, softsign and softplus\n\n"
         md += "Saxe et al. (ICLR 2018), Fig. 8: the 12-bit network (\(dataLine(context)); Adam \(TwelveBit.learningRate), batch \(TwelveBit.batchSize), "
         md += "\(epochs) epochs, seeds \(context.seed)…\(context.seed + UInt64(seeds) - 1)) with four hidden activations; I(X;T) and I(T;Y) from Kolchinsky & Tracey's pairwise-distance "
         md += "bounds on the entropy of the layer plus Gaussian noise of variance \(noiseVariance) (upper: KL, lower: Bhattacharyya), on all 4096 samples, "
         md += estimatedEpochs.0 == estimatedEpochs.1 ? "every recorded epoch" : "\(estimatedEpochs.0) of the \(estimatedEpochs.1) recorded epochs (evenly spaced in the list, and the last; `--full` for all)"
-        md += "; the tables are averaged over seeds per epoch and layer.\n\n"
-        md += "Per layer, from the upper bound: the peak and final I(X;T) of each seed (mean ± s.d. over seeds), the epoch of the peak (median and range), "
-        md += "the compression of the seed-averaged curve and its verdict, how many seeds compress on their own (\(threshold)), and the final I(T;Y) of the average.\n\n"
-        var table = MarkdownTable(header: ["activation", "layer", "peak I(X;T)", "epoch of peak", "final I(X;T)", "compression (average)",
-                                           "compressed (average)", "seeds compressed", "final I(T;Y)"],
-                                  rightAligned: [false, false, true, true, true, true, false, true, true])
-        var compressedHidden = [String: [Int]]()
+        md += "; the figures show the tables averaged over the counted seeds per epoch and layer. The smoothing window counts estimated epochs.\n\n"
+        md += rules.markdown(seedAveraged: true)
+        md += "Per activation, the runs that count:\n\n"
+        for (activation, item) in zip(activations, perActivation) {
+            let names = item.runs.map { ($0 as NSString).lastPathComponent }
+            md += "- \(label(activation)): final training accuracy " + zip(names, item.accuracies).map { "`\($0)` \(fixed($1, 3))" }.joined(separator: ", ")
+            md += ". " + item.counted.markdown(names: names, trainingAccuracies: item.accuracies) + "\n"
+        }
+        md += "\nPer layer, from the upper bound, over the counted seeds, with the final I(T;Y) (upper bound) of their average:\n\n"
+        var table = MarkdownTable(header: [], rightAligned: [])
+        var verdicts = [String: [SeedVerdict]]()
         for (activation, item) in zip(activations, perActivation) {
             let ity = item.average.mean.column("I_TY_upper")!
-            for row in seedCompression(item.tables, average: item.average, threshold: threshold) {
-                let lastIndex = item.average.mean.rows.lastIndex { $0.layer == row.layer }!
-                table.append([label(activation), layerName(row.layer), row.peak.text(2), row.peakEpochText, row.final.text(2),
-                              fixed(row.averaged.compression, 2), yesNo(row.averaged.compressed), "\(row.compressedSeeds)/\(row.seeds)",
-                              fixed(ity[lastIndex], 3)])
-                if row.averaged.compressed && hiddenLayers.contains(row.layer) { compressedHidden[activation, default: []].append(row.layer) }
-            }
+            let v = seedVerdicts(item.counted.averaged.map { item.tables[$0] }, rule: rules.rule, bootstrap: rules.bootstrap)
+            if !item.counted.included.isEmpty { verdicts[activation] = v }
+            let t = seedVerdictTable(v, bootstrap: rules.bootstrap, layerName: layerName, prefix: ["activation"], prefixCells: { _ in [label(activation)] },
+                                     extra: ["final I(T;Y)"], extraCells: { row in
+                                         [fixed(ity[item.average.mean.rows.lastIndex { $0.layer == row.layer }!], 3)] })
+            if table.header.isEmpty { table = MarkdownTable(header: t.header, rightAligned: t.rightAligned) }
+            table.rows += t.rows
         }
         md += table.text + "\n"
-        for (activation, item) in zip(activations, perActivation) {
-            let runs = planned.filter { $0.settings.activation == activation }
-            let acc = try runs.map { try finalAccuracy($0.path) }
-            let fitted = runs.indices.filter { acc[$0].train >= fittedAccuracy }
-            guard fitted.count < runs.count, !fitted.isEmpty else { continue }
-            let tables = fitted.map { item.tables[$0] }
-            let sub = seedCompression(tables, average: try averageOverSeeds(tables), threshold: threshold)
-            md += "\(label(activation)): seed\(runs.count - fitted.count == 1 ? "" : "s") "
-            md += runs.indices.filter { acc[$0].train < fittedAccuracy }.map { "\(runs[$0].settings.seed) (training accuracy \(fixed(acc[$0].train, 3)))" }.joined(separator: ", ")
-            md += " did not fit. Over the \(fitted.count) that did, the averaged upper bound of the hidden layers: "
-            md += sub.filter { hiddenLayers.contains($0.layer) }.map {
-                "layer \($0.layer) \(fixed($0.averaged.peak, 2)) → \(fixed($0.averaged.final, 2)) (\($0.averaged.compressed ? "compressed" : "not compressed"))"
-            }.joined(separator: "; ") + ".\n\n"
+        for (activation, item) in zip(activations, perActivation) where !item.counted.excluded.isEmpty && !item.counted.included.isEmpty {
+            md += "\(label(activation)), all \(item.runs.count) seeds, the excluded ones included (for comparison only, not a verdict):\n\n"
+            md += seedVerdictTable(seedVerdicts(item.tables, rule: rules.rule, bootstrap: rules.bootstrap).filter { hiddenLayers.contains($0.layer) },
+                                   bootstrap: rules.bootstrap).text + "\n"
+        }
+        func verdictLine(_ v: [SeedVerdict]?) -> String {
+            guard let v = v?.filter({ hiddenLayers.contains($0.layer) }) else { return "no verdict (no run meets the rule)" }
+            let undecided = v.filter { !$0.compressed && $0.verdictText.hasPrefix("undecided") }.map(\.layer)
+            return layerList(v.filter(\.compressed).map(\.layer)) + (undecided.isEmpty ? "" : "; undecided: \(layerList(undecided))")
         }
         md += "## Verdict\n\n"
         for activation in activations {
-            md += "- \(label(activation)): hidden layers compressed on the seed-averaged curves: \(layerList(compressedHidden[activation] ?? [])).\n"
+            md += "- \(label(activation)): hidden layers compressed across the counted seeds: \(verdictLine(verdicts[activation])).\n"
         }
         md += "\nSaxe et al. report compression for the double-saturating tanh and softsign and none for ReLU and softplus.\n\n"
         md += "## Noise variance \(smallNoiseVariance)\n\n"
         md += "Saxe et al.'s public notebook for this task (ibsgd `IBnet_ComputeMI.ipynb`) sets `noise_variance = 1e-3`; 0.1 is the value of "
-        md += "their MNIST notebooks. The upper bound at \(smallNoiseVariance) on the same runs and epochs (`mi-kde-0.001.csv`), averaged over seeds, "
-        md += "hidden layers (peak → final of the averaged curve):\n\n"
-        var smallTable = MarkdownTable(header: ["activation"] + hiddenLayers.map { "layer \($0)" } + ["compressed (average)", "seeds compressed"],
-                                       rightAligned: [false] + hiddenLayers.map { _ in true } + [false, false])
+        md += "their MNIST notebooks. The upper bound at \(smallNoiseVariance) on the same runs and epochs (`mi-kde-0.001.csv`), counted seeds, "
+        md += "hidden layers, by the same rules:\n\n"
+        var smallTable = MarkdownTable(header: [], rightAligned: [])
+        var smallVerdicts = [String: [SeedVerdict]]()
         for (activation, item) in zip(activations, perActivation) {
-            let rows = seedCompression(item.small, average: item.smallAverage, threshold: threshold).filter { hiddenLayers.contains($0.layer) }
-            smallTable.append([label(activation)] + rows.map { "\(fixed($0.averaged.peak, 2)) → \(fixed($0.averaged.final, 2))" }
-                              + [layerList(rows.filter(\.averaged.compressed).map(\.layer)),
-                                 rows.map { "\($0.compressedSeeds)/\($0.seeds)" }.joined(separator: ", ")])
+            let v = seedVerdicts(item.counted.averaged.map { item.small[$0] }, rule: rules.rule, bootstrap: rules.bootstrap)
+                .filter { hiddenLayers.contains($0.layer) }
+            if !item.counted.included.isEmpty { smallVerdicts[activation] = v }
+            let t = seedVerdictTable(v, bootstrap: rules.bootstrap, prefix: ["activation"], prefixCells: { _ in [label(activation)] })
+            if smallTable.header.isEmpty { smallTable = MarkdownTable(header: t.header, rightAligned: t.rightAligned) }
+            smallTable.rows += t.rows
         }
         md += smallTable.text + "\n"
+        for activation in activations {
+            md += "- \(label(activation)), noise variance \(smallNoiseVariance): hidden layers compressed across the counted seeds: \(verdictLine(smallVerdicts[activation])).\n"
+        }
+        md += "\n"
         md += String(format: "Wall time of this invocation (under load; complete runs and matching KDE tables are reused): training %.0f s, KDE %.0f s.\n", trained.timeIntervalSince(start), estimated.timeIntervalSince(trained))
-        md += "\nTables: each run's `mi-kde.csv` and `mi-kde-0.001.csv`, `RUNS/average-<activation>.csv` (mean and `_sd` columns).\n"
+        md += "\nTables: each run's `mi-kde.csv` and `mi-kde-0.001.csv`, `RUNS/average-<activation>.csv` (mean and `_sd` columns over the counted runs, named in the `.json` beside each).\n"
         return try writeSummary(md, title: "saxe2018 kde", context: context, name: output(context, "kde", ".md"), outputs: outputs)
     }
 
@@ -486,9 +519,10 @@ public enum Saxe2018 {
         md += "spread over minibatches exceeds its mean: Shwartz-Ziv & Tishby's change from drift to diffusion; taken after the peak because "
         md += "the ratio hovers around 1 in the first epochs). It is listed beside the epoch of each "
         md += "layer's peak I(X;T) (binning as in fig1: tanh 30 `edges` buckets, ReLU global range, 100 bins). Epochs are the recorded ones "
-        md += "(`\(TwelveBit.schedule)`).\n\n"
+        md += "(`\(TwelveBit.schedule)`); the epoch of the peak is that of the smoothed curve of the compression rule: "
+        md += rules(context).rule.description + ".\n\n"
         var table = MarkdownTable(header: ["activation", "layer", "peak SNR", "epoch of peak SNR", "SNR drop (first < 1 after the peak)",
-                                           "epoch of peak I(X;T)", "final SNR"],
+                                           "epoch of peak I(X;T) (smoothed)", "final SNR"],
                                   rightAligned: [false, false, true, true, true, true, true])
         for (activation, plan) in zip(activations, planned) {
             let reader = try RunReader(path: plan.path)
@@ -499,7 +533,7 @@ public enum Saxe2018 {
                 panels.append(p)
             }
             let mi = try estimate(plan.path, paperBinning(activation), file: "mi-binning.csv")
-            let peaks = mi.compression()
+            let peaks = mi.compression(rule: context.rule)
             let grads = try reader.gradientStatistics()
             for layer in Set(grads.map(\.layer)).sorted() {
                 let rows = grads.filter { $0.layer == layer }.sorted { $0.epoch < $1.epoch }
@@ -562,7 +596,6 @@ public enum Saxe2018 {
         plane.title = "12-bit task: stochastic (batch 1) against full-batch gradient descent"
         let outputs = [try context.writeFigure(plane.render(width: 1000, height: 820), output(context, "sgd-vs-bgd", ".png"))]
 
-        let threshold = CompressionThreshold()
         var md = "# saxe2018 sgd-vs-bgd: single-sample SGD against full-batch gradient descent\n\n"
         md += "Saxe et al. (ICLR 2018), Fig. 5: the compression of tanh layers does not need the noise of stochastic gradients; "
         md += "full-batch gradient descent (BGD) gives the same information plane as SGD. Here the 12-bit network (\(dataLine(context)), "
@@ -575,21 +608,33 @@ public enum Saxe2018 {
         md += "and fit a few minutes of one core; BGD makes one update per epoch, so it needs many more epochs (\(bgdEpochs)) at a larger "
         md += "learning rate to reach a similar training accuracy, each epoch costing one pass. Both record on the log-spaced schedule "
         md += "(`\(TwelveBit.schedule)`); binning as in fig1 (tanh: 30 `edges` buckets; ReLU: global range, 100 bins).\n\n"
-        var table = MarkdownTable(header: ["run", "train acc.", "test acc.", "layer", "peak I(X;T)", "epoch of peak", "final I(X;T)", "compressed"],
-                                  rightAligned: [false, true, true, false, true, true, true, false])
+        let rules = rules(context)
+        md += rules.singleRunMarkdown
+        var table = MarkdownTable(header: [], rightAligned: [])
         var summary = [String]()
         for (name, (plan, t)) in zip(labels, zip(planned, tables)) {
             let acc = try finalAccuracy(plan.path)
-            let rows = t.compression(threshold: threshold)
-            for row in rows where hiddenLayers.contains(row.layer) {
-                table.append([name, fixed(acc.train, 3), fixed(acc.test, 3), "\(row.layer)", fixed(row.peak, 2), "\(row.peakEpoch)",
-                              fixed(row.final, 2), yesNo(row.compressed)])
+            let rows = t.compression(rule: rules.rule).filter { hiddenLayers.contains($0.layer) }
+            let part = runVerdictTable(rows, prefix: ["run", "train acc.", "test acc."], prefixCells: [name, fixed(acc.train, 3), fixed(acc.test, 3)])
+            if table.header.isEmpty { table = MarkdownTable(header: part.header, rightAligned: part.rightAligned) }
+            table.rows += part.rows
+            if !rules.inclusion.includes(trainingAccuracy: acc.train) {
+                summary.append("- \(name): did not fit (training accuracy \(fixed(acc.train, 3))): no verdict.")
+                continue
             }
-            let c = rows.filter { hiddenLayers.contains($0.layer) && $0.compressed }.map(\.layer)
-            summary.append("- \(name): hidden layers compressed: \(c.isEmpty ? "none" : c.map(String.init).joined(separator: ", ")).")
+            let c = rows.filter(\.compressed).map(\.layer)
+            var line = "- \(name): hidden layers compressed: \(c.isEmpty ? "none" : c.map(String.init).joined(separator: ", "))."
+            let spikes = rows.filter { !$0.compressed && $0.rawPeak - $0.rawFinal > $0.required }.map(\.layer)
+            for r in rows where spikes.contains(r.layer) {
+                line += " Layer \(r.layer)'s raw curve ends \(fixed(r.rawPeak - r.rawFinal, 2)) bits below its raw peak (\(fixed(r.rawPeak, 2)) at epoch "
+                line += "\(r.rawPeakEpoch)), more than the bar, but its smoothed drop is \(fixed(r.compression, 2)) bits: "
+                line += r.compression > r.threshold
+                    ? "above the threshold (\(fixed(r.threshold, 2))) but within \(number(rules.rule.noiseMultiple)) × the curve's noise (bar \(fixed(r.required, 2)))."
+                    : "the running median of \(rules.rule.window) recorded epochs peaks at \(fixed(r.peak, 2)) (epoch \(r.peakEpoch)) and ends at \(fixed(r.final, 2))."
+            }
+            summary.append(line)
         }
         md += table.text + "\n## Verdict\n\n" + summary.joined(separator: "\n") + "\n\n"
-        md += "A layer counts as compressed when its \(threshold).\n\n"
         md += String(format: "Wall time of this invocation (under load; complete runs are reused): training %.0f s.\n", trained.timeIntervalSince(start))
         return try writeSummary(md, title: "saxe2018 sgd-vs-bgd", context: context, name: output(context, "sgd-vs-bgd", ".md"), outputs: outputs)
     }
@@ -618,10 +663,10 @@ public enum Saxe2018 {
 
     /// The verdicts of tables, one per estimator.
     public static func binningVerdicts(activation: String, tables: [(tag: String, table: InformationTable)],
-                                       threshold: CompressionThreshold = CompressionThreshold()) -> [BinningVerdict] {
+                                       rule: CompressionRule = CompressionRule()) -> [BinningVerdict] {
         tables.map { item in
             BinningVerdict(activation: activation, tag: item.tag,
-                           compressedLayers: item.table.compression(threshold: threshold)
+                           compressedLayers: item.table.compression(rule: rule)
                                .filter { hiddenLayers.contains($0.layer) && $0.compressed }.map(\.layer))
         }
     }
@@ -631,14 +676,13 @@ public enum Saxe2018 {
         let activations = ["tanh", "relu"]
         let planned = try trainPair(activations, context)
         let epochs = planned[0].settings.epochs
-        let threshold = CompressionThreshold()
+        let rules = rules(context)
         var outputs = [String]()
         var verdicts = [BinningVerdict]()
-        var details = MarkdownTable(header: ["activation", "estimator", "layer", "peak I(X;T)", "epoch of peak", "final I(X;T)", "compression", "compressed"],
-                                    rightAligned: [false, false, false, true, true, true, true, false])
+        var details = MarkdownTable(header: [], rightAligned: [])
         for (activation, plan) in zip(activations, planned) {
             let tables = try binningEstimators.map { (tag: $0.tag, table: try estimate(plan.path, $0.scheme, file: "mi-\($0.tag).csv")) }
-            verdicts += binningVerdicts(activation: activation, tables: tables, threshold: threshold)
+            verdicts += binningVerdicts(activation: activation, tables: tables, rule: rules.rule)
             var plane = InformationPlaneFigure(panels: zip(binningEstimators, tables).map {
                 InformationPlanePanel(title: shortName($0.scheme), points: informationPoints($1.table))
             })
@@ -647,10 +691,10 @@ public enum Saxe2018 {
             plane.title = "\(label(activation)), one run (seed \(context.seed)), under eight binnings"
             outputs.append(try context.writeFigure(plane.render(width: 1500, height: 800), output(context, "binning", "-\(activation).png")))
             for (estimator, item) in zip(binningEstimators, tables) {
-                for row in item.table.compression(threshold: threshold) where hiddenLayers.contains(row.layer) {
-                    details.append([label(activation), describe(estimator.scheme), "\(row.layer)", fixed(row.peak, 2), "\(row.peakEpoch)",
-                                    fixed(row.final, 2), fixed(row.compression, 2), yesNo(row.compressed)])
-                }
+                let part = runVerdictTable(item.table.compression(rule: rules.rule).filter { hiddenLayers.contains($0.layer) },
+                                           prefix: ["activation", "estimator"], prefixCells: [label(activation), describe(estimator.scheme)])
+                if details.header.isEmpty { details = MarkdownTable(header: part.header, rightAligned: part.rightAligned) }
+                details.rows += part.rows
             }
         }
         var md = "# saxe2018 binning: the compression verdict depends on the estimator\n\n"
@@ -663,7 +707,10 @@ public enum Saxe2018 {
         md += "- `global`: n equal bins between the smallest and largest activation of the layer over all recorded epochs (100 is the paper's ReLU setting), "
         md += "or over all layers together (pooled);\n"
         md += "- `width 0.07`: bins of width 0.07 anchored at 0, unbounded in number (the ibsgd notebook for this task).\n\n"
-        md += "## Verdict table\n\nHidden layers (1-5) that compressed, i.e. whose \(threshold):\n\n"
+        md += rules.singleRunMarkdown
+        let acc = try planned.map { try finalAccuracy($0.path).train }
+        md += "Final training accuracy: " + zip(activations, acc).map { "\(label($0)) \(fixed($1, 3))" }.joined(separator: ", ") + ".\n\n"
+        md += "## Verdict table\n\nHidden layers (1-5) that compressed by the rule above:\n\n"
         var vt = MarkdownTable(header: ["estimator"] + activations.map(label), rightAligned: [false] + activations.map { _ in false })
         for estimator in binningEstimators {
             vt.append([describe(estimator.scheme)] + activations.map { a in

@@ -105,7 +105,7 @@ enum SaxeFashionMNIST {
         try save(accuracy.render(width: 700, height: 440), "saxe2018-fashion-mnist-accuracy.png")
 
         // Summary.
-        let threshold = CompressionThreshold()
+        let rules = SummaryRules(rule: context.rule, inclusion: .all, bootstrap: context.bootstrap)
         let reader = try RunReader(path: planned[0].path)
         var md = "# saxe2018 fashion-mnist: tanh vs ReLU on 784-1024-20-20-20-10\n\n"
         md += "Saxe et al. (ICLR 2018) Fig. 1C-D (and App. Fig. 9-10) trained this network on MNIST with SGD, learning rate 0.001, "
@@ -115,20 +115,16 @@ enum SaxeFashionMNIST {
         md += "\(reader.manifest.testCount) test samples, \(epochs) epochs (scale \(context.scale.rawValue)), seed \(context.seed), "
         md += "recorded on the schedule `\(plan.schedule)` (\(reader.manifest.recordedEpochs.count) epochs), "
         md += "activations of the test samples only.\n\n"
+        md += rules.singleRunMarkdown
         var verdicts = [String: [LayerCompression]]()
         for (a, (table, run)) in zip(activations, zip(tables, planned)) {
             let last = try RunReader(path: run.path).metrics().last!
             md += "## \(name(a))\n\nFinal training accuracy \(fixed(last.trainAccuracy, 3)), test accuracy \(fixed(last.testAccuracy, 3)).\n\n"
-            var t = MarkdownTable(header: ["layer", "peak I(X;T) upper (bits)", "at epoch", "final I(X;T) upper", "peak - final", "compressed"],
-                                  rightAligned: [true, true, true, true, true, false])
-            let rows = table.compression(threshold: threshold)
+            let rows = table.compression(rule: rules.rule)
             verdicts[a] = rows
-            for r in rows {
-                t.append(["\(r.layer)", fixed(r.peak, 2), "\(r.peakEpoch)", fixed(r.final, 2), fixed(r.compression, 2), r.compressed ? "yes" : "no"])
-            }
-            md += t.text + "\n"
+            md += "KDE upper bound of I(X;T), bits:\n\n" + runVerdictTable(rows).text + "\n"
         }
-        md += "A layer counts as compressed when its \(threshold). The KDE upper bound of I(X;T) is at most log2(N) = "
+        md += "The KDE upper bound of I(X;T) is at most log2(N) = "
         md += "\(fixed(log2(Double(reader.manifest.testCount)), 2)) bits for N test samples.\n\n"
         let hidden = Array(1..<(widths.count - 1))
         func count(_ a: String) -> Int { (verdicts[a] ?? []).filter { hidden.contains($0.layer) && $0.compressed }.count }

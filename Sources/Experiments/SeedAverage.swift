@@ -102,39 +102,117 @@ public struct MeanSpread: Sendable, Equatable {
     public func text(_ digits: Int) -> String { fixed(mean, digits) + " ± " + fixed(standardDeviation, digits) }
 }
 
-/// One layer's compression over seeds.
-public struct LayerSeedCompression: Sendable {
-    public var layer: Int
-    /// The per-seed peak, final and peak − final I(X;T).
-    public var peak: MeanSpread
-    public var final: MeanSpread
-    public var compression: MeanSpread
-    /// The per-seed epochs of the peak.
-    public var peakEpochs: [Int]
-    /// Seeds whose own curve passes the threshold.
-    public var compressedSeeds: Int
-    public var seeds: Int
-    /// The seed-averaged curve's peak, final and verdict.
-    public var averaged: LayerCompression
+/// The rules every summary states: the compression verdict, which runs count,
+/// and the bootstrap over seeds.
+public struct SummaryRules: Sendable {
+    public var rule: CompressionRule
+    public var inclusion: RunInclusion
+    public var bootstrap: SeedBootstrap
 
-    /// "median (min–max)" of the peak epochs.
-    public var peakEpochText: String {
-        let e = peakEpochs.sorted()
-        guard !e.isEmpty else { return "-" }
-        let median = e.count % 2 == 1 ? Double(e[e.count / 2]) : Double(e[e.count / 2 - 1] + e[e.count / 2]) / 2
-        let m = median == median.rounded() ? String(Int(median)) : fixed(median, 1)
-        return e.count == 1 ? m : "\(m) (\(e.first!)–\(e.last!))"
+    public init(rule: CompressionRule, inclusion: RunInclusion, bootstrap: SeedBootstrap = SeedBootstrap()) {
+        self.rule = rule
+        self.inclusion = inclusion
+        self.bootstrap = bootstrap
+    }
+
+    /// The paragraph that opens a summary's results: the three rules with their parameters.
+    public func markdown(seedAveraged: Bool) -> String {
+        var md = "**Compression rule.** " + capitalized(rule.description) + ".\n\n"
+        md += "**Which runs count.** " + capitalized(inclusion.description) + ".\n\n"
+        if seedAveraged {
+            md += "**Across seeds.** Per layer, the mean over the counted seeds of each seed's smoothed drop (peak − final), with a "
+            md += "\(bootstrap), and the seeds that compress on their own. A layer compresses across seeds when the interval's lower end "
+            md += "lies above the bar: the threshold at the mean smoothed peak, and \(number(rule.noiseMultiple)) × the mean noise. "
+            md += "An interval that straddles the bar is undecided.\n\n"
+        }
+        return md
     }
 }
 
-/// Per layer, the compression of each seed's table and of their average.
-public func seedCompression(_ tables: [InformationTable], average: SeedAverage,
-                            threshold: CompressionThreshold = CompressionThreshold()) -> [LayerSeedCompression] {
-    let perSeed = tables.map { $0.compression(threshold: threshold) }
-    return average.mean.compression(threshold: threshold).map { avg in
-        let rows = perSeed.compactMap { $0.first { $0.layer == avg.layer } }
-        return LayerSeedCompression(layer: avg.layer, peak: MeanSpread(rows.map(\.peak)), final: MeanSpread(rows.map(\.final)),
-                                    compression: MeanSpread(rows.map(\.compression)), peakEpochs: rows.map(\.peakEpoch),
-                                    compressedSeeds: rows.count { $0.compressed }, seeds: rows.count, averaged: avg)
+extension SummaryRules {
+    /// The opening paragraph of a summary of single runs (one seed per setting).
+    public var singleRunMarkdown: String {
+        var md = "**Compression rule.** " + capitalized(rule.description) + ".\n\n"
+        md += "**Which runs count.** One run per setting, so nothing is averaged; "
+        md += inclusion.minimumTrainingAccuracy > 0
+            ? "a run whose final training accuracy is below \(inclusion.minimumTrainingAccuracy) is marked as not fitted and gets no verdict.\n\n"
+            : "every run gets a verdict.\n\n"
+        md += "**Across seeds.** One seed per setting: these are single-run verdicts, with no interval over seeds.\n\n"
+        return md
     }
+}
+
+func capitalized(_ s: String) -> String { s.prefix(1).uppercased() + s.dropFirst() }
+
+func number(_ x: Double) -> String { x == x.rounded() ? String(Int(x)) : "\(x)" }
+
+/// Runs split by an inclusion rule, with their names.
+public struct CountedRuns: Sendable {
+    /// Indices into the experiment's list of runs, in order.
+    public var included: [Int]
+    public var excluded: [Int]
+
+    public init(trainingAccuracies: [Double], inclusion: RunInclusion) {
+        included = trainingAccuracies.indices.filter { inclusion.includes(trainingAccuracy: trainingAccuracies[$0]) }
+        excluded = trainingAccuracies.indices.filter { !inclusion.includes(trainingAccuracy: trainingAccuracies[$0]) }
+    }
+
+    /// The indices an average uses: the included runs, or every run when none is included.
+    public var averaged: [Int] { included.isEmpty ? included + excluded : included }
+
+    /// "Counted: `a`, `b`. Excluded: `c` (training accuracy 0.52)." for a summary.
+    public func markdown(names: [String], trainingAccuracies: [Double]) -> String {
+        func list(_ indices: [Int], accuracy: Bool) -> String {
+            indices.isEmpty ? "none" : indices.map { "`\(names[$0])`" + (accuracy ? " (training accuracy \(fixed(trainingAccuracies[$0], 3)))" : "") }
+                .joined(separator: ", ")
+        }
+        var md = "Counted: \(list(included, accuracy: false)). Excluded: \(list(excluded, accuracy: true))."
+        if included.isEmpty { md += " No run meets the rule, so there is no verdict; the tables below use every run, labelled as such." }
+        return md
+    }
+}
+
+/// "median (min–max)" of some epochs.
+public func epochRangeText(_ epochs: [Int]) -> String {
+    let e = epochs.sorted()
+    guard !e.isEmpty else { return "-" }
+    let median = e.count % 2 == 1 ? Double(e[e.count / 2]) : Double(e[e.count / 2 - 1] + e[e.count / 2]) / 2
+    let m = median == median.rounded() ? String(Int(median)) : fixed(median, 1)
+    return e.count == 1 || e.first == e.last ? m : "\(m) (\(e.first!)–\(e.last!))"
+}
+
+/// "1.23 [0.98, 1.40]" (the interval dropped when it is a point).
+public func intervalText(_ i: Interval, _ digits: Int) -> String {
+    i.lower == i.upper ? fixed(i.mean, digits) : "\(fixed(i.mean, digits)) [\(fixed(i.lower, digits)), \(fixed(i.upper, digits))]"
+}
+
+/// The per-layer table of a cross-seed summary: smoothed peak and final (mean ± s.d.),
+/// epoch of the peak, the drop with its interval, the bar, the seeds that compress, the verdict.
+public func seedVerdictTable(_ verdicts: [SeedVerdict], bootstrap: SeedBootstrap, layerName: (Int) -> String = { "\($0)" },
+                             prefix: [String] = [], prefixCells: (SeedVerdict) -> [String] = { _ in [] },
+                             extra: [String] = [], extraCells: (SeedVerdict) -> [String] = { _ in [] }) -> MarkdownTable {
+    let pct = Int((bootstrap.confidence * 100).rounded())
+    var table = MarkdownTable(header: prefix + ["layer", "peak I(X;T)", "epoch of peak", "final I(X;T)", "drop [\(pct) % interval]",
+                                                "bar", "seeds compressing", "across seeds"] + extra,
+                              rightAligned: prefix.map { _ in false } + [false, true, true, true, true, true, true, false] + extra.map { _ in true })
+    for v in verdicts {
+        table.append(prefixCells(v) + [layerName(v.layer), MeanSpread(v.perSeed.map(\.peak)).text(2), epochRangeText(v.perSeed.map(\.peakEpoch)),
+                      MeanSpread(v.perSeed.map(\.final)).text(2), intervalText(v.drop, 2), fixed(v.required, 2),
+                      "\(v.compressedSeeds)/\(v.seeds)", v.verdictText] + extraCells(v))
+    }
+    return table
+}
+
+/// The per-layer table of one run: smoothed peak and final, the drop, the bar (noise), the verdict, and the raw curve's peak and final.
+public func runVerdictTable(_ rows: [LayerCompression], prefix: [String] = [], prefixCells: [String] = [],
+                            layerName: (Int) -> String = { "\($0)" }) -> MarkdownTable {
+    var table = MarkdownTable(header: prefix + ["layer", "peak I(X;T)", "epoch of peak", "final I(X;T)", "drop", "bar (noise)", "compressed",
+                                                "raw peak (epoch) → final"],
+                              rightAligned: prefix.map { _ in false } + [false, true, true, true, true, true, false, true])
+    for r in rows {
+        table.append(prefixCells + [layerName(r.layer), fixed(r.peak, 2), "\(r.peakEpoch)", fixed(r.final, 2), fixed(r.compression, 2),
+                                    "\(fixed(r.required, 2)) (\(fixed(r.noise, 2)))", r.compressed ? "yes" : "no",
+                                    "\(fixed(r.rawPeak, 2)) (\(r.rawPeakEpoch)) → \(fixed(r.rawFinal, 2))"])
+    }
+    return table
 }

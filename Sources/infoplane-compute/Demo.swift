@@ -23,7 +23,9 @@ struct Demo: ParsableCommand {
         4e-4, batch 256, 80 % training split, 8000 epochs), recording the log-spaced schedule (274
         epochs); estimates I(X;T) and I(T;Y) by binning (tanh: 30 edges buckets; ReLU: global range,
         100 bins) and by KDE (noise variance 0.1, on every 4th recorded epoch; --full for all);
-        writes the figures into figures/ and prints, per layer, the peak and final I(X;T).
+        writes the figures into figures/ and prints, per layer, the peak and final I(X;T) of the
+        curve smoothed by a running median of --window recorded epochs, the drop needed (max(0.25 bit,
+        5 % of the peak) and 3 × the curve's epoch-to-epoch noise) and the verdict, with the rule.
         Runs already complete in --runs are reused.
         """
     )
@@ -46,8 +48,12 @@ struct Demo: ParsableCommand {
     @Flag(help: "KDE on every recorded epoch, not every 4th.")
     var full = false
 
+    @Option(help: "Recorded epochs in the running median of the compression rule (odd).")
+    var window: Int = CompressionRule.defaultWindow
+
     func validate() throws {
         if epochs < 2 { throw ValidationError("--epochs must be at least 2") }
+        if window < 1 || window % 2 == 0 { throw ValidationError("--window must be an odd number of recorded epochs (got \(window))") }
     }
 
     func settings(activation: String) -> RunSettings {
@@ -125,18 +131,19 @@ struct Demo: ParsableCommand {
         try save(metricCurves(metrics, accuracy: true).render(width: 640, height: 420), "demo-accuracy.png")
 
         // 4. Summary.
-        let threshold = CompressionThreshold()
+        let rule = CompressionRule(window: window)
         print("12-bit task, 12-10-7-5-4-3-2, \(epochs) epochs, seed \(seed)\(data.map { ", data " + $0 } ?? "")")
         for (name, table, path) in [("tanh, binning (30 bins)", tanhBinning, paths[0]), ("ReLU, binning (global, 100 bins)", reluBinning, paths[1]),
                                     ("tanh, KDE upper bound", kde[0], paths[0]), ("ReLU, KDE upper bound", kde[1], paths[1])] {
             let last = try RunReader(path: path).metrics().last!
             print("\n\(name): final training accuracy \(format(last.trainAccuracy, 3)), test accuracy \(format(last.testAccuracy, 3))")
-            print("  layer  peak I(X;T)  at epoch  final I(X;T)  compression  compressed")
-            for row in table.compression(threshold: threshold) {
-                print("  \(pad(String(row.layer), 5))  \(pad(format(row.peak, 2), 11))  \(pad(String(row.peakEpoch), 8))  \(pad(format(row.final, 2), 12))  \(pad(format(row.compression, 2), 11))  \(row.compressed ? "yes" : "no")")
+            print("  layer  peak I(X;T)  at epoch  final I(X;T)  compression  needed (noise)  compressed   raw peak → final")
+            for row in table.compression(rule: rule) {
+                print("  \(pad(String(row.layer), 5))  \(pad(format(row.peak, 2), 11))  \(pad(String(row.peakEpoch), 8))  \(pad(format(row.final, 2), 12))  \(pad(format(row.compression, 2), 11))  \(pad(format(row.required, 2) + " (" + format(row.noise, 2) + ")", 14))  \(pad(row.compressed ? "yes" : "no", 10))   \(format(row.rawPeak, 2)) → \(format(row.rawFinal, 2))")
             }
         }
-        print("\nA layer counts as compressed when its \(threshold).")
+        print("\nCompression rule (window \(rule.window) recorded epochs): \(rule).")
+        print("One seed: these are single-run verdicts, not claims about the network; `infoplane reproduce saxe2018 --experiment fig1` gives them over seeds.")
         print(String(format: "\nTimes: training %.1f s, estimates %.1f s, figures %.1f s.",
                      trained.timeIntervalSince(start), estimated.timeIntervalSince(trained), Date().timeIntervalSince(estimated)))
         print("Figures: " + written.joined(separator: ", "))

@@ -2,6 +2,7 @@
 // each with its paper's settings as defaults, from training to figures and a
 // Markdown summary.
 
+import Analysis
 import ArgumentParser
 import Experiments
 import Foundation
@@ -54,6 +55,9 @@ struct Reproduce: ParsableCommand {
     @Option(help: "Concurrent training runs.")
     var workers: Int = 2
 
+    @Option(help: "Recorded epochs in the running median of the compression rule (odd).")
+    var window: Int = CompressionRule.defaultWindow
+
     func validate() throws {
         guard Experiments.suites.contains(where: { $0.name == suite }) else {
             throw ValidationError("unknown suite \"\(suite)\" (known: \(Experiments.suites.map(\.name).joined(separator: ", ")))")
@@ -68,6 +72,7 @@ struct Reproduce: ParsableCommand {
         if let seeds, seeds < 1 { throw ValidationError("--seeds must be at least 1") }
         if let epochs, epochs < 2 { throw ValidationError("--epochs must be at least 2") }
         if workers < 1 { throw ValidationError("--workers must be at least 1") }
+        if window < 1 || window % 2 == 0 { throw ValidationError("--window must be an odd number of recorded epochs (got \(window))") }
     }
 
     func run() throws {
@@ -81,7 +86,7 @@ struct Reproduce: ParsableCommand {
             let context = ExperimentContext(
                 runs: runs + "/" + suite + "/" + item.name, figures: figures, seed: seed,
                 scale: full ? .full : ExperimentScale(rawValue: scale)!, seeds: seeds, epochs: epochs, data: data,
-                workers: workers, progress: progress, log: { print($0) })
+                workers: workers, progress: progress, log: { print($0) }, rule: CompressionRule(window: window))
             let report = try item.run(context)
             print("\n" + report.markdown)
             print(String(format: "%@ %@: %.1f s. Summary: %@", suite, item.name, Date().timeIntervalSince(start), report.summaryPath))

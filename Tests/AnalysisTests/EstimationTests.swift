@@ -126,13 +126,13 @@ func smallRun(at path: String) throws {
 }
 
 @Test func compression_summary_by_hand() {
-    // Layer 1 rises to 5 at epoch 10 and ends at 4 (compressed by 1 bit);
+    // Without smoothing or a noise bar (window 1, noise multiple 0): layer 1 rises to 5 at epoch 10 and ends at 4 (compressed by 1 bit);
     // layer 2 peaks at 8.1 and ends at 8.0 (0.1 bit: below the 0.25-bit threshold).
     let table = InformationTable(columns: ["I_XT", "I_TY"], rows: [
         .init(epoch: 0, layer: 1, values: [2, 0]), .init(epoch: 10, layer: 1, values: [5, 0]), .init(epoch: 20, layer: 1, values: [4, 0]),
         .init(epoch: 0, layer: 2, values: [8, 0]), .init(epoch: 10, layer: 2, values: [8.1, 0]), .init(epoch: 20, layer: 2, values: [8, 0]),
     ])
-    let summary = table.compression()
+    let summary = table.compression(rule: CompressionRule(window: 1, noiseMultiple: 0))
     #expect(summary.map(\.layer) == [1, 2])
     #expect(summary[0].peak == 5 && summary[0].peakEpoch == 10 && summary[0].final == 4 && summary[0].compressed)
     #expect(abs(summary[1].compression - 0.1) < 1e-12 && !summary[1].compressed)

@@ -130,7 +130,9 @@ private func smallLinear(seed: UInt64, batch: Int? = nil, epochs: Int = 40) -> L
         try recorded.run()
         paths.append(tanh)
         #expect(!AtomicFile.exists(tanh + "/mi-binning.csv"))
-        let audit = try Audit(paths: paths, options: AuditOptions(resamples: 300, seed: 5))
+        // Every run counts here (the 12-epoch tanh run has not fitted; exclusion is tested below).
+        let options = AuditOptions(resamples: 300, seed: 5, inclusion: .all)
+        let audit = try Audit(paths: paths, options: options)
         // The default estimate was written into the run.
         #expect(AtomicFile.exists(tanh + "/mi-binning.csv"))
         #expect(audit.groups.map(\.seeds) == [2, 2, 2, 2, 1, 1, 1, 1, 1, 1])
@@ -155,15 +157,22 @@ private func smallLinear(seed: UInt64, batch: Int? = nil, epochs: Int = 40) -> L
             for layer in layers {
                 let series = table.filter { Int($0["layer"]!)! == layer }.sorted { Int($0["epoch"]!)! < Int($1["epoch"]!)! }
                     .map { Double($0["I_XT"]!)! }
-                let compression = series.max()! - series.last!
+                // The compression rule's smoothed drop, recomputed with a plain running median of 5.
+                let smoothed = series.indices.map { i -> Double in
+                    let w = series[max(0, i - 2)...min(series.count - 1, i + 2)].sorted()
+                    return w.count % 2 == 1 ? w[w.count / 2] : (w[w.count / 2 - 1] + w[w.count / 2]) / 2
+                }
+                let compression = smoothed.max()! - smoothed.last!
                 let row = run.layers.first { $0.layer == layer }!
-                #expect(row.compression == compression, "\(path) layer \(layer)")
+                #expect(abs(row.compression - compression) < 1e-12, "\(path) layer \(layer)")
+                #expect(row.rawPeak == series.max()! && row.rawFinal == series.last!)
                 xs.append(compression < 0.01 ? 0 : compression)
                 ys.append(testError - trainError)
                 // The CSV and the Markdown carry the same numbers.
-                #expect(audit.csvText.contains("\(path),\"\(run.groupLabel)\",\(run.seed),\(layer),\(row.peak),"))
-                #expect(audit.markdown().contains("| \(path) | \(run.seed) | \(layer) | \(String(format: "%.4f", row.peak)) (\(row.peakEpoch))"))
-                #expect(audit.markdown().contains("| \(String(format: "%.4f", compression)) | \(String(format: "%.4f", trainLoss)) / \(String(format: "%.4f", testLoss)) | \(String(format: "%.4f", testLoss - trainLoss)) |"))
+                #expect(audit.csvText.contains("\(path),\"\(run.groupLabel)\",\(run.seed),1,\(layer),\(row.peak),"))
+                #expect(audit.markdown().contains("| \(path) | \(run.seed) | yes | \(layer) | \(String(format: "%.4f", row.peak)) (\(row.peakEpoch))"))
+                #expect(audit.markdown().contains("| \(String(format: "%.4f", row.compression)) | \(String(format: "%.4f", row.required)) (\(String(format: "%.4f", row.noise))) | \(row.compressed ? "yes" : "no") |"))
+                #expect(audit.markdown().contains("| \(String(format: "%.4f", trainLoss)) / \(String(format: "%.4f", testLoss)) | \(String(format: "%.4f", testLoss - trainLoss)) |"))
             }
         }
         // Group means over the two seeds.
@@ -182,9 +191,18 @@ private func smallLinear(seed: UInt64, batch: Int? = nil, epochs: Int = 40) -> L
         #expect(reported == linearRho || (reported.isNaN && linearRho.isNaN))
         #expect(audit.answer.contains("no verdict") && audit.answer.contains("- tishby: ρ"))
         // Same seed, same audit; the figure draws.
-        let again = try Audit(paths: paths, options: AuditOptions(resamples: 300, seed: 5))
+        let again = try Audit(paths: paths, options: options)
         #expect(again.csvText == audit.csvText && again.markdown() == audit.markdown())
         _ = try auditFigure(audit, title: "test").render(width: 320, height: 240)
+
+        // The default inclusion rule (training accuracy at least 0.9) leaves the unfitted
+        // tanh run out of the groups and of ρ, names it, and keeps it in the per-run table.
+        let accuracy = Double(try csvRows(tanh + "/metrics.csv").last!["train_accuracy"]!)!
+        let strict = try Audit(paths: paths, options: AuditOptions(resamples: 300, seed: 5, inclusion: RunInclusion(minimumTrainingAccuracy: 1.01)))
+        #expect(strict.excluded.map(\.path) == [tanh] && strict.included.count == 4)
+        #expect(strict.groups.map(\.seeds) == [2, 2, 2, 2] && strict.correlation.runs == 4)
+        #expect(strict.markdown().contains("Excluded: `\(tanh)` (training accuracy \(String(format: "%.3f", accuracy)))"))
+        #expect(strict.csvText.contains("\(tanh),\"\(audit.runs[4].groupLabel)\",1,0,"))
     }
 
     @Test func badInputNamesTheRun() throws {

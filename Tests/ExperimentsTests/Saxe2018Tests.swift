@@ -87,6 +87,27 @@ import Testing
             #expect(manifest.settings == TwelveBit.settings(activation: activation, epochs: 16, seed: 1))
         }
         #expect(report.markdown.contains("| 5 |"))
+        #expect(report.markdown.contains(CompressionRule().description.dropFirst().prefix(60)))
+
+        // The inclusion rule: at 16 epochs no run reaches 0.9 training accuracy, so the summary
+        // names every run as excluded and the average is over all of them, labelled, and
+        // `infoplane audit` of the same runs (every run counted) gives the same per-layer
+        // intervals and cross-seed verdicts as the summary's tables.
+        #expect(report.markdown.contains("Counted: none. Excluded: `tanh-seed1` (training accuracy"))
+        #expect(report.markdown.contains("All seeds (none meets the rule; no verdict)"))
+        let paths = ["tanh", "relu"].flatMap { a in (1...3).map { context.runs + "/\(a)-seed\($0)" } }
+        let audit = try Audit(paths: paths, options: AuditOptions(inclusion: .all))
+        #expect(audit.groups.count == 12)
+        for (k, activation) in ["tanh", "ReLU"].enumerated() {
+            let section = report.markdown.components(separatedBy: "## \(activation) (")[1]
+            for g in audit.groups[(6 * k)..<(6 * k + 6)] {
+                let name = g.layer == 6 ? "6 (output)" : "\(g.layer)"
+                let row = section.split(separator: "\n").first { $0.hasPrefix("| \(name) |") }!
+                let cells = row.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+                #expect(cells[4] == intervalText(g.compression, 2), "\(activation) layer \(g.layer)")
+                #expect(cells[6] == "\(g.verdict.compressedSeeds)/3" && cells[7] == g.verdict.verdictText, "\(activation) layer \(g.layer)")
+            }
+        }
 
         // The curve bands stop at H(X) and H(Y): 4096 distinct inputs give 12 bits; the
         // labels' entropy by hand; no estimate exceeds either.
