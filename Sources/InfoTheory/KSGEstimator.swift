@@ -268,24 +268,19 @@ func parallelSum(_ n: Int, workers: Int, _ body: @escaping @Sendable (Range<Int>
     let chunks = (n + chunk - 1) / chunk
     let partial = UnsafeMutableBufferPointer<Double>.allocate(capacity: max(chunks, 1))
     defer { partial.deallocate() }
-    let out = UnsafeSendablePointer(partial.baseAddress!)
+    let out = SharedPointer(base: partial.baseAddress!)
     let next = ChunkCounter()
     let work: @Sendable (Int) -> Void = { _ in
         while true {
             let c = next.claim()
             if c >= chunks { return }
-            out.pointer[c] = body((c * chunk)..<min(n, (c + 1) * chunk))
+            out.base[c] = body((c * chunk)..<min(n, (c + 1) * chunk))
         }
     }
     if workers <= 1 || chunks <= 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: min(workers, chunks), execute: work) }
     var total = 0.0
     for c in 0..<chunks { total += partial[c] }
     return total
-}
-
-struct UnsafeSendablePointer: @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<Double>
-    init(_ pointer: UnsafeMutablePointer<Double>) { self.pointer = pointer }
 }
 
 final class ChunkCounter: @unchecked Sendable {

@@ -44,7 +44,6 @@
 /// made it.
 public struct ConvolutionPatches: Sendable {
     let geometry: ConvolutionGeometry
-    let rowPadded: Bool
     /// Samples per im2col block of the pass that made them.
     let blockSamples: Int
     let scalars: [Float]
@@ -319,7 +318,7 @@ struct RowPaddedConvolution {
                                 a: grid, lda: width, b: col, ldb: ld, beta: beta, c: target, ldc: q.patchSize)
             }
         }
-        for worker in 1..<Swift.max(workers, 1) {
+        for worker in 1..<workers {
             let part = partials + (worker - 1) * partialFloats
             for i in 0..<partialFloats { dw[i] += part[i] }
         }

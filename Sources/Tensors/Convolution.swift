@@ -224,7 +224,7 @@ extension Tensor {
                 }
             }
             return (y, layout.keepsPatches
-                ? ConvolutionPatches(geometry: q, rowPadded: true, blockSamples: layout.blockSamples, scalars: kept) : nil)
+                ? ConvolutionPatches(geometry: q, blockSamples: layout.blockSamples, scalars: kept) : nil)
         }
         let (o, patch, plane) = (q.outputChannels, q.patchSize, q.outputHeight * q.outputWidth)
         let block = blockSamples(q)
@@ -264,7 +264,7 @@ extension Tensor {
                 }
             }
         }
-        return (y, block >= q.batch ? ConvolutionPatches(geometry: q, rowPadded: false, blockSamples: q.batch, scalars: col) : nil)
+        return (y, block >= q.batch ? ConvolutionPatches(geometry: q, blockSamples: q.batch, scalars: col) : nil)
     }
 
     /// The gradients of ⟨g, conv2d(x, w)⟩ for g [N, O, Ho, Wo]: with respect

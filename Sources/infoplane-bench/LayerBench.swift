@@ -106,10 +106,8 @@ private func printLayerBenchmarks() {
                 let backward = nanosecondsPerCall(batches: 5) {
                     _ = Tensor.conv2dGradients(x, w, y, geometry: q, input: true, weight: true, patches: patches)
                 }
-                let im2col = nanosecondsPerCall(batches: 5) { _ = Tensor.im2col(x, geometry: q) }
                 reportLayer("  forward alone", nanoseconds: forward, gemms: [gemms[0]])
                 reportLayer("  both gradients alone", nanoseconds: backward, gemms: Array(gemms[1...]))
-                print("    im2col of the whole batch \(format(im2col / 1e3, 1)) µs")
                 for g in gemms {
                     let t = sgemmNanoseconds([g])
                     print("    sgemm \(g.m)x\(g.n)x\(g.k) \(g.transposeA ? "T" : "N")\(g.transposeB ? "T" : "N"): \(format(t / 1e3, 1)) µs, \(format(g.flops / t, 1)) GFLOP/s")
