@@ -6,8 +6,8 @@
 set -euo pipefail
 
 debian_packages=(libopenblas-dev pkg-config libpng-dev zlib1g-dev dataset-fashion-mnist fonts-dejavu-core)
-python_modules=(numpy pytest nbformat nbclient ipykernel)
-python_packages=(numpy pytest nbformat nbclient ipykernel)
+python_modules=(numpy pytest nbformat nbclient ipykernel sklearn)
+python_packages=(numpy pytest nbformat nbclient ipykernel scikit-learn)
 
 missing=()
 for p in "${debian_packages[@]}"; do

@@ -2,9 +2,11 @@
 // `epoch-<E>-layer-<L>.npy` files exported from any framework with a labels
 // (and optionally an inputs) array beside them.
 //
-// Both give the estimators the same thing: labels, input groups, which
-// samples are for training, and a loader for one (epoch, layer) whose errors
-// name the file.
+// Both give the estimators the same thing: labels, input groups (and the
+// inputs themselves, for kNN), which samples are for training, and a loader
+// for one (epoch, layer) whose errors name the file. A layer's sample shape
+// ([w] for a vector, [C, H, W] for a feature map, [L, D] for a sequence) comes
+// from the run's manifest, or from the exported file's own `.npy` shape.
 
 import ActivationStore
 import ArrayIO
@@ -18,6 +20,8 @@ public struct ActivationSource: Sendable {
     public let labels: [Int]
     /// X as group ids (equal for equal inputs), nil when every input is distinct or unknown.
     public let inputGroups: [Int]?
+    /// X, one row per sample (nil for exported activations given without inputs).
+    public let inputs: ActivationMatrix?
     /// Which samples are for training (nil for exported activations without a split).
     public let trainMask: [Bool]?
     /// The (epoch, layer) pairs available, sorted.
@@ -47,6 +51,7 @@ public struct ActivationSource: Sendable {
         let tasks = reader.manifest.recordedEpochs.flatMap { e in reader.manifest.layers.map { LayerEpoch(epoch: e, layer: $0.index) } }
         let directory = reader.directory
         return ActivationSource(path: path, labels: labels, inputGroups: distinct ? nil : groups,
+                                inputs: ActivationMatrix(rows: inputs.rows, columns: inputs.columns, scalars: inputs.values),
                                 trainMask: try reader.trainMask(), available: tasks,
                                 layerNames: Dictionary(uniqueKeysWithValues: reader.manifest.layers.map { ($0.index, $0.name) }),
                                 manifest: reader.manifest,
@@ -59,7 +64,7 @@ public struct ActivationSource: Sendable {
     public func relabeled(_ labels: [Int]) -> ActivationSource {
         precondition(labels.count == sampleCount && labels.allSatisfy { $0 >= 0 },
                      "ActivationSource.relabeled: \(labels.count) labels for \(sampleCount) samples")
-        return ActivationSource(path: path, labels: labels, inputGroups: inputGroups, trainMask: trainMask,
+        return ActivationSource(path: path, labels: labels, inputGroups: inputGroups, inputs: inputs, trainMask: trainMask,
                                 available: available, layerNames: layerNames, manifest: manifest,
                                 fileForLayerEpoch: fileForLayerEpoch, reader: reader)
     }
@@ -67,7 +72,8 @@ public struct ActivationSource: Sendable {
     /// Opens a directory of exported activations.
     ///
     /// - Parameters:
-    ///   - directory: holds `epoch-<E>-layer-<L>.npy` (N x d each; E ≥ 0, L ≥ 1).
+    ///   - directory: holds `epoch-<E>-layer-<L>.npy` (N x d, N x L x D or N x C x H x W each;
+    ///     E ≥ 0, L ≥ 1).
     ///   - labelsPath: integer labels (N) or one-hot rows (N x k).
     ///   - inputsPath: the inputs (N x ...), to compute H(T|X) when inputs repeat.
     /// - Throws: `FileError` naming the file for a missing directory, no
@@ -81,17 +87,21 @@ public struct ActivationSource: Sendable {
         }
         let labels = try readLabels(labelsPath)
         var groups: [Int]?
+        var inputMatrix: ActivationMatrix?
         if let inputsPath {
             let x = try NPY.readFloats(path: inputsPath)
             guard x.shape.first == labels.count else {
                 throw FileError(path: inputsPath, reason: "\(x.shape.first ?? 0) rows, the labels have \(labels.count)")
             }
             let columns = x.shape.dropFirst().reduce(1, *)
-            let g = groupInputRows(ActivationMatrix(rows: labels.count, columns: columns, scalars: x.values))
+            let m = ActivationMatrix(rows: labels.count, columns: columns, scalars: x.values)
+            let g = groupInputRows(m)
             groups = Set(g).count == g.count ? nil : g
+            inputMatrix = m
         }
         let layers = Set(tasks.map(\.layer)).sorted()
-        return ActivationSource(path: directory, labels: labels, inputGroups: groups, trainMask: nil, available: tasks,
+        return ActivationSource(path: directory, labels: labels, inputGroups: groups, inputs: inputMatrix, trainMask: nil,
+                                available: tasks,
                                 layerNames: Dictionary(uniqueKeysWithValues: layers.map { ($0, "layer \($0)") }),
                                 manifest: nil,
                                 fileForLayerEpoch: { directory + "/" + RunDirectory.activationFileName(epoch: $0.epoch, layer: $0.layer) },
@@ -122,24 +132,53 @@ public struct ActivationSource: Sendable {
         }
     }
 
-    /// Loads the activations of one (epoch, layer) as N x d.
+    /// Whether every input column takes at most two values (the 12-bit task's binary inputs).
+    /// Then all distinct inputs are at the same max-norm distance, and a kNN estimate of
+    /// I(X;T) is decided by its tie-breaking jitter, not by the data.
+    public var inputsAreBinary: Bool {
+        guard let inputs, inputs.rows > 0 else { return false }
+        let d = inputs.columns
+        return (0..<d).allSatisfy { j in
+            let first = inputs.scalars[j]
+            var second: Float?
+            for i in 0..<inputs.rows {
+                let v = inputs.scalars[i * d + j]
+                if v == first { continue }
+                if second == nil { second = v } else if v != second! { return false }
+            }
+            return true
+        }
+    }
+
+    /// Loads the activations of one (epoch, layer) as N x d, each sample's tensor flattened.
     ///
     /// - Throws: `FileError` naming the file for a missing or damaged file, a
     ///   row count that differs from the labels, or a layer of zero width.
     public func activations(_ task: LayerEpoch) throws -> ActivationMatrix {
+        try structuredActivations(task).matrix
+    }
+
+    /// Loads one (epoch, layer) as N x d rows with the shape of one sample's tensor
+    /// ([d] for a vector, [C, H, W] or [L, D] for structured layers).
+    ///
+    /// - Throws: as `activations(_:)`, and for an exported array of rank other than 2, 3 or 4.
+    public func structuredActivations(_ task: LayerEpoch) throws -> (matrix: ActivationMatrix, sampleShape: [Int]) {
         let file = fileForLayerEpoch(task)
         if let reader {
             let a = try reader.activations(epoch: task.epoch, layer: task.layer)
-            return ActivationMatrix(rows: a.rows, columns: a.columns, scalars: a.values)
+            return (ActivationMatrix(rows: a.rows, columns: a.columns, scalars: a.values),
+                    reader.manifest.layers[task.layer - 1].sampleShape)
         }
         let array = try NPY.readFloats(path: file)
-        guard array.shape.count == 2 else {
-            throw FileError(path: file, reason: "shape \(array.shape): activations must be N x d")
+        guard (2...4).contains(array.shape.count) else {
+            throw FileError(path: file, reason: "shape \(array.shape): activations must be N x d, N x L x D or N x C x H x W")
         }
         guard array.shape[0] == labels.count else {
             throw FileError(path: file, reason: "\(array.shape[0]) rows, but the labels have \(labels.count)")
         }
-        guard array.shape[1] > 0 else { throw FileError(path: file, reason: "empty layer (0 columns)") }
-        return ActivationMatrix(rows: array.shape[0], columns: array.shape[1], scalars: array.values)
+        let sampleShape = Array(array.shape.dropFirst())
+        let width = sampleShape.reduce(1, *)
+        guard width > 0 else { throw FileError(path: file, reason: "empty layer (shape \(array.shape))") }
+        return (ActivationMatrix(rows: array.shape[0], columns: width, scalars: array.values), sampleShape)
     }
 }

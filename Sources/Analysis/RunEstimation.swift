@@ -1,8 +1,10 @@
 // Estimating a whole source: every requested (epoch, layer) on both cores,
-// into an `InformationTable` whose errors name the offending file.
+// into an `InformationTable` whose errors name the offending file. Structured
+// layers (feature maps, sequences) are reduced as the request says first.
 
 import ActivationStore
 import ArrayIO
+import Foundation
 import InfoTheory
 
 /// Which samples an estimate uses.
@@ -18,13 +20,25 @@ public struct EstimationRequest: Sendable {
     public var epochs: [Int]?
     /// Layers to estimate (nil: all available).
     public var layers: [Int]?
+    /// What to do with layers whose samples are not vectors.
+    public var reduction: LayerReduction
 
-    public init(configuration: EstimatorConfiguration, samples: SampleSelection = .all, epochs: [Int]? = nil, layers: [Int]? = nil) {
+    public init(configuration: EstimatorConfiguration, samples: SampleSelection = .all, epochs: [Int]? = nil, layers: [Int]? = nil,
+                reduction: LayerReduction = .automatic) {
         self.configuration = configuration
         self.samples = samples
         self.epochs = epochs
         self.layers = layers
+        self.reduction = reduction
     }
+}
+
+/// The estimates of a source: one row per (epoch, layer), and for layers estimated per
+/// position, one row per (epoch, layer, position) with the position in the first value column.
+public struct SourceEstimate: Sendable {
+    public var table: InformationTable
+    /// Columns `position` then the table's; nil when no layer was estimated per position.
+    public var positions: InformationTable?
 }
 
 /// A bad estimation request (an epoch that is not recorded, a split the source lacks).
@@ -43,6 +57,12 @@ extension ActivationSource {
     ///   row-count mismatches.
     public func estimate(_ request: EstimationRequest,
                          progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> InformationTable {
+        try estimateWithPositions(request, progress: progress).table
+    }
+
+    /// As `estimate(_:progress:)`, with the per-position rows of layers estimated per position.
+    public func estimateWithPositions(_ request: EstimationRequest,
+                                      progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> SourceEstimate {
         var tasks = available
         if let epochs = request.epochs {
             let have = Set(available.map(\.epoch))
@@ -70,21 +90,67 @@ extension ActivationSource {
             let want = request.samples == .train
             indices = trainMask.indices.filter { trainMask[$0] == want }
         }
+        if case .knn = request.configuration, inputs == nil {
+            throw EstimationError("the kNN estimate of I(X;T) needs the inputs X: give --inputs x.npy with --activations")
+        }
         let driver = try InformationPlaneEstimation(configuration: request.configuration, labels: labels,
-                                                    inputGroups: inputGroups, sampleIndices: indices)
+                                                    inputGroups: inputGroups, sampleIndices: indices, inputs: inputs)
         let rows: [InformationPlaneRow]
+        let shapes = LayerShapes()
+        let reduction = request.reduction
         do {
-            rows = try driver.run(tasks, activations: { [self] task in try self.activations(task) }, progress: progress)
+            rows = try driver.run(tasks, parts: { [self] task in
+                let (m, shape) = try self.structuredActivations(task)
+                try shapes.record(layer: task.layer, shape: shape, file: self.file(task))
+                return try reduction.apply(m, sampleShape: shape, layer: task.layer)
+            }, progress: progress)
         } catch let InfoTheoryError.atLayerEpoch(epoch, layer, underlying) {
             throw FileError(path: file(LayerEpoch(epoch: epoch, layer: layer)), reason: "\(underlying)")
+        } catch let mismatch as LayerShapes.Mismatch {
+            throw FileError(path: mismatch.file, reason: mismatch.reason)
         }
         var parameters = Dictionary(request.configuration.parameters.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a })
         parameters["samples"] = request.samples.rawValue
         parameters["sample_count"] = "\(indices?.count ?? sampleCount)"
         parameters["source"] = path
-        return InformationTable(columns: request.configuration.columns,
-                                rows: rows.map { InformationTable.Row(epoch: $0.epoch, layer: $0.layer, values: $0.values) },
-                                parameters: parameters)
+        parameters["reduction"] = reduction.description
+        for (layer, shape) in shapes.all where shape.count > 1 {
+            parameters["layer_\(layer)_shape"] = shape.map(String.init).joined(separator: "x")
+            parameters["layer_\(layer)_reduction"] = reduction.resolved(for: shape).description
+        }
+        let table = InformationTable(columns: request.configuration.columns,
+                                     rows: rows.map { InformationTable.Row(epoch: $0.epoch, layer: $0.layer, values: $0.values) },
+                                     parameters: parameters)
+        var positionRows = [InformationTable.Row]()
+        for row in rows {
+            for (p, values) in (row.parts ?? []).enumerated() {
+                positionRows.append(InformationTable.Row(epoch: row.epoch, layer: row.layer, values: [Double(p)] + values))
+            }
+        }
+        let positions = positionRows.isEmpty ? nil
+            : InformationTable(columns: ["position"] + request.configuration.columns, rows: positionRows, parameters: parameters)
+        return SourceEstimate(table: table, positions: positions)
+    }
+}
+
+/// The sample shape seen for each layer, filled from worker threads; the epochs of a layer
+/// must agree.
+private final class LayerShapes: @unchecked Sendable {
+    struct Mismatch: Error { var file: String; var reason: String }
+    private let lock = NSLock()
+    private var shapes: [Int: [Int]] = [:]
+
+    func record(layer: Int, shape: [Int], file: String) throws {
+        lock.lock(); defer { lock.unlock() }
+        if let seen = shapes[layer], seen != shape {
+            throw Mismatch(file: file, reason: "a sample of shape \(shape), other epochs of layer \(layer) have \(seen)")
+        }
+        shapes[layer] = shape
+    }
+
+    var all: [(Int, [Int])] {
+        lock.lock(); defer { lock.unlock() }
+        return shapes.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
     }
 }
 

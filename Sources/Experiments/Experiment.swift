@@ -3,6 +3,7 @@
 // figures it wrote and a Markdown summary). The experiments themselves live
 // in their own files; this file holds no experiment.
 
+import ActivationStore
 import Analysis
 import ArrayIO
 import Foundation

@@ -38,13 +38,30 @@ public enum EstimatorConfiguration: Sendable, Hashable {
     case binning(BinningScheme)
     /// Kolchinsky-Tracey KDE bounds with noise variance s2 (reported in bits).
     case kde(noiseVariance: Double, bound: KDEBound)
+    /// Kraskov-Stögbauer-Grassberger I(X;T) with k neighbours (algorithm 1 or 2) and Ross's
+    /// I(T;Y), reported in bits. With `noiseVariance`, both are of T + Z, Z Gaussian of that
+    /// variance per unit (the finite form of I(X;T) for a deterministic T of a continuous X);
+    /// `seed` seeds the tie-breaking jitter and the noise.
+    case knn(k: Int, algorithm: KSGAlgorithm, noiseVariance: Double?, seed: UInt64)
 
     /// The value columns of each row, after `epoch,layer`:
     /// binning and a single KDE bound give `I_XT, I_TY, H_T`; KDE with both bounds gives
-    /// `I_XT_lower, I_XT_upper, I_TY_lower, I_TY_upper`. All in bits.
+    /// `I_XT_lower, I_XT_upper, I_TY_lower, I_TY_upper`; kNN gives `I_XT, I_TY`. All in bits.
     public var columns: [String] {
-        if case .kde(_, .both) = self { return ["I_XT_lower", "I_XT_upper", "I_TY_lower", "I_TY_upper"] }
-        return ["I_XT", "I_TY", "H_T"]
+        switch self {
+        case .kde(_, .both): ["I_XT_lower", "I_XT_upper", "I_TY_lower", "I_TY_upper"]
+        case .knn: ["I_XT", "I_TY"]
+        default: ["I_XT", "I_TY", "H_T"]
+        }
+    }
+
+    /// The estimator's family name: binning, kde or knn.
+    public var name: String {
+        switch self {
+        case .binning: "binning"
+        case .kde: "kde"
+        case .knn: "knn"
+        }
     }
 
     /// The estimator's name and parameters as strings, to record beside the results.
@@ -65,6 +82,10 @@ public enum EstimatorConfiguration: Sendable, Hashable {
             return p + [("units", "bits")]
         case let .kde(s2, bound):
             return [("estimator", "kde"), ("noise_variance", "\(s2)"), ("bound", bound.rawValue), ("units", "bits")]
+        case let .knn(k, algorithm, s2, seed):
+            return [("estimator", "knn"), ("k", "\(k)"), ("algorithm", "\(algorithm.rawValue)"),
+                    ("noise_variance", s2.map { "\($0)" } ?? "none"), ("seed", "\(seed)"),
+                    ("jitter", "1e-10 x max(1, mean |column|) after standardizing"), ("units", "bits")]
         }
     }
 }
@@ -73,8 +94,11 @@ public enum EstimatorConfiguration: Sendable, Hashable {
 public struct InformationPlaneRow: Sendable, Equatable {
     public var epoch: Int
     public var layer: Int
-    /// Bits, in the order of `EstimatorConfiguration.columns`.
+    /// Bits, in the order of `EstimatorConfiguration.columns`; for a layer estimated in parts
+    /// (one per position), the average over the parts.
     public var values: [Double]
+    /// The values of each part, when the layer was estimated in more than one.
+    public var parts: [[Double]]?
 }
 
 /// Estimates I(X;T) and I(T;Y) for many layers and epochs of one run on all cores.
@@ -90,6 +114,7 @@ public struct InformationPlaneEstimation: Sendable {
     let sampleIndices: [Int]?
     let labels: [Int]
     let inputGroups: [Int]?
+    let inputs: ActivationMatrix?
 
     /// A driver for one run.
     ///
@@ -98,13 +123,18 @@ public struct InformationPlaneEstimation: Sendable {
     ///   - inputGroups: X as one integer per stored sample (equal for equal inputs), or nil when
     ///     every input is distinct.
     ///   - sampleIndices: the rows to use (each in `0..<N`), or nil for all.
-    /// - Throws: `InfoTheoryError.rowCountMismatch` when `inputGroups` has another length,
-    ///   `.invalidParameter` for a bad configuration or an index out of range.
+    ///   - inputs: X itself, N rows (kNN estimates I(X;T) from it; the others ignore it).
+    /// - Throws: `InfoTheoryError.rowCountMismatch` when `inputGroups` or `inputs` has another
+    ///   length, `.invalidParameter` for a bad configuration, kNN without inputs, or an index
+    ///   out of range.
     public init(configuration: EstimatorConfiguration, labels: [Int], inputGroups: [Int]? = nil,
-                sampleIndices: [Int]? = nil, workers: Int = 2) throws {
+                sampleIndices: [Int]? = nil, inputs: ActivationMatrix? = nil, workers: Int = 2) throws {
         let n = labels.count
         if let inputGroups, inputGroups.count != n {
             throw InfoTheoryError.rowCountMismatch(activationRows: inputGroups.count, expected: n, what: "labels")
+        }
+        if let inputs, inputs.rows != n {
+            throw InfoTheoryError.rowCountMismatch(activationRows: inputs.rows, expected: n, what: "labels")
         }
         if let sampleIndices {
             if sampleIndices.isEmpty { throw InfoTheoryError.invalidParameter("no samples selected") }
@@ -122,6 +152,11 @@ public struct InformationPlaneEstimation: Sendable {
             }
         case let .kde(s2, _):
             _ = try KDEEstimator(noiseVariance: s2)
+        case let .knn(k, algorithm, s2, seed):
+            _ = try KSGEstimator(k: k, algorithm: algorithm, seed: seed, noiseVariance: s2)
+            guard inputs != nil else {
+                throw InfoTheoryError.invalidParameter("the kNN estimate of I(X;T) needs the inputs X")
+            }
         }
         self.configuration = configuration
         self.workers = max(1, workers)
@@ -129,9 +164,10 @@ public struct InformationPlaneEstimation: Sendable {
         self.sampleIndices = sampleIndices
         self.labels = sampleIndices.map { $0.map { labels[$0] } } ?? labels
         self.inputGroups = inputGroups.map { g in sampleIndices.map { $0.map { g[$0] } } ?? g }
+        self.inputs = inputs.map { x in sampleIndices.map { x.selectingRows($0) } ?? x }
     }
 
-    /// Estimates every (epoch, layer) in `tasks`.
+    /// Estimates every (epoch, layer) in `tasks`, each from one N x d matrix.
     ///
     /// - Parameters:
     ///   - tasks: the layer-epochs, in the order of the returned rows.
@@ -144,30 +180,41 @@ public struct InformationPlaneEstimation: Sendable {
     public func run(_ tasks: [LayerEpoch],
                     activations: @escaping @Sendable (LayerEpoch) throws -> ActivationMatrix,
                     progress: (@Sendable (_ completed: Int, _ total: Int) -> Void)? = nil) throws -> [InformationPlaneRow] {
+        try run(tasks, parts: { [try activations($0)] }, progress: progress)
+    }
+
+    /// Estimates every (epoch, layer) in `tasks`, each from one or more N x d matrices (the
+    /// positions of a structured layer, see `LayerReduction.perPosition`): a task's values are
+    /// the average over its parts, and each part's are kept in `InformationPlaneRow.parts`.
+    ///
+    /// - Parameters:
+    ///   - parts: loads one layer at one epoch as N x d matrices (all stored samples, at least
+    ///     one matrix); called as `activations` is in `run(_:activations:progress:)`.
+    public func run(_ tasks: [LayerEpoch],
+                    parts activations: @escaping @Sendable (LayerEpoch) throws -> [ActivationMatrix],
+                    progress: (@Sendable (_ completed: Int, _ total: Int) -> Void)? = nil) throws -> [InformationPlaneRow] {
         let outer = tasks.count >= workers ? workers : 1
         let inner = outer == 1 ? workers : 1
         // With outer > 1, parallelMap's workers make their GEMMs on 1 BLAS thread each.
 
         let counter = ProgressCounter(total: tasks.count * (isGlobal ? 2 : 1), report: progress)
-        let load: @Sendable (LayerEpoch) throws -> ActivationMatrix = { [storedRows, sampleIndices] task in
+        let load: @Sendable (LayerEpoch) throws -> [ActivationMatrix] = { [storedRows, sampleIndices] task in
             do {
-                let m = try activations(task)
-                if m.rows != storedRows {
-                    throw InfoTheoryError.rowCountMismatch(activationRows: m.rows, expected: storedRows, what: "labels")
+                let parts = try activations(task)
+                if parts.isEmpty { throw InfoTheoryError.invalidParameter("no matrix to estimate") }
+                return try parts.map { m in
+                    if m.rows != storedRows {
+                        throw InfoTheoryError.rowCountMismatch(activationRows: m.rows, expected: storedRows, what: "labels")
+                    }
+                    return sampleIndices.map { m.selectingRows($0) } ?? m
                 }
-                return sampleIndices.map { m.selectingRows($0) } ?? m
             } catch let error as InfoTheoryError {
                 throw InfoTheoryError.atLayerEpoch(epoch: task.epoch, layer: task.layer, underlying: error)
             }
         }
-        let wrap: @Sendable (LayerEpoch, () throws -> [Double]) throws -> [Double] = { task, body in
-            do { return try body() } catch let error as InfoTheoryError {
-                if case .atLayerEpoch = error { throw error }
-                throw InfoTheoryError.atLayerEpoch(epoch: task.epoch, layer: task.layer, underlying: error)
-            }
-        }
 
-        let values: [[Double]]
+        // One matrix's values, in `configuration.columns` order.
+        let estimateOne: @Sendable (LayerEpoch, ActivationMatrix) throws -> [Double]
         switch configuration {
         case let .binning(scheme):
             let estimator = try BinningEstimator(labels: labels, inputGroups: inputGroups)
@@ -178,12 +225,13 @@ public struct InformationPlaneEstimation: Sendable {
             case let .uniform(bins, lower, upper): fixed = .uniform(bins: bins, lower: lower, upper: upper)
             case let .width(w): fixed = .width(w)
             case let .global(bins, pooled):
-                // Pass 1: the bounds, streaming one matrix at a time.
+                // Pass 1: the bounds, streaming one layer-epoch at a time.
                 let ranges = try parallelMap(tasks.count, workers: outer) { k -> ActivationRange in
-                    let m = try load(tasks[k])
-                    _ = try wrap(tasks[k]) { try m.validate(); return [] }
                     var r = ActivationRange()
-                    r.update(with: m)
+                    for m in try load(tasks[k]) {
+                        try Self.wrap(tasks[k]) { try m.validate(); return [] }
+                        r.update(with: m)
+                    }
                     counter.advance()
                     return r
                 }
@@ -197,37 +245,54 @@ public struct InformationPlaneEstimation: Sendable {
                     perLayer[layer] = (pooled ? all : r).discretization(bins: bins)
                 }
             }
-            values = try parallelMap(tasks.count, workers: outer) { [perLayer, fixed] k in
-                let task = tasks[k]
-                let m = try load(task)
-                let v = try wrap(task) {
-                    let e = try estimator.estimate(m, discretization: fixed ?? perLayer[task.layer]!)
-                    return [e.inputInformation, e.labelInformation, e.entropy]
-                }
-                counter.advance()
-                return v
+            estimateOne = { [perLayer, fixed] task, m in
+                let e = try estimator.estimate(m, discretization: fixed ?? perLayer[task.layer]!)
+                return [e.inputInformation, e.labelInformation, e.entropy]
             }
         case let .kde(s2, bound):
             let estimator = try KDEEstimator(noiseVariance: s2, bound: bound, labels: labels, workers: inner)
-            values = try parallelMap(tasks.count, workers: outer) { k in
-                let task = tasks[k]
-                let m = try load(task)
-                let v = try wrap(task) {
-                    let e = try estimator.estimate(m)
-                    switch bound {
-                    case .both:
-                        let lo = e.lower!.bits, up = e.upper!.bits
-                        return [lo.inputInformation, up.inputInformation, lo.labelInformation!, up.labelInformation!]
-                    case .upper, .lower:
-                        let b = (bound == .upper ? e.upper! : e.lower!).bits
-                        return [b.inputInformation, b.labelInformation!, b.entropy]
-                    }
+            estimateOne = { _, m in
+                let e = try estimator.estimate(m)
+                switch bound {
+                case .both:
+                    let lo = e.lower!.bits, up = e.upper!.bits
+                    return [lo.inputInformation, up.inputInformation, lo.labelInformation!, up.labelInformation!]
+                case .upper, .lower:
+                    let b = (bound == .upper ? e.upper! : e.lower!).bits
+                    return [b.inputInformation, b.labelInformation!, b.entropy]
                 }
-                counter.advance()
-                return v
+            }
+        case let .knn(k, algorithm, s2, seed):
+            let estimator = try KSGEstimator(k: k, algorithm: algorithm, seed: seed, noiseVariance: s2, workers: inner)
+            let x = inputs!
+            let y = labels
+            estimateOne = { _, m in
+                let ln2 = 0.693_147_180_559_945_3
+                return [try estimator.mutualInformation(x, m) / ln2, try estimator.labelInformation(m, labels: y) / ln2]
             }
         }
-        return zip(tasks, values).map { InformationPlaneRow(epoch: $0.epoch, layer: $0.layer, values: $1) }
+
+        let results = try parallelMap(tasks.count, workers: outer) { k -> (values: [Double], parts: [[Double]]?) in
+            let task = tasks[k]
+            let parts = try load(task)
+            let values = try parts.map { m in try Self.wrap(task) { try estimateOne(task, m) } }
+            counter.advance()
+            if values.count == 1 { return (values[0], nil) }
+            let mean = values[0].indices.map { c in values.reduce(0) { $0 + $1[c] } / Double(values.count) }
+            return (mean, values)
+        }
+        return zip(tasks, results).map {
+            InformationPlaneRow(epoch: $0.epoch, layer: $0.layer, values: $1.values, parts: $1.parts)
+        }
+    }
+
+    /// Runs `body`, naming the layer-epoch in any `InfoTheoryError` it throws.
+    @discardableResult
+    static func wrap(_ task: LayerEpoch, _ body: () throws -> [Double]) throws -> [Double] {
+        do { return try body() } catch let error as InfoTheoryError {
+            if case .atLayerEpoch = error { throw error }
+            throw InfoTheoryError.atLayerEpoch(epoch: task.epoch, layer: task.layer, underlying: error)
+        }
     }
 
     var isGlobal: Bool {

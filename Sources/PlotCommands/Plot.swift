@@ -38,7 +38,8 @@ struct InformationSource {
         if AtomicFile.isDirectory(path) {
             let manifest = try RunDirectory(path).readManifest()
             title = manifest.settings.activation == "relu" ? "ReLU" : manifest.settings.activation
-            let tables = try AtomicFile.listDirectory(path).filter { $0.hasPrefix("mi-") && $0.hasSuffix(".csv") }
+            let tables = try AtomicFile.listDirectory(path)
+                .filter { $0.hasPrefix("mi-") && $0.hasSuffix(".csv") && !$0.hasSuffix("-positions.csv") }
             if let estimate {
                 let name = estimate.hasSuffix(".csv") ? estimate : "mi-\(estimate).csv"
                 guard tables.contains(name) else {
@@ -57,8 +58,10 @@ struct InformationSource {
         }
         let table = try InformationTable.read(path: csv)
         let points = informationPoints(table)
-        return InformationSource(title: title, points: points)
+        return InformationSource(title: title, points: points, table: table)
     }
+
+    var table: InformationTable
 }
 
 struct PlotInformationPlane: ParsableCommand {
@@ -86,10 +89,21 @@ struct PlotInformationPlane: ParsableCommand {
     @Flag(help: "Hide the band between KDE lower and upper bounds.")
     var noBounds = false
 
+    @Flag(help: ArgumentHelp(
+        "One panel per estimator (binning, KDE, kNN: the run's mi-*.csv) for each run, one run a row, with each layer's compression verdict under each estimator.",
+        discussion: "The verdicts are printed and written beside the figure as <figure>-verdicts.csv."))
+    var compareEstimators = false
+
+    @Option(help: "Compression verdicts: recorded epochs in the running median (odd).")
+    var window: Int = CompressionRule.defaultWindow
+
     @OptionGroup var figure: FigureOptions
 
     func validate() throws {
         if sources.isEmpty { throw ValidationError("give at least one run directory or MI table") }
+        if window < 1 || window % 2 == 0 { throw ValidationError("--window must be odd and positive (got \(window))") }
+        if compareEstimators && estimate != nil { throw ValidationError("--compare-estimators draws every estimate; drop --estimate") }
+        if compareEstimators && labels != nil { throw ValidationError("--compare-estimators titles its panels by estimator; drop --labels") }
         if !["epoch", "layer"].contains(color) { throw ValidationError("--color must be epoch or layer") }
         if let labels, labels.split(separator: ",").count != sources.count {
             throw ValidationError("--labels needs one label per source (\(sources.count))")
@@ -97,6 +111,7 @@ struct PlotInformationPlane: ParsableCommand {
     }
 
     func run() throws {
+        if compareEstimators { return try runComparison() }
         let names = labels?.split(separator: ",").map(String.init)
         let panels = try sources.enumerated().map { i, path in
             let source = try InformationSource.load(path, estimate: estimate)
@@ -110,6 +125,148 @@ struct PlotInformationPlane: ParsableCommand {
         plot.showBounds = !noBounds
         let (w, h) = figure.dimensions(default: (panels.count > 1 ? 500 * panels.count : 640, 480))
         try figure.write(plot.render(width: w, height: h, scale: figure.scale), warnings: plot.warnings)
+    }
+}
+
+extension PlotInformationPlane {
+    /// The estimators a comparison draws, in this order, as `mi-<name>.csv` in a run.
+    static let comparedEstimators = ["binning", "kde", "knn"]
+
+    /// `--compare-estimators`: a row of panels per run, one per estimator it has.
+    func runComparison() throws {
+        var panels = [InformationPlanePanel]()
+        var entries = [EstimatorVerdicts]()
+        var columns = 0
+        for path in sources {
+            guard AtomicFile.isDirectory(path) else {
+                throw FileError(path: path, reason: "--compare-estimators needs a run directory (with mi-binning.csv, mi-kde.csv, mi-knn.csv)")
+            }
+            let present = try Set(AtomicFile.listDirectory(path))
+            let names = Self.comparedEstimators.filter { present.contains("mi-\($0).csv") }
+            guard names.count >= 2 else {
+                throw FileError(path: path, reason: "--compare-estimators needs at least two of mi-binning.csv, mi-kde.csv, mi-knn.csv "
+                                + "(found \(names.isEmpty ? "none" : names.joined(separator: ", "))); run `infoplane estimate \(path) --estimator all`")
+            }
+            if columns != 0 && names.count != columns {
+                throw FileError(path: path, reason: "has \(names.count) estimates, \(sources[0]) has \(columns): compare runs with the same estimates")
+            }
+            columns = names.count
+            for name in names {
+                let source = try InformationSource.load(path, estimate: name)
+                let label = estimatorLabel(name, source.table.parameters)
+                let title = sources.count > 1 ? "\(source.title): \(label)" : label
+                panels.append(InformationPlanePanel(title: title, points: source.points))
+                entries.append(EstimatorVerdicts(run: source.title, path: path, estimator: name,
+                                                 verdicts: source.table.verdicts(rule: CompressionRule(window: window))))
+            }
+        }
+        var plot = InformationPlaneFigure(panels: panels)
+        plot.columns = columns
+        plot.title = figure.title ?? ""
+        plot.coloring = color == "layer" ? .layer : .epoch
+        if let map = figure.colormapValue { plot.colormap = map }
+        plot.logEpochs = logEpochs
+        plot.showBounds = !noBounds
+        let rows = panels.count / columns
+        let (w, h) = figure.dimensions(default: (430 * columns + 90, 380 * rows + 40))
+        try figure.write(plot.render(width: w, height: h, scale: figure.scale), warnings: plot.warnings)
+        let rule = CompressionRule(window: window)
+        print(verdictReport(entries, rule: rule), terminator: "")
+        let csvPath = (figure.output.hasSuffix(".png") ? String(figure.output.dropLast(4)) : figure.output) + "-verdicts.csv"
+        try AtomicFile.write(verdictCSV(entries), to: csvPath)
+        print(csvPath)
+    }
+
+    /// A panel title from the estimator and the parameters file beside its table.
+    func estimatorLabel(_ name: String, _ p: [String: String]) -> String {
+        switch name {
+        case "binning":
+            if p["discretization"] == "width", let w = p["width"] { return "Binning (width \(w))" }
+            if let bins = p["bins"] { return "Binning (\(bins) bins\(p["discretization"] == "global" ? ", global range" : ""))" }
+            return "Binning"
+        case "kde":
+            let s2 = p["noise_variance"].map { ", σ² = \($0)" } ?? ""
+            return (p["bound"] == "lower" ? "KDE lower bound" : "KDE upper bound") + s2
+        default:
+            let k = p["k"].map { ", k = \($0)" } ?? ""
+            let noise = p["noise_variance"].flatMap { $0 == "none" ? nil : ", σ² = \($0)" } ?? ""
+            return "kNN (KSG \(p["algorithm"] ?? "1")\(k)\(noise))"
+        }
+    }
+}
+
+/// One run's verdicts under one estimator.
+struct EstimatorVerdicts {
+    var run: String
+    var path: String
+    var estimator: String
+    var verdicts: [(layer: Int, verdict: CompressionVerdict)]
+}
+
+/// The verdict table: a line per (run, layer), a column per estimator, and whether they agree.
+func verdictReport(_ entries: [EstimatorVerdicts], rule: CompressionRule) -> String {
+    var out = "Compression of I(X;T) by estimator (KDE: the upper bound).\nRule: \(rule).\n\n"
+    let estimators = PlotInformationPlane.comparedEstimators.filter { e in entries.contains { $0.estimator == e } }
+    func cell(_ v: CompressionVerdict?) -> String {
+        guard let v else { return "-" }
+        return (v.compressed ? "compresses" : "no") + " (drop " + format2(v.drop) + " / " + format2(v.required) + ")"
+    }
+    var lines = [["run", "layer"] + estimators + ["agree"]]
+    var disagreements = 0, compared = 0
+    for path in uniqued(entries.map(\.path)) {
+        let forRun = entries.filter { $0.path == path }
+        let layers = Set(forRun.flatMap { $0.verdicts.map(\.layer) }).sorted()
+        for layer in layers {
+            let vs = estimators.map { e in forRun.first { $0.estimator == e }?.verdicts.first { $0.layer == layer }?.verdict }
+            let decided = vs.compactMap { $0?.compressed }
+            let agree = Set(decided).count <= 1
+            compared += 1
+            if !agree { disagreements += 1 }
+            lines.append([forRun[0].run, "\(layer)"] + vs.map(cell) + [agree ? "yes" : "NO"])
+        }
+    }
+    let widths = lines[0].indices.map { c in lines.map { $0[c].count }.max()! }
+    for line in lines {
+        out += line.indices.map { c in line[c] + String(repeating: " ", count: widths[c] - line[c].count) }
+            .joined(separator: "  ").trimmingTrailingSpaces() + "\n"
+    }
+    out += "\nThe verdict depends on the estimator for \(disagreements) of \(compared) layer(s). "
+        + "Drops and required drops in bits; the required drop is max(threshold, noise multiple × noise).\n"
+    return out
+}
+
+/// The verdicts as CSV: run,layer,estimator,peak_epoch,peak,final,drop,required,compressed.
+func verdictCSV(_ entries: [EstimatorVerdicts]) -> String {
+    var out = "run,layer,estimator,peak_epoch,peak,final,drop,required,compressed\n"
+    for e in entries {
+        for (layer, v) in e.verdicts {
+            out += "\(e.run),\(layer),\(e.estimator),\(v.peakEpoch),\(v.peak),\(v.final),\(v.drop),\(v.required),\(v.compressed)\n"
+        }
+    }
+    return out
+}
+
+private func format2(_ x: Double) -> String {
+    guard x.isFinite else { return "\(x)" }
+    let r = (x * 100).rounded() / 100
+    var t = "\(r)"
+    if let dot = t.firstIndex(of: ".") {
+        let decimals = t.distance(from: dot, to: t.endIndex) - 1
+        if decimals < 2 { t += String(repeating: "0", count: 2 - decimals) }
+    }
+    return t
+}
+
+private func uniqued(_ values: [String]) -> [String] {
+    var seen = Set<String>()
+    return values.filter { seen.insert($0).inserted }
+}
+
+extension String {
+    fileprivate func trimmingTrailingSpaces() -> String {
+        var s = self
+        while s.last == " " { s.removeLast() }
+        return s
     }
 }
 

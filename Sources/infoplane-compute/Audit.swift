@@ -3,6 +3,7 @@
 // group of seeds their means with bootstrap intervals, a CSV, a Markdown
 // table, a scatter figure and Spearman's ρ with its bootstrap interval.
 
+import ActivationStore
 import Analysis
 import ArgumentParser
 import ArrayIO

@@ -6,16 +6,39 @@ import ArgumentParser
 import Foundation
 import Tensors
 import InfoTheory
+import PlotCommands
 
 struct Estimate: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "estimate",
         abstract: "Estimate I(X;T) and I(T;Y) for every recorded layer and epoch.",
         discussion: """
-        Writes a CSV (bits) with the header epoch,layer,I_XT,I_TY,H_T, or, for KDE with both bounds,
-        epoch,layer,I_XT_lower,I_XT_upper,I_TY_lower,I_TY_upper; the estimator and its parameters go
-        to a JSON file beside it (same name, .json). Default output: mi-<estimator>.csv in the run
-        or activation directory.
+        Writes a CSV (bits) with the header epoch,layer,I_XT,I_TY,H_T (binning, one KDE bound),
+        epoch,layer,I_XT_lower,I_XT_upper,I_TY_lower,I_TY_upper (KDE, both bounds) or
+        epoch,layer,I_XT,I_TY (kNN); the estimator and its parameters go to a JSON file beside it
+        (same name, .json). Default output: mi-<estimator>.csv in the run or activation directory.
+        --estimator all writes mi-binning.csv, mi-kde.csv and mi-knn.csv there, from the same
+        samples and epochs, for `infoplane plot infoplane RUN --compare-estimators`.
+
+        kNN (Kraskov, Stögbauer & Grassberger 2004): I(X;T) by KSG algorithm 1 or 2 (max-norm, k
+        neighbours, default 3) from the inputs X; I(T;Y) by Ross's (2014) form for a discrete Y.
+        Each column is standardized and receives a seeded jitter of 1e-10 x max(1, mean |column|)
+        to break ties (as scikit-learn does). Note: when T is a deterministic function of a
+        continuous X, the true I(X;T) is infinite, and a kNN estimate of it is finite only because
+        N is (it grows with N); with a discrete X (the 12-bit task) it is bounded by H(X). For a
+        finite quantity, estimate the noisy layer T + Z, Z ~ N(0, s2) per unit:
+        --knn-noise-variance s2 (the quantity KDE bounds with --noise-variance).
+
+        Structured layers (a sample of shape C x H x W, feature maps in NCHW, or L x D, token
+        positions first; the run's manifest or the exported .npy shape says which):
+          auto           flatten when a sample has at most 512 values, else mean-pool
+          flatten        all C*H*W (or L*D) values of a sample as one vector
+          per-position   one estimate per spatial or token position (C or D features each),
+                         written to <output>-positions.csv; the layer's row is their average
+          mean-pool      each feature's mean over the positions (C or D values a sample)
+          max-pool       each feature's maximum over the positions
+          projection     the flattened vector times a fixed Gaussian matrix to --projection-dim
+                         dimensions (entries N(0, 1/dim), seeded by --seed and the layer)
 
         Binning discretizations:
           edges    Shwartz-Ziv & Tishby's code: float32 linspace(-1, 1, bins) edges, digitize - 1;
@@ -29,7 +52,10 @@ struct Estimate: ParsableCommand {
           infoplane estimate runs/tanh --estimator binning --discretization edges --bins 30
           infoplane estimate runs/relu --discretization global --bins 100
           infoplane estimate runs/tanh --estimator kde --noise-variance 0.1 --bound both --samples test
+          infoplane estimate runs/tanh --estimator knn --k 3 --algorithm 2
+          infoplane estimate runs/tanh --estimator all
           infoplane estimate --activations exported/ --labels y.npy --inputs x.npy
+          infoplane estimate --activations convs/ --labels y.npy --estimator kde --reduce per-position
         """
     )
 
@@ -45,7 +71,7 @@ struct Estimate: ParsableCommand {
     @Option(help: "Inputs for --activations (.npy, N rows), for H(T|X) when inputs repeat.")
     var inputs: String?
 
-    @Option(help: "binning or kde.")
+    @Option(help: "binning, kde, knn, or all (the three on the same samples).")
     var estimator: String = "binning"
 
     @Option(help: "Binning discretization: edges, uniform, width or global.")
@@ -75,6 +101,24 @@ struct Estimate: ParsableCommand {
     @Option(help: "KDE bound: upper, lower or both.")
     var bound: String = "both"
 
+    @Option(help: "kNN: the number of neighbours k.")
+    var k: Int = 3
+
+    @Option(help: "kNN: KSG algorithm 1 or 2 for I(X;T).")
+    var algorithm: Int = 1
+
+    @Option(help: "kNN: estimate the noisy layer T + N(0, s2) instead of T (default: T itself).")
+    var knnNoiseVariance: Double?
+
+    @Option(help: "Seed of the kNN jitter and noise, and of random projections.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Structured layers: auto, flatten, per-position, mean-pool, max-pool or projection.")
+    var reduce: String = "auto"
+
+    @Option(help: "Dimension of --reduce projection.")
+    var projectionDim: Int = 64
+
     @Option(help: "Samples: all, train or test.")
     var samples: String = "all"
 
@@ -88,7 +132,19 @@ struct Estimate: ParsableCommand {
         if (runDirectory == nil) == (activations == nil) { throw ValidationError("give either a run directory or --activations DIR") }
         if activations != nil && labels == nil { throw ValidationError("--activations needs --labels y.npy") }
         if runDirectory != nil && (labels != nil || inputs != nil) { throw ValidationError("--labels and --inputs go with --activations") }
-        if !["binning", "kde"].contains(estimator) { throw ValidationError("unknown estimator \"\(estimator)\" (use binning or kde)") }
+        if !["binning", "kde", "knn", "all"].contains(estimator) {
+            throw ValidationError("unknown estimator \"\(estimator)\" (use binning, kde, knn or all)")
+        }
+        if k < 1 { throw ValidationError("--k must be at least 1 (got \(k))") }
+        if KSGAlgorithm(rawValue: algorithm) == nil { throw ValidationError("--algorithm must be 1 or 2 (got \(algorithm))") }
+        if let s2 = knnNoiseVariance, !(s2 > 0 && s2.isFinite) { throw ValidationError("--knn-noise-variance must be positive") }
+        if !["auto", "flatten", "per-position", "mean-pool", "max-pool", "projection"].contains(reduce) {
+            throw ValidationError("unknown --reduce \"\(reduce)\" (use auto, flatten, per-position, mean-pool, max-pool or projection)")
+        }
+        if projectionDim < 1 { throw ValidationError("--projection-dim must be at least 1") }
+        if estimator == "all" && output != nil {
+            throw ValidationError("--estimator all writes mi-binning.csv, mi-kde.csv and mi-knn.csv beside the run; drop -o")
+        }
         if !["edges", "uniform", "width", "global"].contains(discretization) {
             throw ValidationError("unknown discretization \"\(discretization)\" (use edges, uniform, width or global)")
         }
@@ -112,8 +168,28 @@ struct Estimate: ParsableCommand {
         return values.isEmpty || values.contains(nil) ? nil : values.map { $0! }
     }
 
-    var estimatorConfiguration: EstimatorConfiguration {
-        if estimator == "kde" { return .kde(noiseVariance: noiseVariance, bound: KDEBound(rawValue: bound)!) }
+    /// The estimators asked for, in the order binning, kde, knn.
+    var estimatorConfigurations: [EstimatorConfiguration] {
+        let all: [String: EstimatorConfiguration] = [
+            "binning": binningConfiguration,
+            "kde": .kde(noiseVariance: noiseVariance, bound: KDEBound(rawValue: bound)!),
+            "knn": .knn(k: k, algorithm: KSGAlgorithm(rawValue: algorithm)!, noiseVariance: knnNoiseVariance, seed: seed),
+        ]
+        return (estimator == "all" ? ["binning", "kde", "knn"] : [estimator]).map { all[$0]! }
+    }
+
+    var reduction: LayerReduction {
+        switch reduce {
+        case "flatten": .flatten
+        case "per-position": .perPosition
+        case "mean-pool": .meanPool
+        case "max-pool": .maxPool
+        case "projection": .projection(dimension: projectionDim, seed: seed)
+        default: .automatic
+        }
+    }
+
+    var binningConfiguration: EstimatorConfiguration {
         switch discretization {
         case "uniform": return .binning(.uniform(bins: bins ?? 30, lower: lower!, upper: upper!))
         case "width": return .binning(.width(width!))
@@ -123,19 +199,36 @@ struct Estimate: ParsableCommand {
     }
 
     func run() throws {
-        // The KDE distances are GEMMs; binning never calls BLAS.
-        if estimator == "kde" { BLASCore.restartWithRecognizedCoreIfNeeded() }
+        // The KDE distances and random projections are GEMMs; binning and kNN never call BLAS.
+        if estimator == "kde" || estimator == "all" || reduce == "projection" { BLASCore.restartWithRecognizedCoreIfNeeded() }
         let source = try runDirectory.map(ActivationSource.run)
             ?? ActivationSource.exported(directory: activations!, labels: labels!, inputs: inputs)
-        let request = EstimationRequest(configuration: estimatorConfiguration, samples: SampleSelection(rawValue: samples)!,
-                                        epochs: epochs.flatMap(parseEpochs))
-        let progress = TerminalProgress()
-        let box = ProgressBox(progress)
-        let table = try source.estimate(request) { done, total in box.update(done, total) }
-        progress.finish()
-        let path = output ?? (source.path + "/mi-\(estimator).csv")
-        try table.write(to: path)
-        print(path)
+        if estimator != "binning" && estimator != "kde" && source.inputs == nil {
+            throw ValidationError("the kNN estimate of I(X;T) needs the inputs X: give --inputs x.npy with --activations")
+        }
+        if estimator == "knn" || estimator == "all", source.inputsAreBinary {
+            writeStandardError("warning: every input column of \(source.path) takes at most two values: distinct inputs are all at the "
+                               + "same max-norm distance, so the kNN I(X;T) is set by the tie-breaking jitter and means little "
+                               + "(its I(T;Y) is unaffected); for discrete inputs use binning or KDE for I(X;T)\n")
+        }
+        for configuration in estimatorConfigurations {
+            let request = EstimationRequest(configuration: configuration, samples: SampleSelection(rawValue: samples)!,
+                                            epochs: epochs.flatMap(parseEpochs), reduction: reduction)
+            let progress = TerminalProgress()
+            let box = ProgressBox(progress)
+            let estimate = try source.estimateWithPositions(request) { done, total in
+                box.update(done, total, message: "layer-epochs (\(configuration.name))")
+            }
+            progress.finish()
+            let path = output ?? (source.path + "/mi-\(configuration.name).csv")
+            if let positions = estimate.positions {
+                let positionsPath = String(path.dropLast(4)) + "-positions.csv"
+                try positions.write(to: positionsPath)
+                print(positionsPath)
+            }
+            try estimate.table.write(to: path)
+            print(path)
+        }
     }
 }
 

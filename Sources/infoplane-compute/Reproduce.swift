@@ -2,6 +2,7 @@
 // each with its paper's settings as defaults, from training to figures and a
 // Markdown summary.
 
+import ActivationStore
 import Analysis
 import ArgumentParser
 import Experiments
