@@ -90,7 +90,7 @@ extension ActivationSource {
             let want = request.samples == .train
             indices = trainMask.indices.filter { trainMask[$0] == want }
         }
-        if case .knn = request.configuration, inputs == nil {
+        if case .knn(_, _, _, _, .continuous) = request.configuration, inputs == nil {
             throw EstimationError("the kNN estimate of I(X;T) needs the inputs X: give --inputs x.npy with --activations")
         }
         let driver = try InformationPlaneEstimation(configuration: request.configuration, labels: labels,

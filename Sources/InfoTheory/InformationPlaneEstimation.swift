@@ -41,8 +41,8 @@ public enum EstimatorConfiguration: Sendable, Hashable {
     /// Kraskov-Stögbauer-Grassberger I(X;T) with k neighbours (algorithm 1 or 2) and Ross's
     /// I(T;Y), reported in bits. With `noiseVariance`, both are of T + Z, Z Gaussian of that
     /// variance per unit (the finite form of I(X;T) for a deterministic T of a continuous X);
-    /// `seed` seeds the tie-breaking jitter and the noise.
-    case knn(k: Int, algorithm: KSGAlgorithm, noiseVariance: Double?, seed: UInt64)
+    /// `seed` seeds the tie-breaking jitter and the noise. `inputs` says how X is read.
+    case knn(k: Int, algorithm: KSGAlgorithm, noiseVariance: Double?, seed: UInt64, inputs: KNNInputs = .continuous)
 
     /// The value columns of each row, after `epoch,layer`:
     /// binning and a single KDE bound give `I_XT, I_TY, H_T`; KDE with both bounds gives
@@ -82,12 +82,27 @@ public enum EstimatorConfiguration: Sendable, Hashable {
             return p + [("units", "bits")]
         case let .kde(s2, bound):
             return [("estimator", "kde"), ("noise_variance", "\(s2)"), ("bound", bound.rawValue), ("units", "bits")]
-        case let .knn(k, algorithm, s2, seed):
+        case let .knn(k, algorithm, s2, seed, inputs):
+            var form = "continuous (KSG)"
+            if case let .discrete(m) = inputs { form = "discrete (Ross, \(m) noise draws a sample)" }
             return [("estimator", "knn"), ("k", "\(k)"), ("algorithm", "\(algorithm.rawValue)"),
-                    ("noise_variance", s2.map { "\($0)" } ?? "none"), ("seed", "\(seed)"),
+                    ("noise_variance", s2.map { "\($0)" } ?? "none"), ("seed", "\(seed)"), ("inputs", form),
                     ("jitter", "1e-10 x max(1, mean |column|) after standardizing"), ("units", "bits")]
         }
     }
+}
+
+/// How the kNN estimator reads the inputs X for I(X;T).
+public enum KNNInputs: Sendable, Hashable {
+    /// X as a point in R^d: KSG between X and T (or T + Z).
+    case continuous
+    /// X as a discrete variable, one value per distinct input (the 12-bit task's 4096 inputs),
+    /// and T + Z the noisy layer: each sample's T is drawn `replicates` times with independent
+    /// noise Z, and Ross's discrete-label form estimates I(X; T + Z) with the inputs as the
+    /// classes. This is h(T + Z) - h(Z) for X uniform over the inputs, the quantity the KDE
+    /// bounds of Kolchinsky & Tracey enclose. Needs a noise variance: without noise, I(X;T) of a
+    /// deterministic T is H(T), log2 N when the N outputs differ.
+    case discrete(replicates: Int)
 }
 
 /// One output row: an (epoch, layer) and its values in `EstimatorConfiguration.columns` order.
@@ -152,10 +167,18 @@ public struct InformationPlaneEstimation: Sendable {
             }
         case let .kde(s2, _):
             _ = try KDEEstimator(noiseVariance: s2)
-        case let .knn(k, algorithm, s2, seed):
+        case let .knn(k, algorithm, s2, seed, form):
             _ = try KSGEstimator(k: k, algorithm: algorithm, seed: seed, noiseVariance: s2)
-            guard inputs != nil else {
-                throw InfoTheoryError.invalidParameter("the kNN estimate of I(X;T) needs the inputs X")
+            switch form {
+            case .continuous:
+                guard inputs != nil else {
+                    throw InfoTheoryError.invalidParameter("the kNN estimate of I(X;T) needs the inputs X")
+                }
+            case let .discrete(m):
+                guard m >= 2 else { throw InfoTheoryError.invalidParameter("discrete inputs need at least 2 noise draws a sample, got \(m)") }
+                guard s2 != nil else {
+                    throw InfoTheoryError.invalidParameter("the kNN estimate of I(X;T) for discrete inputs needs a noise variance")
+                }
             }
         }
         self.configuration = configuration
@@ -262,13 +285,35 @@ public struct InformationPlaneEstimation: Sendable {
                     return [b.inputInformation, b.labelInformation!, b.entropy]
                 }
             }
-        case let .knn(k, algorithm, s2, seed):
+        case let .knn(k, algorithm, s2, seed, form):
             let estimator = try KSGEstimator(k: k, algorithm: algorithm, seed: seed, noiseVariance: s2, workers: inner)
-            let x = inputs!
             let y = labels
-            estimateOne = { _, m in
-                let ln2 = 0.693_147_180_559_945_3
-                return [try estimator.mutualInformation(x, m) / ln2, try estimator.labelInformation(m, labels: y) / ln2]
+            let ln2 = 0.693_147_180_559_945_3
+            switch form {
+            case .continuous:
+                let x = inputs!
+                estimateOne = { _, m in
+                    [try estimator.mutualInformation(x, m) / ln2, try estimator.labelInformation(m, labels: y) / ln2]
+                }
+            case let .discrete(replicates):
+                let groups = inputGroups ?? Array(0..<labels.count)
+                let replicatedGroups = groups.flatMap { [Int](repeating: $0, count: replicates) }
+                let plain = try KSGEstimator(k: k, algorithm: algorithm, seed: seed, workers: inner)
+                let sd = Float(s2!.squareRoot())
+                estimateOne = { _, m in
+                    // Draw r of sample i is row i·replicates + r: t_i + Z, Z ~ N(0, s2) per unit.
+                    var rng = RandomGenerator(seed: seed ^ 0x6E6F_6973_7920_5854)
+                    var noisy = [Float](repeating: 0, count: m.rows * replicates * m.columns)
+                    for i in 0..<m.rows {
+                        for r in 0..<replicates {
+                            let base = (i * replicates + r) * m.columns
+                            for c in 0..<m.columns { noisy[base + c] = m.scalars[i * m.columns + c] + sd * Float(rng.normal()) }
+                        }
+                    }
+                    let t = ActivationMatrix(rows: m.rows * replicates, columns: m.columns, scalars: noisy)
+                    return [try plain.labelInformation(t, labels: replicatedGroups) / ln2,
+                            try estimator.labelInformation(m, labels: y) / ln2]
+                }
             }
         }
 

@@ -25,9 +25,14 @@ struct Estimate: ParsableCommand {
         Each column is standardized and receives a seeded jitter of 1e-10 x max(1, mean |column|)
         to break ties (as scikit-learn does). Note: when T is a deterministic function of a
         continuous X, the true I(X;T) is infinite, and a kNN estimate of it is finite only because
-        N is (it grows with N); with a discrete X (the 12-bit task) it is bounded by H(X). For a
-        finite quantity, estimate the noisy layer T + Z, Z ~ N(0, s2) per unit:
-        --knn-noise-variance s2 (the quantity KDE bounds with --noise-variance).
+        N is (it grows with N). For a finite quantity, estimate the noisy layer T + Z,
+        Z ~ N(0, s2) per unit: --knn-noise-variance s2 (the quantity KDE bounds with
+        --noise-variance). Discrete inputs (every input column with at most two values, as the
+        12-bit task's, or inputs that repeat) are all at one max-norm distance from each other, so
+        KSG cannot read them; with a noise variance, --knn-inputs auto (the default) then
+        estimates I(X; T + Z) with X as a discrete variable: each sample's T drawn --knn-draws
+        times with independent noise, Ross's form with the inputs as classes. Without a noise
+        variance, auto keeps KSG and warns.
 
         Structured layers (a sample of shape C x H x W, feature maps in NCHW, or L x D, token
         positions first; the run's manifest or the exported .npy shape says which):
@@ -110,6 +115,12 @@ struct Estimate: ParsableCommand {
     @Option(help: "kNN: estimate the noisy layer T + N(0, s2) instead of T (default: T itself).")
     var knnNoiseVariance: Double?
 
+    @Option(help: "kNN: read X as continuous (KSG), discrete (Ross over noise draws; needs --knn-noise-variance), or auto.")
+    var knnInputs: String = "auto"
+
+    @Option(help: "kNN, discrete inputs: noise draws a sample.")
+    var knnDraws: Int = 8
+
     @Option(help: "Seed of the kNN jitter and noise, and of random projections.")
     var seed: UInt64 = 0
 
@@ -142,6 +153,13 @@ struct Estimate: ParsableCommand {
             throw ValidationError("unknown --reduce \"\(reduce)\" (use auto, flatten, per-position, mean-pool, max-pool or projection)")
         }
         if projectionDim < 1 { throw ValidationError("--projection-dim must be at least 1") }
+        if !["auto", "continuous", "discrete"].contains(knnInputs) {
+            throw ValidationError("--knn-inputs must be auto, continuous or discrete (got \"\(knnInputs)\")")
+        }
+        if knnInputs == "discrete" && knnNoiseVariance == nil {
+            throw ValidationError("--knn-inputs discrete estimates I(X; T + Z): give --knn-noise-variance")
+        }
+        if knnDraws < 2 { throw ValidationError("--knn-draws must be at least 2") }
         if estimator == "all" && output != nil {
             throw ValidationError("--estimator all writes mi-binning.csv, mi-kde.csv and mi-knn.csv beside the run; drop -o")
         }
@@ -169,11 +187,13 @@ struct Estimate: ParsableCommand {
     }
 
     /// The estimators asked for, in the order binning, kde, knn.
-    var estimatorConfigurations: [EstimatorConfiguration] {
+    func estimatorConfigurations(discreteInputs: Bool) -> [EstimatorConfiguration] {
+        let discrete = knnInputs == "discrete" || (knnInputs == "auto" && discreteInputs && knnNoiseVariance != nil)
         let all: [String: EstimatorConfiguration] = [
             "binning": binningConfiguration,
             "kde": .kde(noiseVariance: noiseVariance, bound: KDEBound(rawValue: bound)!),
-            "knn": .knn(k: k, algorithm: KSGAlgorithm(rawValue: algorithm)!, noiseVariance: knnNoiseVariance, seed: seed),
+            "knn": .knn(k: k, algorithm: KSGAlgorithm(rawValue: algorithm)!, noiseVariance: knnNoiseVariance, seed: seed,
+                        inputs: discrete ? .discrete(replicates: knnDraws) : .continuous),
         ]
         return (estimator == "all" ? ["binning", "kde", "knn"] : [estimator]).map { all[$0]! }
     }
@@ -203,15 +223,20 @@ struct Estimate: ParsableCommand {
         if estimator == "kde" || estimator == "all" || reduce == "projection" { BLASCore.restartWithRecognizedCoreIfNeeded() }
         let source = try runDirectory.map(ActivationSource.run)
             ?? ActivationSource.exported(directory: activations!, labels: labels!, inputs: inputs)
-        if estimator != "binning" && estimator != "kde" && source.inputs == nil {
-            throw ValidationError("the kNN estimate of I(X;T) needs the inputs X: give --inputs x.npy with --activations")
+        let discreteInputs = source.inputsAreBinary || source.inputGroups != nil
+        let configurations = estimatorConfigurations(discreteInputs: discreteInputs)
+        if case .knn(_, _, _, _, .continuous) = configurations.last {
+            if source.inputs == nil {
+                throw ValidationError("the kNN estimate of I(X;T) needs the inputs X: give --inputs x.npy with --activations")
+            }
+            if discreteInputs {
+                writeStandardError("warning: the inputs of \(source.path) are discrete (binary columns or repeated rows): distinct "
+                                   + "inputs are all at the same max-norm distance, so KSG's I(X;T) is set by the tie-breaking "
+                                   + "jitter and means little (I(T;Y) is unaffected); give --knn-noise-variance to estimate "
+                                   + "I(X; T + Z) with X as a discrete variable\n")
+            }
         }
-        if estimator == "knn" || estimator == "all", source.inputsAreBinary {
-            writeStandardError("warning: every input column of \(source.path) takes at most two values: distinct inputs are all at the "
-                               + "same max-norm distance, so the kNN I(X;T) is set by the tie-breaking jitter and means little "
-                               + "(its I(T;Y) is unaffected); for discrete inputs use binning or KDE for I(X;T)\n")
-        }
-        for configuration in estimatorConfigurations {
+        for configuration in configurations {
             let request = EstimationRequest(configuration: configuration, samples: SampleSelection(rawValue: samples)!,
                                             epochs: epochs.flatMap(parseEpochs), reduction: reduction)
             let progress = TerminalProgress()

@@ -192,8 +192,13 @@ def test_estimator_comparison_of_a_run(infoplane, tmp_path):
     epochs = manifest["recorded_epochs"][::8]
     result = run(infoplane, "estimate", out, "--estimator", "all", "--epochs", ",".join(map(str, epochs)))
     assert [line.rsplit("/", 1)[-1] for line in result.stdout.split()] == ["mi-binning.csv", "mi-kde.csv", "mi-knn.csv"]
-    # The 12-bit task's inputs are binary: kNN's I(X;T) is flagged as meaningless there.
-    assert "at most two values" in result.stderr
+    # The 12-bit task's inputs are binary: KSG's I(X;T) is flagged as meaningless there…
+    assert "inputs of" in result.stderr and "are discrete" in result.stderr
+    # … and with a noise variance, X is read as discrete instead, without a warning.
+    noisy = run(infoplane, "estimate", out, "--estimator", "knn", "--knn-noise-variance", "0.1", "--epochs",
+                ",".join(map(str, epochs[-2:])), "-o", tmp_path / "noisy.csv")
+    assert "are discrete" not in noisy.stderr
+    assert json.loads((tmp_path / "noisy.json").read_text())["inputs"].startswith("discrete")
 
     figure = tmp_path / "compare.png"
     result = run(infoplane, "plot", "infoplane", out, "--compare-estimators", "-o", figure)
