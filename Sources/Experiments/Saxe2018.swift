@@ -37,6 +37,9 @@ extension Experiments {
         Experiment(suite: "saxe2018", name: "binning",
                    abstract: "one tanh and one ReLU run under other discretizations and bin counts (App. C, Fig. 13-15)",
                    run: Saxe2018.binning),
+        Experiment(suite: "saxe2018", name: "estimators",
+                   abstract: "one tanh and one ReLU run under binning, KDE bounds and kNN: does the verdict depend on the estimator? (§4)",
+                   run: Saxe2018.estimators),
     ]
 }
 
@@ -107,6 +110,12 @@ public enum Saxe2018 {
         let table = try ActivationSource.run(path).estimate(EstimationRequest(configuration: .binning(scheme)))
         try table.write(to: path + "/" + file)
         return table
+    }
+
+    /// "Final training accuracy: tanh 0.998, ReLU 0.996." and a blank line.
+    static func finalAccuracyLine(_ planned: [PlannedRun], _ activations: [String]) throws -> String {
+        let acc = try planned.map { try finalAccuracy($0.path).train }
+        return "Final training accuracy: " + zip(activations, acc).map { "\(label($0)) \(fixed($1, 3))" }.joined(separator: ", ") + ".\n\n"
     }
 
     static func finalAccuracy(_ path: String) throws -> (train: Double, test: Double) {
@@ -323,22 +332,29 @@ public enum Saxe2018 {
 
     // MARK: - kde
 
-    /// KDE bounds of a complete run on some epochs, written to `file`; a table already in
-    /// `file` with the same noise variance, bound, epochs and layers is read back instead
-    /// (a complete run's activations never change, and the CSV holds every double exactly).
+    /// KDE bounds of a complete run on some epochs, written to `file` (or read back, see
+    /// `cachedEstimate`).
     static func estimateKDE(_ source: ActivationSource, noiseVariance: Double, bound: KDEBound, epochs: [Int],
                             file: String, context: ExperimentContext) throws -> InformationTable {
-        let configuration = EstimatorConfiguration.kde(noiseVariance: noiseVariance, bound: bound)
+        try cachedEstimate(source, .kde(noiseVariance: noiseVariance, bound: bound), epochs: epochs, file: file, context: context,
+                           message: "KDE \(bound.rawValue), noise variance \(noiseVariance), \(source.path)")
+    }
+
+    /// An estimate of a complete run on some epochs (all samples), written to `file`; a table
+    /// already in `file` with the same estimator parameters, epochs and layers is read back
+    /// instead (a complete run's activations never change, and the CSV holds every double exactly).
+    static func cachedEstimate(_ source: ActivationSource, _ configuration: EstimatorConfiguration, epochs: [Int],
+                               file: String, context: ExperimentContext, message: String) throws -> InformationTable {
         let layers = Set(source.available.map(\.layer))
         if AtomicFile.exists(file), AtomicFile.exists(InformationTable.parametersPath(for: file)),
            let old = try? InformationTable.read(path: file),
-           old.parameters["noise_variance"] == "\(noiseVariance)", old.parameters["bound"] == bound.rawValue,
+           configuration.parameters.allSatisfy({ old.parameters[$0.name] == $0.value }),
            old.parameters["samples"] == SampleSelection.all.rawValue, old.columns == configuration.columns,
            old.rows.map({ LayerEpoch(epoch: $0.epoch, layer: $0.layer) }) == epochs.flatMap({ e in layers.sorted().map { LayerEpoch(epoch: e, layer: $0) } }) {
             return old
         }
         let table = try source.estimate(EstimationRequest(configuration: configuration, epochs: epochs)) {
-            context.progress.update($0, $1, "KDE \(bound.rawValue), noise variance \(noiseVariance), \(source.path)")
+            context.progress.update($0, $1, message)
         }
         context.progress.finish()
         try table.write(to: file)
@@ -708,8 +724,7 @@ public enum Saxe2018 {
         md += "or over all layers together (pooled);\n"
         md += "- `width 0.07`: bins of width 0.07 anchored at 0, unbounded in number (the ibsgd notebook for this task).\n\n"
         md += rules.singleRunMarkdown
-        let acc = try planned.map { try finalAccuracy($0.path).train }
-        md += "Final training accuracy: " + zip(activations, acc).map { "\(label($0)) \(fixed($1, 3))" }.joined(separator: ", ") + ".\n\n"
+        md += try finalAccuracyLine(planned, activations)
         md += "## Verdict table\n\nHidden layers (1-5) that compressed by the rule above:\n\n"
         var vt = MarkdownTable(header: ["estimator"] + activations.map(label), rightAligned: [false] + activations.map { _ in false })
         for estimator in binningEstimators {
@@ -740,4 +755,98 @@ func informationCeilings(run: String) throws -> (inputs: Double, labels: Double)
         return counts.reduce(0.0) { h, c in h - Double(c) / n * log2(Double(c) / n) }
     }
     return (entropy(counts.values), entropy(labelCounts.values))
+}
+
+// MARK: - estimators
+
+extension Saxe2018 {
+    /// The noise variance of the KDE bounds and of the noisy kNN form (Saxe et al.'s 0.1).
+    public static let estimatorNoiseVariance = 0.1
+
+    /// The estimators the estimators experiment compares, per activation, with their file names
+    /// (those `infoplane plot infoplane RUN --compare-estimators` reads).
+    public static func comparedEstimators(_ activation: String, seed: UInt64) -> [(name: String, configuration: EstimatorConfiguration)] {
+        [("binning", .binning(paperBinning(activation))),
+         ("kde", .kde(noiseVariance: estimatorNoiseVariance, bound: .both)),
+         ("knn", .knn(k: 3, algorithm: .one, noiseVariance: estimatorNoiseVariance, seed: seed, inputs: .discrete(replicates: 8)))]
+    }
+
+    /// estimators: the tanh and ReLU runs of snr and binning under the three estimator families.
+    @Sendable public static func estimators(_ context: ExperimentContext) throws -> ExperimentReport {
+        let activations = ["tanh", "relu"]
+        let planned = try trainPair(activations, context)
+        let rules = rules(context)
+        var panels = [InformationPlanePanel]()
+        var compressed = [String: [Int: Bool]]()   // "activation/estimator" → layer → verdict
+        var details = MarkdownTable(header: [], rightAligned: [])
+        var recorded = 0
+        for (activation, plan) in zip(activations, planned) {
+            let source = try ActivationSource.run(plan.path)
+            let epochs = source.epochs
+            recorded = epochs.count
+            for (name, configuration) in comparedEstimators(activation, seed: context.seed) {
+                let table = try cachedEstimate(source, configuration, epochs: epochs, file: plan.path + "/mi-\(name).csv", context: context,
+                                               message: "\(name), \(label(activation))")
+                panels.append(InformationPlanePanel(title: "\(label(activation)): \(estimatorTitle(name, activation))",
+                                                    points: informationPoints(table)))
+                let verdicts = table.compression(rule: rules.rule).filter { hiddenLayers.contains($0.layer) }
+                for v in verdicts { compressed["\(activation)/\(name)", default: [:]][v.layer] = v.compressed }
+                let part = runVerdictTable(verdicts, prefix: ["activation", "estimator"],
+                                           prefixCells: [label(activation), estimatorTitle(name, activation)])
+                if details.header.isEmpty { details = MarkdownTable(header: part.header, rightAligned: part.rightAligned) }
+                details.rows += part.rows
+            }
+        }
+        var plane = InformationPlaneFigure(panels: panels)
+        plane.columns = 3
+        plane.logEpochs = true
+        plane.title = "One tanh and one ReLU run (seed \(context.seed)) under three estimators"
+        let figure = try context.writeFigure(plane.render(width: 1350, height: 800), output(context, "estimators", ".png"))
+
+        let names = comparedEstimators("tanh", seed: context.seed).map(\.name)
+        var md = "# saxe2018 estimators: does the compression verdict depend on the estimator?\n\n"
+        md += "Saxe et al. (ICLR 2018), §4: compression in the information plane depends on how mutual information is "
+        md += "estimated. One tanh and one ReLU run of the 12-bit network (\(dataLine(context)); fig1's settings: Adam "
+        md += "\(TwelveBit.learningRate), batch \(TwelveBit.batchSize), \(planned[0].settings.epochs) epochs, seed \(context.seed)), "
+        md += "each layer's I(X;T) at all \(recorded) recorded epochs, all 4096 samples, under three estimators:\n\n"
+        md += "- binning as the paper bins: 30 `edges` buckets for tanh, 100 bins over each layer's range for ReLU;\n"
+        md += "- KDE bounds (Kolchinsky & Tracey) of the noisy layer T + Z, noise variance \(estimatorNoiseVariance); the verdict reads the upper bound;\n"
+        md += "- kNN: I(X; T + Z) at the same noise variance by Ross's form with X discrete (the 12-bit inputs are binary, and all "
+        md += "distinct binary inputs are at one max-norm distance, so KSG cannot read them), k = 3, 8 noise draws a sample.\n\n"
+        md += "KDE and kNN estimate the same quantity, I(X; T + Z); binning estimates H of the binned T. "
+        md += rules.singleRunMarkdown
+        md += try finalAccuracyLine(planned, activations)
+        md += "## Verdict table\n\nWhether each hidden layer compressed, by estimator:\n\n"
+        var header = ["layer"]
+        for a in activations { header += names.map { "\(label(a)), \($0)" } }
+        var vt = MarkdownTable(header: header + ["agree"], rightAligned: header.map { _ in false } + [false])
+        var disagreements = [String]()
+        for layer in hiddenLayers {
+            var cells = ["\(layer)"]
+            var agree = true
+            for a in activations {
+                let v = names.map { compressed["\(a)/\($0)"]?[layer] }
+                cells += v.map { $0.map(yesNo) ?? "-" }
+                if Set(v.compactMap { $0 }).count > 1 { agree = false; disagreements.append("\(label(a)) layer \(layer)") }
+            }
+            vt.append(cells + [agree ? "yes" : "**no**"])
+        }
+        md += vt.text + "\n"
+        md += disagreements.isEmpty ? "The three estimators agree on every hidden layer.\n\n"
+            : "The estimators disagree on \(disagreements.count) of \(2 * hiddenLayers.count) hidden layers: "
+                + disagreements.joined(separator: ", ") + ".\n\n"
+        md += "## Per layer\n\n" + details.text
+        md += "\nTables: `RUNS/tanh/mi-{binning,kde,knn}.csv`, `RUNS/relu/mi-{binning,kde,knn}.csv`; the figure again with "
+        md += "`infoplane plot infoplane RUNS/tanh RUNS/relu --compare-estimators -o estimators.png`.\n"
+        return try writeSummary(md, title: "saxe2018 estimators", context: context, name: output(context, "estimators", ".md"),
+                                outputs: [figure])
+    }
+
+    static func estimatorTitle(_ name: String, _ activation: String) -> String {
+        switch name {
+        case "binning": "binning (\(shortName(paperBinning(activation))))"
+        case "kde": "KDE bounds, σ² = \(estimatorNoiseVariance)"
+        default: "kNN, σ² = \(estimatorNoiseVariance), k = 3"
+        }
+    }
 }
