@@ -34,9 +34,12 @@ public struct GANArchitecture: Sendable, Equatable, Codable {
     public var minibatchGroupSize: Int
     /// The negative slope of every leaky ReLU (the paper: 0.2).
     public var leakySlope: Float
-    /// Pixelwise feature normalization in G, on the latent and after every
-    /// 3x3 convolution (§4.2).
+    /// Pixelwise feature normalization in G after every convolution (§4.2).
     public var usesPixelNormalization: Bool
+    /// The latent normalized to the sphere of radius √latentDimension (unit
+    /// mean square) before G's first layer: App. A.1, and the authors'
+    /// `normalize_latents`, kept when the ablations drop pixel norm.
+    public var normalizesLatents: Bool
     /// The minibatch standard-deviation feature map at D's 4x4 block (§3).
     public var usesMinibatchStandardDeviation: Bool
     /// Equalized learning rate (§4.1): weights stored N(0, 1) and scaled by
@@ -46,7 +49,7 @@ public struct GANArchitecture: Sendable, Equatable, Codable {
 
     public init(latentDimension: Int = 64, imageChannels: Int = 1, featureMaps: [Int] = [64, 64, 32, 32],
                 minibatchGroupSize: Int = 4, leakySlope: Float = 0.2, usesPixelNormalization: Bool = true,
-                usesMinibatchStandardDeviation: Bool = true, usesEqualizedLearningRate: Bool = true) {
+                normalizesLatents: Bool = true, usesMinibatchStandardDeviation: Bool = true, usesEqualizedLearningRate: Bool = true) {
         precondition(latentDimension > 0 && imageChannels > 0, "GANArchitecture: latent \(latentDimension), channels \(imageChannels)")
         precondition(!featureMaps.isEmpty && featureMaps.allSatisfy { $0 > 0 }, "GANArchitecture: feature maps \(featureMaps)")
         precondition(minibatchGroupSize >= 1, "GANArchitecture: minibatch group size \(minibatchGroupSize)")
@@ -56,6 +59,7 @@ public struct GANArchitecture: Sendable, Equatable, Codable {
         self.minibatchGroupSize = minibatchGroupSize
         self.leakySlope = leakySlope
         self.usesPixelNormalization = usesPixelNormalization
+        self.normalizesLatents = normalizesLatents
         self.usesMinibatchStandardDeviation = usesMinibatchStandardDeviation
         self.usesEqualizedLearningRate = usesEqualizedLearningRate
     }

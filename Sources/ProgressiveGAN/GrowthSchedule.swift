@@ -37,13 +37,18 @@ public struct GrowthLevel: Sendable, Equatable, Hashable, Codable {
 
 /// The phases of a progressive run, in images shown to the critic.
 ///
-/// Phase 0 stabilizes stage 0; phase 2s - 1 fades in stage s and phase 2s
-/// stabilizes it (s ≥ 1); the last stage's stabilization lasts until
-/// `totalImages`. With `fadeInImages` 0 the new blocks switch on at once
-/// (α jumps from 0 to 1), the "no fade-in" comparison.
+/// Phase 2s stabilizes stage s and phase 2s - 1 fades it in (s ≥ 1); the run
+/// starts by stabilizing `initialStage` (0, 4x4, for progressive growing;
+/// the last stage for a network trained at full resolution from the start,
+/// the authors' `lod_initial_resolution`), and the last stage's
+/// stabilization lasts until `totalImages`. With `fadeInImages` 0 the new
+/// blocks switch on at once (α jumps from 0 to 1), the "no fade-in"
+/// comparison.
 public struct GrowthSchedule: Sendable, Equatable, Codable {
     /// Stages, 4x4 first.
     public var stageCount: Int
+    /// The stage the run starts at.
+    public var initialStage: Int
     /// Images shown while each stage stabilizes (the last: at least this many).
     public var stabilizationImages: Int
     /// Images shown while each new stage fades in.
@@ -53,23 +58,27 @@ public struct GrowthSchedule: Sendable, Equatable, Codable {
 
     /// - Parameter totalImages: defaults to the end of the last stage's
     ///   first stabilization phase.
-    public init(stageCount: Int, stabilizationImages: Int, fadeInImages: Int, totalImages: Int? = nil) {
-        precondition(stageCount >= 1 && stabilizationImages > 0 && fadeInImages >= 0,
-                     "GrowthSchedule: \(stageCount) stages, \(stabilizationImages) + \(fadeInImages) images a phase")
+    public init(stageCount: Int, initialStage: Int = 0, stabilizationImages: Int, fadeInImages: Int, totalImages: Int? = nil) {
+        precondition(stageCount >= 1 && initialStage >= 0 && initialStage < stageCount && stabilizationImages > 0
+                     && fadeInImages >= 0,
+                     "GrowthSchedule: \(stageCount) stages from \(initialStage), \(stabilizationImages) + \(fadeInImages) images a phase")
         self.stageCount = stageCount
+        self.initialStage = initialStage
         self.stabilizationImages = stabilizationImages
         self.fadeInImages = fadeInImages
-        self.totalImages = totalImages ?? (stageCount * stabilizationImages + (stageCount - 1) * fadeInImages)
+        let grown = stageCount - 1 - initialStage
+        self.totalImages = totalImages ?? ((grown + 1) * stabilizationImages + grown * fadeInImages)
     }
 
-    /// The images shown before stage `stage` starts (its fade-in, or stage
-    /// 0's stabilization).
+    /// The images shown before stage `stage` starts (its fade-in, or the
+    /// initial stage's stabilization).
     public func firstImage(ofStage stage: Int) -> Int {
-        stage == 0 ? 0 : stage * stabilizationImages + (stage - 1) * fadeInImages
+        let k = stage - initialStage
+        return k <= 0 ? 0 : k * stabilizationImages + (k - 1) * fadeInImages
     }
 
-    /// The phase index after `images` images: 0 for stage 0, then 2s - 1
-    /// (fade-in) and 2s (stabilization) for stage s.
+    /// The phase index after `images` images: 2s - 1 while stage s fades in,
+    /// 2s while it stabilizes.
     public func phase(afterImages images: Int) -> Int {
         let level = self.level(afterImages: images)
         return level.isFadingIn ? 2 * level.stage - 1 : 2 * level.stage
@@ -81,11 +90,11 @@ public struct GrowthSchedule: Sendable, Equatable, Codable {
     public func level(afterImages images: Int) -> GrowthLevel {
         precondition(images >= 0, "GrowthSchedule: \(images) images")
         let cycle = stabilizationImages + fadeInImages
-        let completed = images / cycle, within = images % cycle
-        if completed >= stageCount - 1 { return .stable(stageCount - 1) }
-        if within < stabilizationImages { return .stable(completed) }
+        let stage = initialStage + images / cycle, within = images % cycle
+        if stage >= stageCount - 1 { return .stable(stageCount - 1) }
+        if within < stabilizationImages { return .stable(stage) }
         let alpha = Float(Double(within - stabilizationImages) / Double(fadeInImages))
-        return .fadingIn(completed + 1, alpha: alpha)
+        return .fadingIn(stage + 1, alpha: alpha)
     }
 }
 

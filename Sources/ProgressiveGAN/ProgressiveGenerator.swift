@@ -59,7 +59,8 @@ public struct ProgressiveGenerator: Sendable, Equatable {
         self.toRGB = toRGB
     }
 
-    /// Leaky ReLU, then pixel norm when the architecture has it.
+    /// Leaky ReLU, then pixel norm when the architecture has it (after the
+    /// activation, as in the authors' code).
     func activated(_ x: Variable) -> Variable {
         let y = x.leakyReLU(slope: architecture.leakySlope)
         return architecture.usesPixelNormalization ? y.pixelNormalized() : y
@@ -71,7 +72,7 @@ public struct ProgressiveGenerator: Sendable, Equatable {
         precondition(z.shape.count == 2 && z.shape[1] == a.latentDimension,
                      "ProgressiveGenerator: latents \(z.shape), expected [N, \(a.latentDimension)]")
         let n = z.shape[0]
-        let x = a.usesPixelNormalization ? z.pixelNormalized() : z
+        let x = a.normalizesLatents ? z.pixelNormalized() : z
         var h = activated(dense(x, p).reshaped([n, a.featureMaps[0], 4, 4]).addingChannelBias(p[denseBiasName]))
         h = activated(convolutions[0][0](h, p))
         var perStage = [h]

@@ -78,4 +78,10 @@ func the_critic_at_alpha_0_is_the_previous_stage_on_pooled_images_and_at_alpha_1
     let hard = GrowthSchedule(stageCount: 3, stabilizationImages: 100, fadeInImages: 0)
     #expect(hard.level(afterImages: 99) == .stable(0) && hard.level(afterImages: 100) == .stable(1))
     #expect(hard.phase(afterImages: 100) == 2)
+    // Starting at the last stage: the whole run at full resolution.
+    let flat = GrowthSchedule(stageCount: 3, initialStage: 2, stabilizationImages: 100, fadeInImages: 40)
+    #expect(flat.totalImages == 100 && flat.level(afterImages: 0) == .stable(2) && flat.phase(afterImages: 0) == 4)
+    let late = GrowthSchedule(stageCount: 3, initialStage: 1, stabilizationImages: 100, fadeInImages: 40)
+    #expect(late.totalImages == 240 && late.level(afterImages: 99) == .stable(1))
+    #expect(late.level(afterImages: 110) == .fadingIn(2, alpha: 0.25) && late.firstImage(ofStage: 2) == 100)
 }
