@@ -50,16 +50,6 @@ public struct TrainingImages: Sendable, Equatable {
         }
     }
 
-    /// The images of `subset` (in that order) as a new set.
-    public func subset(_ indices: [Int]) -> TrainingImages {
-        let size = channels * resolution * resolution
-        var picked = [UInt8]()
-        picked.reserveCapacity(indices.count * size)
-        for i in indices { picked += bytes[(i * size)..<((i + 1) * size)] }
-        return TrainingImages(bytes: picked, count: indices.count, channels: channels, resolution: resolution,
-                              labels: indices.map { labels[$0] })
-    }
-
     /// Fashion-MNIST's training images (or its test images), padded with 2
     /// zero (black) pixels on every side to 32x32.
     ///

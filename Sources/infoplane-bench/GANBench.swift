@@ -55,7 +55,7 @@ func runGANBenchmarks() {
 /// thousand images per phase, printing the log every 50 steps, and writes
 /// into `directory` a grid of 64 averaged-generator samples from one fixed
 /// latent batch at the end of every stage (nearest-upscaled to 32x32), the
-/// final grid, and a grid of reals.
+/// same from the trained (not averaged) generator, and a grid of reals.
 func runGANTraining(thousands: Int, directory: String) {
     do {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -87,12 +87,16 @@ func runGANTraining(thousands: Int, directory: String) {
         }
         while !trainer.isFinished {
             let record = trainer.step()
-            if record.step % 50 == 0 { print(record.csvRow + "," + format(elapsed(), 1)) }
+            if record.step % 50 == 0 {
+                print(record.csvRow + "," + format(elapsed(), 1))
+                fflush(nil)  // every stream: the log reads as it grows when redirected
+            }
             // The end of a stage's stabilization: the next step fades in a
             // new block, or the run is over.
             if !record.level.isFadingIn && (trainer.isFinished || trainer.level.isFadingIn) {
                 let r = architecture.resolution(ofStage: record.level.stage)
                 try writeGrid(trainer.samples(latents, level: record.level), "samples-\(r)x\(r).png")
+                try writeGrid(trainer.samples(latents, level: record.level, averaged: false), "samples-\(r)x\(r)-raw.png")
                 print("stage \(record.level.stage) done after \(record.imagesShown) images, \(format(elapsed(), 1)) s")
             }
         }
