@@ -15,8 +15,10 @@
 // the data), the latents and the penalty's mixing weights, so the same seed
 // gives the same numbers at the same BLAS thread count.
 //
-// Not here: the run directory, checkpoints and resume (a later layer builds
-// them on `ProgressiveTrainer`'s state), metrics, label conditioning.
+// `state` is everything a step reads; a trainer made from a saved state
+// continues bit for bit as the original would have. Not here: the run
+// directory and checkpoint files (a later layer writes `state`), metrics,
+// label conditioning.
 
 import Autodiff
 import NeuralNets
@@ -85,6 +87,27 @@ public struct GANStepRecord: Sendable, Equatable {
     }
 }
 
+/// Everything that changes while a progressive GAN trains: with the
+/// configuration and the images, it determines every later step.
+public struct ProgressiveTrainerState: Sendable, Equatable {
+    public var generatorParameters: ParameterStore
+    public var discriminatorParameters: ParameterStore
+    public var averagedGenerator: ParameterStore
+    /// The optimizers' moments and step counts (of the current phase).
+    public var generatorOptimizer: OptimizerState
+    public var discriminatorOptimizer: OptimizerState
+    /// The schedule's phase the optimizers belong to (-1 before the first step).
+    public var phase: Int
+    public var imagesShown: Int
+    public var steps: Int
+    /// The generator of latents and mixing weights, and that of the data order.
+    public var noise: RandomGenerator
+    public var shuffling: RandomGenerator
+    /// The current pass's order of the images and the position in it.
+    public var order: [Int]
+    public var position: Int
+}
+
 /// A progressive GAN in training: both networks, their optimizers, the
 /// generator's moving average and the position in the schedule.
 public struct ProgressiveTrainer: Sendable {
@@ -136,6 +159,43 @@ public struct ProgressiveTrainer: Sendable {
         shuffling = RandomGenerator(seed: configuration.seed &+ 2)
         generatorOptimizer = ProgressiveTrainer.optimizer(configuration)
         discriminatorOptimizer = ProgressiveTrainer.optimizer(configuration)
+    }
+
+    /// A trainer that continues from `state` (saved from a trainer with the
+    /// same configuration and images).
+    /// - Precondition: the state's parameters have the configuration's names and shapes.
+    public init(configuration: ProgressiveTrainingConfiguration, images: TrainingImages, resumingFrom state: ProgressiveTrainerState) {
+        self.init(configuration: configuration, images: images)
+        func check(_ a: ParameterStore, _ b: ParameterStore, _ what: String) {
+            precondition(a.names == b.names && zip(a.tensors, b.tensors).allSatisfy { $0.shape == $1.shape },
+                         "ProgressiveTrainer: the saved \(what) does not fit this configuration")
+        }
+        check(state.generatorParameters, generatorParameters, "generator")
+        check(state.averagedGenerator, generatorParameters, "averaged generator")
+        check(state.discriminatorParameters, discriminatorParameters, "critic")
+        precondition(state.order.allSatisfy { $0 >= 0 && $0 < images.count } && state.position <= state.order.count,
+                     "ProgressiveTrainer: the saved data order does not fit \(images.count) images")
+        generatorParameters = state.generatorParameters
+        discriminatorParameters = state.discriminatorParameters
+        averagedGenerator = state.averagedGenerator
+        (imagesShown, steps, noise, shuffling, order, position) =
+            (state.imagesShown, state.steps, state.noise, state.shuffling, state.order, state.position)
+        if state.phase >= 0 {
+            // The parameters a phase reads depend on its stage and on
+            // whether it fades in, not on α.
+            let stage = (state.phase + 1) / 2
+            enter(phase: state.phase, level: state.phase % 2 == 1 ? .fadingIn(stage, alpha: 0) : .stable(stage))
+        }
+        generatorOptimizer.state = state.generatorOptimizer
+        discriminatorOptimizer.state = state.discriminatorOptimizer
+    }
+
+    /// Everything a later step reads (see `init(configuration:images:resumingFrom:)`).
+    public var state: ProgressiveTrainerState {
+        ProgressiveTrainerState(generatorParameters: generatorParameters, discriminatorParameters: discriminatorParameters,
+                                averagedGenerator: averagedGenerator, generatorOptimizer: generatorOptimizer.state,
+                                discriminatorOptimizer: discriminatorOptimizer.state, phase: phase, imagesShown: imagesShown,
+                                steps: steps, noise: noise, shuffling: shuffling, order: order, position: position)
     }
 
     static func optimizer(_ c: ProgressiveTrainingConfiguration) -> Adam {

@@ -94,6 +94,20 @@ func tinyTrainer(seed: UInt64 = 5) -> ProgressiveTrainer {
     #expect(a.samples(z).shape == [4, 1, 16, 16])
 }
 
+@Test(arguments: [4, 7, 12])
+func a_trainer_resumed_from_its_state_continues_bit_for_bit(after steps: Int) {
+    var original = tinyTrainer()
+    for _ in 0..<steps { original.step() }
+    let saved = original.state
+    var resumed = ProgressiveTrainer(configuration: original.configuration, images: original.images, resumingFrom: saved)
+    #expect(resumed.state == saved)
+    var a = [GANStepRecord](), b = [GANStepRecord]()
+    original.train { a.append($0) }
+    resumed.train { b.append($0) }
+    #expect(a.count == 20 - steps && a == b)
+    #expect(original.state == resumed.state)
+}
+
 let fashionMNISTPresent = FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz")
     || FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte")
 
