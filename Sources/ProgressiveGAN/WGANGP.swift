@@ -4,6 +4,7 @@
 // reals near 0.
 //
 //   L_D = E[D(G(z))] - E[D(x)] + λ E[(‖∇_x̂ D(x̂)‖ - 1)²] + ε_drift E[D(x)²],
+//   (with a target norm γ other than 1: λ/γ² E[(‖∇D(x̂)‖ - γ)²]),
 //   L_G = -E[D(G(z))],
 //
 // x̂ = x + u (G(z) - x) with u ~ U(0, 1) drawn per sample. The penalty is a
@@ -22,7 +23,8 @@ import Tensors
 public struct WGANGPLoss: Sendable, Equatable, Codable {
     /// λ, the weight of the gradient penalty (10).
     public var penaltyWeight: Float
-    /// The gradient norm the penalty pulls towards (1).
+    /// The gradient norm γ the penalty pulls towards (1); the penalty's
+    /// weight is λ/γ², as in the authors' code.
     public var target: Float
     /// ε_drift, the weight of E[D(x)²] (0.001).
     public var driftWeight: Float
@@ -79,7 +81,8 @@ public struct WGANGPLoss: Sendable, Equatable, Codable {
         let u = Tensor(shape: [n, 1, 1, 1], scalars: mixing).broadcast(to: real.shape)
         let xHat = tape.variable(real + u * (fake - real))
         let penalty = penalties(critic, p, interpolated: xHat, level: level).mean()
-        let loss = fakeScores.mean() - realScores.mean() + penaltyWeight * penalty + driftWeight * realScores.squared().mean()
+        let loss = fakeScores.mean() - realScores.mean() + penaltyWeight / (target * target) * penalty
+            + driftWeight * realScores.squared().mean()
         return CriticTerms(loss: loss, penalty: penalty, realScore: realScores.value.mean(), fakeScore: fakeScores.value.mean())
     }
 
