@@ -4,7 +4,8 @@
 // moving average — and a whole training run on Fashion-MNIST that writes
 // grids of the averaged generator's samples.
 //
-//   infoplane-bench gan                        steps at every stage, batch 16, 1 and 2 threads
+//   infoplane-bench gan                        steps at every stage, batch 16, 1 and 2 threads,
+//                                              and the parts of the last stage's step
 //   infoplane-bench gan-run [K] [DIRECTORY]    a run of K thousand images per phase (default 8),
 //                                              grids in DIRECTORY (default gan-run)
 //
@@ -12,6 +13,7 @@
 // and average) is timed by a script kept outside the repository, as PyTorch
 // is not a dependency.
 
+import Autodiff
 import Foundation
 import NeuralNets
 import Plotting
@@ -47,7 +49,42 @@ func runGANBenchmarks() {
                 let r = architecture.resolution(ofStage: stage)
                 print("  \(padded("stage \(stage), \(r)x\(r)", 20)) \(format(ns / 1e6, 2)) ms")
             }
+            printStepParts(architecture, images: images)
         }
+    }
+}
+
+/// The parts of a step at the last stage, each through the public API on its
+/// own tape: G's forward pass, D's, the critic's loss with its gradients (the
+/// penalty's double backward included), the generator's loss with its gradients.
+private func printStepParts(_ architecture: GANArchitecture, images: TrainingImages) {
+    var rng = RandomGenerator(seed: 3)
+    var gp = ParameterStore(), dp = ParameterStore()
+    let g = ProgressiveGenerator(architecture, store: &gp, rng: &rng)
+    let d = ProgressiveDiscriminator(architecture, store: &dp, rng: &rng)
+    let level = GrowthLevel.stable(architecture.stageCount - 1)
+    let z = ProgressiveTrainer.latents(count: 16, dimension: architecture.latentDimension, seed: 4)
+    let reals = images.batch(Array(0..<16))
+    let fakes = g.generate(z, parameters: gp, level: level)
+    let mixing = (0..<16).map { _ in rng.nextFloat() }
+    let parts: [(String, () -> Void)] = [
+        ("G forward", { _ = g.generate(z, parameters: gp, level: level) }),
+        ("D forward", { _ = d.scores(reals, parameters: dp, level: level) }),
+        ("critic loss and gradients", {
+            let tape = Tape()
+            let p = dp.bind(to: tape)
+            let terms = WGANGPLoss().criticTerms(d, p, real: reals, fake: fakes, mixing: mixing, level: level)
+            _ = tape.gradients(of: terms.loss, withRespectTo: p.variables)
+        }),
+        ("generator loss and gradients", {
+            let tape = Tape()
+            let pg = gp.bind(to: tape)
+            let scores = d(g(tape.constant(z), pg, level: level), dp.bind(to: tape, requiringGradients: false), level: level)
+            _ = tape.gradients(of: WGANGPLoss().generatorLoss(fakeScores: scores), withRespectTo: pg.variables)
+        }),
+    ]
+    for (name, body) in parts {
+        print("    \(padded(name, 30)) \(format(nanosecondsPerCall(batches: 5, body) / 1e6, 2)) ms")
     }
 }
 
