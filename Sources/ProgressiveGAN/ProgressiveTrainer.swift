@@ -3,6 +3,10 @@
 // β₁ = 0, β₂ = 0.99, ε = 10⁻⁸ for both networks, and an exponential moving
 // average of the generator's weights (β = 0.999) for sampling.
 //
+// The average is updated after the generator's step, with its new weights;
+// the authors' code runs the update beside the critic's step, with the
+// weights before it, which lags the average by one step.
+//
 // Each network's parameters for every stage exist from the start and all of
 // them stay trainable; a step updates those the current level reads. When
 // the level's phase changes (a fade-in begins and new layers appear, or it
@@ -129,7 +133,8 @@ public struct ProgressiveTrainer: Sendable {
     public private(set) var phase = -1
     /// The indices into the stores of the parameters the current level reads.
     var generatorActive: [Int] = [], discriminatorActive: [Int] = []
-    let images: TrainingImages
+    /// The real images.
+    public let images: TrainingImages
     /// Latents and mixing weights.
     var noise: RandomGenerator
     /// The order of the reals.
