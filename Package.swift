@@ -9,6 +9,7 @@
 //   Autodiff                reverse-mode tape over tensors
 //   NeuralNets              layers, activations, losses, initializers, optimizers
 //   Datasets                the 12-bit task, CSV and IDX readers, splits
+//   ProgressiveGAN          Karras et al.'s progressive GAN: networks, fade-in, WGAN-GP, training
 //   ActivationStore         the on-disk run directory (manifest, activations, CSVs)
 //   InfoTheory              entropy and mutual-information estimators, exact Gaussian MI
 //   Training                instrumented training loop, schedules, recorded runs, linear students
@@ -103,6 +104,8 @@ let package = Package(
         .target(name: "NeuralNets", dependencies: ["ArrayIO", "Autodiff", "Tensors", realModule],
                 swiftSettings: nativeSettings + optimizedInDebug),
         .target(name: "Datasets", dependencies: ["Tensors", "ArrayIO"], swiftSettings: optimizedInDebug),
+        .target(name: "ProgressiveGAN", dependencies: ["Autodiff", "Datasets", "NeuralNets", "Tensors"],
+                swiftSettings: optimizedInDebug),
         .target(name: "ActivationStore", dependencies: ["ArrayIO"]),
         .target(name: "InfoTheory", dependencies: ["Tensors", realModule], swiftSettings: nativeSettings + optimizedInDebug),
         .target(name: "Training", dependencies: [
@@ -132,7 +135,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "infoplane-bench", dependencies: [
-            "ArrayIO", "Autodiff", "InfoTheory", "NeuralNets", "Plotting", "Tensors", "Training",
+            "ArrayIO", "Autodiff", "InfoTheory", "NeuralNets", "Plotting", "ProgressiveGAN", "Tensors", "Training",
         ]),
 
         .testTarget(name: "LinearModelTests", dependencies: ["ArrayIO", "Datasets", "InfoTheory", "Tensors", "TestSupport", "Training"]),
@@ -141,6 +144,9 @@ let package = Package(
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),
         .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "Tensors", "TestSupport"]),
         .testTarget(name: "NeuralNetsTests", dependencies: ["ArrayIO", "Autodiff", "NeuralNets", "Tensors", "TestSupport"]),
+        .testTarget(name: "ProgressiveGANTests", dependencies: [
+            "Autodiff", "NeuralNets", "ProgressiveGAN", "Tensors", "TestSupport",
+        ]),
         .testTarget(name: "TrainingTests", dependencies: [
             "ActivationStore", "ArrayIO", "Datasets", "NeuralNets", "Tensors", "TestSupport", "Training",
         ]),

@@ -3,6 +3,7 @@
 //   swift run -c release infoplane-bench [kernels|training|layers|estimators|plotting|all]
 //   .build/release/infoplane-bench process   (whole `infoplane` processes; build infoplane first)
 //   .build/release/infoplane-bench memory    (resident memory over 10,000 training steps)
+//   .build/release/infoplane-bench gan       (progressive GAN steps; gan-run K DIR trains one)
 //
 // Each section prints one line per measurement: time, rate, and the ratio to
 // the machine's limit where one applies (the sgemm rate for the same shapes).
@@ -23,6 +24,11 @@ if all || sections.contains("layers") { runLayerBenchmarks() }
 if all || sections.contains("plotting") { runPlottingBenchmarks() }
 if all || sections.contains("estimators") { runInfoTheoryBenchmarks() }
 if sections.contains("process") { runProcessBenchmarks() }
+if sections.contains("gan") { runGANBenchmarks() }
+if sections.contains("gan-run") {
+    runGANTraining(thousands: sections.compactMap { Int($0) }.first ?? 8,
+                   directory: sections.last.flatMap { $0 != "gan-run" && Int($0) == nil ? $0 : nil } ?? "gan-run")
+}
 if sections.contains("memory") {
     runMemoryBenchmarks(steps: sections.compactMap { Int($0) }.first ?? 10_000)
 }
