@@ -15,6 +15,15 @@ public enum NPY {
     /// The six magic bytes every `.npy` file begins with.
     static let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]  // "\x93NUMPY"
 
+    /// The largest header accepted, in bytes: 1 MiB (version 2.0 allows headers above 64 KiB;
+    /// NumPy's `np.load` refuses more than 10 000 bytes unless asked; every header InfoPlane
+    /// writes is under 200).
+    public static let maximumHeaderBytes = 1 << 20
+
+    /// The largest array accepted, in bytes of data (8 GiB), checked from the header before
+    /// anything is allocated.
+    public static let maximumArrayBytes = 1 << 33
+
     /// NumPy aligns the start of the data to this many bytes.
     static let alignment = 64
 
@@ -119,11 +128,17 @@ public enum NPY {
         var headerLength = 0
         for i in 0..<headerLengthSize { headerLength |= Int(bytes[8 + i]) << (8 * i) }
         let headerStart = 8 + headerLengthSize
+        guard headerLength <= maximumHeaderBytes else {
+            throw fail("a header of \(headerLength) bytes (the limit is \(maximumHeaderBytes))")
+        }
         guard headerLength <= fileSize - headerStart else {
             throw fail("truncated: the header claims \(headerLength) bytes but only "
                 + "\(fileSize - headerStart) follow")
         }
         let dataStart = headerStart + headerLength
+        guard dataStart <= bytes.count else {
+            throw fail("truncated: the header ends at byte \(dataStart), the data ends at \(bytes.count)")
+        }
         let header: NPYHeader
         do {
             header = try NPYHeaderParser.parse(bytes[headerStart..<dataStart], utf8: major == 3)
@@ -144,6 +159,9 @@ public enum NPY {
         }
         let (dataLength, overflow) = count.multipliedReportingOverflow(by: dtype.itemSize)
         guard !overflow else { throw fail("header shape \(header.shapeText) has too many elements") }
+        guard dataLength <= maximumArrayBytes else {
+            throw fail("header shape \(header.shapeText) of \(dtype) is \(dataLength) bytes, above the limit of \(maximumArrayBytes) (8 GiB)")
+        }
         let available = fileSize - dataStart
         if available < dataLength {
             throw fail("truncated data: shape \(header.shapeText) of \(dtype) needs \(dataLength) bytes "

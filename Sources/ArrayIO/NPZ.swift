@@ -365,6 +365,23 @@ struct ZipReader {
             data = stored
         } else {
             do {
+                // A deflate bomb cannot get past the header: the `.npy` header (inflated alone
+                // first, at most `NPY.maximumHeaderBytes`) must promise exactly the size the
+                // archive declares, and inflating stops at that size.
+                if m.hasSuffix(".npy") {
+                    var prefix = try Zlib.inflatePrefix(stored, format: .raw, count: min(member.uncompressedSize, 4096))
+                    if let end = NPY.headerEnd(prefix), end > prefix.count, end <= member.uncompressedSize {
+                        guard end <= NPY.maximumHeaderBytes else {
+                            throw fail("member '\(m)': a .npy header of \(end) bytes (the limit is \(NPY.maximumHeaderBytes))")
+                        }
+                        prefix = try Zlib.inflatePrefix(stored, format: .raw, count: end)
+                    }
+                    do {
+                        _ = try NPY.layout(prefix: prefix, fileSize: member.uncompressedSize, name: m)
+                    } catch let error as FileError {
+                        throw fail("member '\(m)': \(error.reason) (the archive declares \(member.uncompressedSize) bytes)")
+                    }
+                }
                 data = try Zlib.inflate(stored, format: .raw, expectedSize: member.uncompressedSize,
                                           maximumSize: member.uncompressedSize)
             } catch let error as ZlibError {

@@ -45,6 +45,11 @@ public enum Zlib {
     /// - Throws: `ZlibError` if the stream is corrupt, ends early, or exceeds `maximumSize`.
     public static func inflate(_ input: [UInt8], format: Format, expectedSize: Int? = nil,
                                maximumSize: Int? = nil) throws -> [UInt8] {
+        try inflate(input, format: format, expectedSize: expectedSize, maximumSize: maximumSize, stopAfter: nil)
+    }
+
+    private static func inflate(_ input: [UInt8], format: Format, expectedSize: Int? = nil,
+                                maximumSize: Int? = nil, stopAfter: Int?) throws -> [UInt8] {
         var stream = z_stream()
         var status = inflateInit2_(&stream, format.windowBits, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
         guard status == Z_OK else { throw ZlibError(description: "inflateInit failed (\(status))") }
@@ -53,7 +58,7 @@ public enum Zlib {
         var output = [UInt8]()
         let ceiling = input.count.multipliedReportingOverflow(by: 1032).partialValue &+ 1024
         output.reserveCapacity(min(max(expectedSize ?? input.count * 4, 1024), max(ceiling, 1024), maximumSize ?? .max))
-        var chunk = [UInt8](repeating: 0, count: 1 << 18)
+        var chunk = [UInt8](repeating: 0, count: stopAfter.map { min(max($0, 64), 1 << 18) } ?? 1 << 18)
         try input.withUnsafeBufferPointer { inBuf in
             stream.next_in = UnsafeMutablePointer(mutating: inBuf.baseAddress)
             stream.avail_in = UInt32(inBuf.count)
@@ -68,6 +73,10 @@ public enum Zlib {
                     throw ZlibError(description: "inflated data exceeds the expected \(maximumSize) bytes")
                 }
                 output.append(contentsOf: chunk[0..<produced])
+                if let stopAfter, output.count >= stopAfter {
+                    output.removeLast(output.count - stopAfter)
+                    return
+                }
                 switch status {
                 case Z_OK, Z_STREAM_END:
                     break
@@ -83,6 +92,14 @@ public enum Zlib {
             } while status != Z_STREAM_END
         }
         return output
+    }
+
+    /// The first `count` bytes of a stream's output (fewer if the stream is shorter), inflating
+    /// no more than the chunk that reaches them: a reader can check what a header promises before
+    /// it inflates the rest.
+    /// - Throws: `ZlibError` if the stream is corrupt or ends early before `count` bytes.
+    public static func inflatePrefix(_ input: [UInt8], format: Format, count: Int) throws -> [UInt8] {
+        try inflate(input, format: format, expectedSize: count, stopAfter: count)
     }
 
     /// Compresses `input` into a single stream.

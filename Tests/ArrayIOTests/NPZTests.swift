@@ -52,6 +52,27 @@ import Testing
         #expect(Zlib.crc32(ascii("123456789")) == 0xCBF4_3926)
     }
 
+    @Test func inflatingAPrefixStopsThere() throws {
+        let data = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 7 / 3) }
+        let stream = try Zlib.deflate(data, format: .raw)
+        for count in [0, 1, 10, 4096, 299_999] {
+            #expect(try Zlib.inflatePrefix(stream, format: .raw, count: count) == Array(data[0..<count]))
+        }
+        #expect(try Zlib.inflatePrefix(stream, format: .raw, count: 400_000) == data)
+    }
+
+    @Test func headersAndArraysAboveTheLimitsAreRefused() throws {
+        let text = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), }" + String(repeating: " ", count: 1_100_000) + "\n"
+        let n = text.utf8.count
+        let long = NPY.magic + [2, 0] + (0..<4).map { UInt8(truncatingIfNeeded: n >> (8 * $0)) } + Array(text.utf8) + [UInt8](repeating: 0, count: 16)
+        let error = try #require(throws: FileError.self) { try NPY.decode(long, name: "h.npy") }
+        #expect(error.reason == "a header of \(n) bytes (the limit is 1048576)")
+        // 2^31 float64 = 16 GiB: refused from the header alone.
+        let huge = NPY.header(dtype: .float64, shape: [1 << 16, 1 << 15])
+        let big = try #require(throws: FileError.self) { try NPY.decode(huge, name: "b.npy") }
+        #expect(big.reason.contains("above the limit of 8589934592 (8 GiB)"), "\(big.reason)")
+    }
+
     @Test func corruptDataFailsTheCRC() throws {
         var bytes = try NPZ.encode([("x", NPYArray(floats: [1, 2, 3], shape: [3]))])
         bytes[30 + 5 + 128 + 2] ^= 0x01  // inside the float data of the stored member
