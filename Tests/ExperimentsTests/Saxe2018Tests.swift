@@ -144,6 +144,30 @@ import Testing
         }
     }
 
+    /// estimators at a tiny scale: the three tables of each run, and a verdict table whose
+    /// cells are the verdicts of those tables read back from disk.
+    @Test func estimatorVerdictTableMatchesTheTables() throws {
+        let root = Self.temporary()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let context = Self.context(root, "estimators", epochs: 3)
+        let report = try Saxe2018.estimators(context)
+        #expect(report.outputs.map { ($0 as NSString).lastPathComponent } == ["saxe2018-estimators.png"])
+        for layer in 1...5 {
+            var cells = ["\(layer)"]
+            for activation in ["tanh", "relu"] {
+                for name in ["binning", "kde", "knn"] {
+                    let table = try InformationTable.read(path: context.runs + "/\(activation)/mi-\(name).csv")
+                    #expect(table.parameters["estimator"] == name)
+                    cells.append(table.compression().first { $0.layer == layer }!.compressed ? "yes" : "no")
+                }
+            }
+            #expect(report.markdown.contains("| " + cells.joined(separator: " | ") + " |"), "missing row for layer \(layer)")
+        }
+        // kNN read the binary inputs as a discrete X, with KDE's noise variance.
+        let knn = try InformationTable.read(path: context.runs + "/tanh/mi-knn.csv")
+        #expect(knn.parameters["inputs"]?.hasPrefix("discrete") == true && knn.parameters["noise_variance"] == "0.1")
+    }
+
     /// The other experiments at a tiny scale write every figure and summary.
     @Test func otherExperimentsWriteEveryFile() throws {
         let root = Self.temporary()
