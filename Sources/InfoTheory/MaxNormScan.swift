@@ -7,7 +7,8 @@
 // as a GEMM (the Euclidean ‖a‖² + ‖b‖² − 2 a·b trick has no max-norm analogue). It is brute
 // force, O(N² d), tiled over blocks of points (a quarter of a megabyte, kept in L2) times all
 // the queries of a chunk, with the points of each group of 16 stored lane-interleaved so that a
-// coordinate of 16 points is one 16-lane Float vector. Per query and group it stops reading
+// coordinate of 16 points is one 16-lane Float vector, the points in k-d order so that each
+// query can start with the groups beside its own. Per query and group it stops reading
 // coordinates as soon as all 16 partial distances exceed the current k-th distance (or the
 // count's radius), which in high dimensions skips most of each row.
 //
@@ -61,6 +62,35 @@ final class MaxNormScan: MaxNormNeighbours, MaxNormCounting, @unchecked Sendable
     private let exact: UnsafeMutablePointer<Double>
     /// Per coordinate, the mean of the stored points (for the order of the coordinates).
     private let means: [Double]
+    /// The group holding each caller index (-1: not stored).
+    private let home: [Int32]
+    /// A query's k-NN search starts with the groups within this many of its own.
+    static let homeReach = 2
+
+    /// Slots in k-d order (median splits on the widest coordinate down to 16 points, at
+    /// multiples of 16), so that a group and its neighbours in slot order hold points near each
+    /// other: a query that starts there has a small k-th distance, hence early exits, at once.
+    private static func spatialOrder(_ idx: inout [Int32], rows: UnsafeBufferPointer<Double>, d: Int) {
+        var keys = [Double](repeating: 0, count: idx.count)
+        func split(_ lo: Int, _ hi: Int) {
+            guard hi - lo > 16, d > 0 else { return }
+            var axis = 0, widest = -1.0
+            for j in 0..<d {
+                var a = Double.infinity, b = -Double.infinity
+                for p in lo..<hi { let v = rows[Int(idx[p]) * d + j]; a = min(a, v); b = max(b, v) }
+                if b - a > widest { widest = b - a; axis = j }
+            }
+            guard widest > 0 else { return }
+            let mid = lo + max(16, ((hi - lo) / 2 + 8) / 16 * 16)
+            guard mid < hi else { return }
+            for p in lo..<hi { keys[p] = rows[Int(idx[p]) * d + axis] }
+            idx.withUnsafeMutableBufferPointer { ip in
+                keys.withUnsafeMutableBufferPointer { kp in selectNth(ip.baseAddress!, kp.baseAddress!, lo, hi, mid) }
+            }
+            split(lo, mid); split(mid, hi)
+        }
+        split(0, idx.count)
+    }
 
     static let blockBytes = 256 * 1024
 
@@ -71,7 +101,11 @@ final class MaxNormScan: MaxNormNeighbours, MaxNormCounting, @unchecked Sendable
 
     /// - Precondition: `accepts(rows)`.
     init(rows: UnsafeBufferPointer<Double>, dimension d: Int, subset: [Int]? = nil) {
-        let idx: [Int32] = subset.map { $0.map(Int32.init) } ?? (0..<(rows.count / max(d, 1))).map(Int32.init)
+        var idx: [Int32] = subset.map { $0.map(Int32.init) } ?? (0..<(rows.count / max(d, 1))).map(Int32.init)
+        Self.spatialOrder(&idx, rows: rows, d: d)
+        var home = [Int32](repeating: -1, count: rows.count / max(d, 1))
+        for (s, i) in idx.enumerated() { home[Int(i)] = Int32(s / 16) }
+        self.home = home
         count = idx.count
         dimension = d
         groups = (idx.count + 15) / 16
@@ -142,7 +176,14 @@ final class MaxNormScan: MaxNormNeighbours, MaxNormCounting, @unchecked Sendable
                     let dl = distances + m * k, il = indices + m * k
                     // Float(τ + slack) rounded up, so that no candidate is lost to the rounding.
                     var tv = SIMD16<Float>(repeating: Float(dl[k - 1] + slack).nextUp)
-                    for g in g0..<g1 {
+                    // The groups next to the query's own first (with the first block), then the
+                    // block's others.
+                    let h = Int(home[Int(qi)])
+                    let nearLo = h < 0 ? 0 : max(0, h - Self.homeReach), nearHi = h < 0 ? 0 : min(groups, h + Self.homeReach + 1)
+                    let extra = g0 == 0 ? nearHi - nearLo : 0
+                    for t in 0..<(extra + g1 - g0) {
+                        let g = t < extra ? nearLo + t : g0 + t - extra
+                        if t >= extra && g >= nearLo && g < nearHi { continue }
                         let base = tiles + g * d * 16
                         var a = SIMD16<Float>(repeating: 0)
                         var j = 0

@@ -198,7 +198,7 @@ func insertNeighbour(_ dist: Double, _ id: Int32, k: Int,
 /// Reorders `idx[lo..<hi]` (and `keys` with it) so that position `nth` holds the element of rank
 /// nth - lo by key, smaller-or-equal keys before it and greater-or-equal after (Hoare's select,
 /// median-of-three pivot; deterministic).
-private func selectNth(_ idx: UnsafeMutablePointer<Int32>, _ keys: UnsafeMutablePointer<Double>,
+func selectNth(_ idx: UnsafeMutablePointer<Int32>, _ keys: UnsafeMutablePointer<Double>,
                        _ lo: Int, _ hi: Int, _ nth: Int) {
     var l = lo, r = hi - 1
     while r > l {
