@@ -163,26 +163,35 @@ public struct KSGEstimator: Sendable {
 
     /// Whether the blocked scan beats the k-d tree for n points in d dimensions.
     ///
-    /// Measured (release, `infoplane-bench ksg` with INFOPLANE_BENCH_KSG=shapes, 2 workers, best
-    /// of 3, on a shared 2-core AMD EPYC with AVX-512; data as in the benchmark: X standard normal,
-    /// T = tanh(X + 0.5 X shifted) + 0.3 noise, the k-NN in (X, T), the count in X):
+    /// Measured (release, `INFOPLANE_BENCH_KSG=shapes infoplane-bench ksg`, 2 workers, best of
+    /// 3, 2-core AMD EPYC with AVX-512, shared with other jobs; data as in that benchmark: X
+    /// standard normal, T = tanh(X + 0.5 X shifted) + 0.3 noise; the k-NN (k = 3) in (X, T), the
+    /// strict count in X at each sample's k-th joint distance):
     ///
     ///     N      joint d  tree kNN   scan kNN  | marginal d  tree count  scan count
-    ///     65536     2       72 ms     1215 ms  |     1          68 ms     1389 ms
-    ///     4096     10       17 ms       39 ms  |     5          14 ms       17 ms
-    ///     4096     20       85 ms       55 ms  |    10          46 ms       35 ms
-    ///     16384    20      677 ms      718 ms  |    10         422 ms      430 ms
-    ///     16384    40     3392 ms      596 ms  |    20        1841 ms      385 ms
+    ///     65536     2       40 ms      468 ms  |     1          31 ms      320 ms
+    ///     4096      4      2.8 ms      4.9 ms  |     2         2.6 ms      2.6 ms
+    ///     4096     10      7.6 ms      8.4 ms  |     5         5.6 ms      4.1 ms
+    ///     16384    10       44 ms       82 ms  |     5          33 ms       43 ms
+    ///     4096     12       11 ms      9.5 ms  |     6         7.8 ms      5.4 ms
+    ///     16384    12       63 ms       93 ms  |     6          50 ms       53 ms
+    ///     4096     16       17 ms       11 ms  |     8          11 ms      6.5 ms
+    ///     16384    16      120 ms      104 ms  |     8          83 ms       64 ms
+    ///     65536    16      922 ms     1132 ms  |     8         620 ms      751 ms
+    ///     4096     20       30 ms       14 ms  |    10          18 ms      8.6 ms
+    ///     16384    20      223 ms      124 ms  |    10         145 ms       77 ms
+    ///     65536    20     1721 ms     1357 ms  |    10        1157 ms      867 ms
+    ///     4096     40      135 ms       25 ms  |    20          70 ms       15 ms
+    ///     16384    40     1609 ms      222 ms  |    20         890 ms      150 ms
     ///
-    /// The tree wins in low dimensions, by far; near 20 dimensions for the k-NN (10 for the
-    /// counts, whose radii are wider) the two are even, and the scan wins beyond. Hence: the scan
-    /// for the k-NN from 20 dimensions and for the counts from 10, the tree below (where even
-    /// they are within 6 %). N matters less than d over these sizes. 1-D counts use `SortedLine`.
+    /// The scan costs O(N² d) at best and the tree grows more slowly in N, so the crossover
+    /// dimension rises with N: for the k-NN the scan wins from 12 dimensions at N <= 4096, from
+    /// 16 at N <= 16384 and from 20 at any N measured; for the counts (wider radii in fewer
+    /// dimensions) from 5, 8 and 10. The rule is that table's boundaries. 1-D counts use
+    /// `SortedLine` (binary search), faster than both.
     static func prefersScan(n: Int, d: Int, query: Query) -> Bool {
-        switch query {
-        case .nearest: return d >= 20
-        case .count: return d >= 10
-        }
+        let (small, medium, any) = query == .nearest ? (12, 16, 20) : (5, 8, 10)
+        return d >= any || (d >= medium && n <= 16384) || (d >= small && n <= 4096)
     }
 
     /// Chunks of samples per task of the parallel loops (fixed by n alone).
