@@ -62,11 +62,13 @@ public struct KSGEstimator: Sendable {
     public let noiseVariance: Double?
     /// Threads over samples.
     public let workers: Int
+    /// The exact neighbour search (all give the same estimate; they differ in speed).
+    public let search: KSGNeighbourSearch
 
     /// - Throws: `InfoTheoryError.invalidParameter` for k < 1, workers < 1, a negative jitter or
     ///   a non-positive noise variance.
     public init(k: Int = 3, algorithm: KSGAlgorithm = .one, seed: UInt64 = 0, jitter: Double = 1e-10,
-                noiseVariance: Double? = nil, workers: Int = 2) throws {
+                noiseVariance: Double? = nil, workers: Int = 2, search: KSGNeighbourSearch = .automatic) throws {
         guard k >= 1 else { throw InfoTheoryError.invalidParameter("k must be at least 1, got \(k)") }
         guard workers >= 1 else { throw InfoTheoryError.invalidParameter("workers must be at least 1") }
         guard jitter >= 0, jitter.isFinite else { throw InfoTheoryError.invalidParameter("jitter must be non-negative") }
@@ -79,6 +81,7 @@ public struct KSGEstimator: Sendable {
         self.jitter = jitter
         self.noiseVariance = noiseVariance
         self.workers = workers
+        self.search = search
     }
 
     /// I(A;B) in nats for two continuous variables observed on the same N samples.
@@ -94,7 +97,7 @@ public struct KSGEstimator: Sendable {
         var rng = RandomGenerator(seed: seed)
         let x = prepared(a, noise: nil, rng: &rng)
         let y = prepared(b, noise: noiseVariance, rng: &rng)
-        return Self.ksg(x, a.columns, y, b.columns, n: n, k: k, algorithm: algorithm, workers: workers)
+        return Self.ksg(x, a.columns, y, b.columns, n: n, k: k, algorithm: algorithm, workers: workers, search: search)
     }
 
     /// I(T;Y) in nats for a continuous T and discrete labels (Ross 2014).
@@ -107,7 +110,7 @@ public struct KSGEstimator: Sendable {
         if k >= n { throw InfoTheoryError.invalidParameter("k = \(k) needs more than \(k) samples, got \(n)") }
         var rng = RandomGenerator(seed: seed)
         let x = prepared(t, noise: noiseVariance, rng: &rng)
-        return try Self.ross(x, t.columns, labels: labels, k: k, workers: workers)
+        return try Self.ross(x, t.columns, labels: labels, k: k, workers: workers, search: search)
     }
 
     /// Noise (optional), per-column standardization, jitter; Double, row-major.
@@ -138,9 +141,65 @@ public struct KSGEstimator: Sendable {
         return out
     }
 
+    /// The neighbour search for the joint (or class) k-nearest-neighbour queries. Rows beyond
+    /// Float's range (|v| >= 1e36 after standardizing) always get the tree.
+    static func neighbours(_ rows: UnsafeBufferPointer<Double>, _ d: Int, subset: [Int]? = nil,
+                           search: KSGNeighbourSearch) -> any MaxNormNeighbours {
+        let n = subset?.count ?? rows.count / d
+        let scan = MaxNormScan.accepts(rows) && (search == .scan || (search == .automatic && prefersScan(n: n, d: d, query: .nearest)))
+        return scan ? MaxNormScan(rows: rows, dimension: d, subset: subset) : MaxNormTree(rows: rows, dimension: d, subset: subset)
+    }
+
+    /// The search for the marginal counts; automatic: a sorted array for one coordinate.
+    static func counting(_ rows: UnsafeBufferPointer<Double>, _ d: Int, subset: [Int]? = nil,
+                         search: KSGNeighbourSearch) -> any MaxNormCounting {
+        let n = subset?.count ?? rows.count / d
+        if search == .automatic && d == 1 { return SortedLine(rows: rows, subset: subset) }
+        let scan = MaxNormScan.accepts(rows) && (search == .scan || (search == .automatic && prefersScan(n: n, d: d, query: .count)))
+        return scan ? MaxNormScan(rows: rows, dimension: d, subset: subset) : MaxNormTree(rows: rows, dimension: d, subset: subset)
+    }
+
+    enum Query { case nearest, count }
+
+    /// Whether the blocked scan beats the k-d tree for n points in d dimensions.
+    ///
+    /// Measured (release, `INFOPLANE_BENCH_KSG=shapes infoplane-bench ksg`, 2 workers, best of
+    /// 3, 2-core AMD EPYC with AVX-512, shared with other jobs; data as in that benchmark: X
+    /// standard normal, T = tanh(X + 0.5 X shifted) + 0.3 noise; the k-NN (k = 3) in (X, T), the
+    /// strict count in X at each sample's k-th joint distance):
+    ///
+    ///     N      joint d  tree kNN   scan kNN  | marginal d  tree count  scan count
+    ///     65536     2       40 ms      468 ms  |     1          31 ms      320 ms
+    ///     4096      4      2.8 ms      4.9 ms  |     2         2.6 ms      2.6 ms
+    ///     4096     10      7.6 ms      8.4 ms  |     5         5.6 ms      4.1 ms
+    ///     16384    10       44 ms       82 ms  |     5          33 ms       43 ms
+    ///     4096     12       11 ms      9.5 ms  |     6         7.8 ms      5.4 ms
+    ///     16384    12       63 ms       93 ms  |     6          50 ms       53 ms
+    ///     4096     16       17 ms       11 ms  |     8          11 ms      6.5 ms
+    ///     16384    16      120 ms      104 ms  |     8          83 ms       64 ms
+    ///     65536    16      922 ms     1132 ms  |     8         620 ms      751 ms
+    ///     4096     20       30 ms       14 ms  |    10          18 ms      8.6 ms
+    ///     16384    20      223 ms      124 ms  |    10         145 ms       77 ms
+    ///     65536    20     1721 ms     1357 ms  |    10        1157 ms      867 ms
+    ///     4096     40      135 ms       25 ms  |    20          70 ms       15 ms
+    ///     16384    40     1609 ms      222 ms  |    20         890 ms      150 ms
+    ///
+    /// The scan costs O(N² d) at best and the tree grows more slowly in N, so the crossover
+    /// dimension rises with N: for the k-NN the scan wins from 12 dimensions at N <= 4096, from
+    /// 16 at N <= 16384 and from 20 at any N measured; for the counts (wider radii in fewer
+    /// dimensions) from 5, 8 and 10. The rule is that table's boundaries. 1-D counts use
+    /// `SortedLine` (binary search), faster than both.
+    static func prefersScan(n: Int, d: Int, query: Query) -> Bool {
+        let (small, medium, any) = query == .nearest ? (12, 16, 20) : (5, 8, 10)
+        return d >= any || (d >= medium && n <= 16384) || (d >= small && n <= 4096)
+    }
+
+    /// Chunks of samples per task of the parallel loops (fixed by n alone).
+    static let chunk = 256
+
     /// The KSG sum on prepared data.
     static func ksg(_ x: [Double], _ dx: Int, _ y: [Double], _ dy: Int, n: Int, k: Int,
-                    algorithm: KSGAlgorithm, workers: Int) -> Double {
+                    algorithm: KSGAlgorithm, workers: Int, search: KSGNeighbourSearch = .automatic) -> Double {
         let dj = dx + dy
         var interleaved = [Double](repeating: 0, count: n * dj)
         for i in 0..<n {
@@ -148,47 +207,57 @@ public struct KSGEstimator: Sendable {
             for j in 0..<dy { interleaved[i * dj + dx + j] = y[i * dy + j] }
         }
         let joint = interleaved
-        let trees = joint.withUnsafeBufferPointer { jp in
+        let (jointSearch, xSearch, ySearch) = joint.withUnsafeBufferPointer { jp in
             x.withUnsafeBufferPointer { xp in
                 y.withUnsafeBufferPointer { yp in
-                    (MaxNormTree(rows: jp, dimension: dj), MaxNormTree(rows: xp, dimension: dx), MaxNormTree(rows: yp, dimension: dy))
+                    (neighbours(jp, dj, search: search), counting(xp, dx, search: search), counting(yp, dy, search: search))
                 }
             }
         }
-        let (jointTree, xTree, yTree) = trees
         let psi = DigammaTable(upTo: n + 1)
         let sums = parallelSum(n, workers: workers) { range in
-            var dist = [Double](repeating: 0, count: k), ids = [Int32](repeating: 0, count: k)
+            let m = range.count
+            var dist = [Double](repeating: 0, count: m * k), ids = [Int32](repeating: 0, count: m * k)
+            var ra = [Double](repeating: 0, count: m), rb = [Double](repeating: 0, count: m)
+            var na = [Int32](repeating: 0, count: m), nb = [Int32](repeating: 0, count: m)
+            let queries = range.map(Int32.init)
             var total = 0.0
             joint.withUnsafeBufferPointer { jp in
                 x.withUnsafeBufferPointer { xp in
                     y.withUnsafeBufferPointer { yp in
-                        for i in range {
-                            let qx = xp.baseAddress! + i * dx, qy = yp.baseAddress! + i * dy
+                        queries.withUnsafeBufferPointer { qs in
                             dist.withUnsafeMutableBufferPointer { dp in
                                 ids.withUnsafeMutableBufferPointer { ip in
-                                    jointTree.nearest(jp.baseAddress! + i * dj, k: k, exclude: i, distances: dp.baseAddress!, indices: ip.baseAddress!)
+                                    jointSearch.nearest(qs, rows: jp.baseAddress!, k: k, distances: dp.baseAddress!, indices: ip.baseAddress!)
                                 }
                             }
-                            switch algorithm {
-                            case .one:
-                                let eps = dist[k - 1]
-                                let na = xTree.count(within: eps, of: qx, strict: true) - 1
-                                let nb = yTree.count(within: eps, of: qy, strict: true) - 1
-                                total += psi[na + 1] + psi[nb + 1]
-                            case .two:
-                                var ea = 0.0, eb = 0.0
-                                for m in 0..<k {
-                                    let o = Int(ids[m])
-                                    ea = max(ea, maxNorm(xp.baseAddress! + o * dx, qx, dx))
-                                    eb = max(eb, maxNorm(yp.baseAddress! + o * dy, qy, dy))
+                            for (q, i) in range.enumerated() {
+                                switch algorithm {
+                                case .one:
+                                    ra[q] = dist[q * k + k - 1]; rb[q] = ra[q]
+                                case .two:
+                                    let qx = xp.baseAddress! + i * dx, qy = yp.baseAddress! + i * dy
+                                    var ea = 0.0, eb = 0.0
+                                    for s in 0..<k {
+                                        let o = Int(ids[q * k + s])
+                                        ea = max(ea, maxNorm(xp.baseAddress! + o * dx, qx, dx))
+                                        eb = max(eb, maxNorm(yp.baseAddress! + o * dy, qy, dy))
+                                    }
+                                    ra[q] = ea; rb[q] = eb
                                 }
-                                let na = xTree.count(within: ea, of: qx, strict: false) - 1
-                                let nb = yTree.count(within: eb, of: qy, strict: false) - 1
-                                total += psi[na] + psi[nb]
                             }
+                            let strict = algorithm == .one
+                            xSearch.count(qs, rows: xp.baseAddress!, radii: ra, strict: strict, counts: &na)
+                            ySearch.count(qs, rows: yp.baseAddress!, radii: rb, strict: strict, counts: &nb)
                         }
                     }
+                }
+            }
+            // The counts include the sample itself.
+            for q in 0..<m {
+                switch algorithm {
+                case .one: total += psi[Int(na[q])] + psi[Int(nb[q])]
+                case .two: total += psi[Int(na[q]) - 1] + psi[Int(nb[q]) - 1]
                 }
             }
             return total
@@ -201,43 +270,63 @@ public struct KSGEstimator: Sendable {
     }
 
     /// Ross's sum on prepared data.
-    static func ross(_ t: [Double], _ d: Int, labels: [Int], k: Int, workers: Int) throws -> Double {
+    static func ross(_ t: [Double], _ d: Int, labels: [Int], k: Int, workers: Int,
+                     search: KSGNeighbourSearch = .automatic) throws -> Double {
         let n = labels.count
         var members: [Int: [Int]] = [:]
         for (i, l) in labels.enumerated() { members[l, default: []].append(i) }
-        let used = members.values.filter { $0.count > 1 }
+        // Classes in order of their smallest member (the dictionary's order is not fixed).
+        let used = members.values.filter { $0.count > 1 }.sorted { $0[0] < $1[0] }
         let m = used.reduce(0) { $0 + $1.count }
         if m == 0 { throw InfoTheoryError.invalidParameter("no class has two samples") }
-        let (all, classTrees): (MaxNormTree, [Int: MaxNormTree]) = t.withUnsafeBufferPointer { tp in
-            var trees: [Int: MaxNormTree] = [:]
-            for (l, rows) in members where rows.count > 1 { trees[l] = MaxNormTree(rows: tp, dimension: d, subset: rows) }
+        let (all, classSearches): (any MaxNormCounting, [any MaxNormNeighbours]) = t.withUnsafeBufferPointer { tp in
             // The counts run over the samples of usable classes only, as scikit-learn's do.
             let subset = used.flatMap { $0 }.sorted()
-            return (MaxNormTree(rows: tp, dimension: d, subset: subset), trees)
+            return (counting(tp, d, subset: subset, search: search), used.map { neighbours(tp, d, subset: $0, search: search) })
         }
         let psi = DigammaTable(upTo: n + 1)
-        let sizes = members.mapValues(\.count)
-        let sums = parallelSum(n, workers: workers) { range in
-            var total = 0.0
-            var dist = [Double](repeating: 0, count: k), ids = [Int32](repeating: 0, count: k)
+        // Tasks: chunks of each class's members; each writes its samples' terms, summed below in
+        // sample order (so the result does not depend on the thread count).
+        var tasks: [(cls: Int, range: Range<Int>)] = []
+        for (c, rows) in used.enumerated() {
+            for s in stride(from: 0, to: rows.count, by: chunk) { tasks.append((c, s..<min(rows.count, s + chunk))) }
+        }
+        let terms = UnsafeMutableBufferPointer<Double>.allocate(capacity: n)
+        defer { terms.deallocate() }
+        terms.initialize(repeating: 0)
+        let shared = SharedPointer(base: terms.baseAddress!)
+        let todo = tasks
+        parallelFor(todo.count, workers: workers) { task in
+            let (c, range) = todo[task]
+            let rows = used[c]
+            let size = rows.count, kk = min(k, size - 1)
+            let queries = rows[range].map(Int32.init)
+            var dist = [Double](repeating: 0, count: queries.count * kk), ids = [Int32](repeating: 0, count: queries.count * kk)
+            var radii = [Double](repeating: 0, count: queries.count), counts = [Int32](repeating: 0, count: queries.count)
             t.withUnsafeBufferPointer { tp in
-                for i in range {
-                    let size = sizes[labels[i]]!
-                    guard size > 1 else { continue }
-                    let kk = min(k, size - 1)
-                    dist.withUnsafeMutableBufferPointer { dp in
-                        ids.withUnsafeMutableBufferPointer { ip in
-                            classTrees[labels[i]]!.nearest(tp.baseAddress! + i * d, k: kk, exclude: i, distances: dp.baseAddress!, indices: ip.baseAddress!)
-                        }
-                    }
-                    let count = all.count(within: dist[kk - 1], of: tp.baseAddress! + i * d, strict: true)
-                    total += psi[kk] - psi[size] - psi[count]
+                queries.withUnsafeBufferPointer { qs in
+                    classSearches[c].nearest(qs, rows: tp.baseAddress!, k: kk, distances: &dist, indices: &ids)
+                    for q in 0..<queries.count { radii[q] = dist[q * kk + kk - 1] }
+                    all.count(qs, rows: tp.baseAddress!, radii: radii, strict: true, counts: &counts)
                 }
             }
-            return total
+            for (q, i) in queries.enumerated() { shared.base[Int(i)] = psi[kk] - psi[size] - psi[Int(counts[q])] }
         }
-        return psi[m] + sums / Double(m)
+        var total = 0.0
+        for i in 0..<n { total += terms[i] }
+        return psi[m] + total / Double(m)
     }
+}
+
+/// Which exact neighbour search the KSG and Ross sums use (all give the same result).
+public enum KSGNeighbourSearch: Sendable, CaseIterable {
+    /// The faster at the shape, by a rule measured on this code (`KSGEstimator.prefersScan`);
+    /// 1-D marginal counts by binary search in the sorted values.
+    case automatic
+    /// The k-d tree (`MaxNormTree`) for every query.
+    case tree
+    /// The blocked brute-force scan (`MaxNormScan`) for every query.
+    case scan
 }
 
 @inline(__always)
@@ -264,7 +353,7 @@ struct DigammaTable: Sendable {
 /// The sum of `body` over chunks of 0..<n, on `workers` threads; chunks are fixed by n alone
 /// and summed in chunk order, so the result does not depend on the thread count.
 func parallelSum(_ n: Int, workers: Int, _ body: @escaping @Sendable (Range<Int>) -> Double) -> Double {
-    let chunk = 256
+    let chunk = KSGEstimator.chunk
     let chunks = (n + chunk - 1) / chunk
     let partial = UnsafeMutableBufferPointer<Double>.allocate(capacity: max(chunks, 1))
     defer { partial.deallocate() }
@@ -283,8 +372,70 @@ func parallelSum(_ n: Int, workers: Int, _ body: @escaping @Sendable (Range<Int>
     return total
 }
 
+/// `body(t)` for t in 0..<tasks on `workers` threads, tasks claimed in order.
+func parallelFor(_ tasks: Int, workers: Int, _ body: @escaping @Sendable (Int) -> Void) {
+    let next = ChunkCounter()
+    let work: @Sendable (Int) -> Void = { _ in
+        while true {
+            let t = next.claim()
+            if t >= tasks { return }
+            body(t)
+        }
+    }
+    if workers <= 1 || tasks <= 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: min(workers, tasks), execute: work) }
+}
+
 final class ChunkCounter: @unchecked Sendable {
     private var value = 0
     private let lock = NSLock()
     func claim() -> Int { lock.lock(); defer { lock.unlock() }; let v = value; value += 1; return v }
+}
+
+/// Timings of the two neighbour searches, for the benchmark that sets `prefersScan`.
+@_spi(Benchmarks) public enum KSGSearchTiming {
+    /// Wall seconds of the KSG searches on `joint` (n x (dx + dy), row-major): the build and
+    /// the k-nearest-neighbour pass over all samples in the joint space with the tree or the
+    /// scan, then the build and the count pass in the first dx coordinates (radius: each
+    /// sample's k-th joint distance, strict) with the tree or the scan, on `workers` threads.
+    /// Also returns the sum of the counts (the same for both searches).
+    public static func measure(joint: [Double], dx: Int, dy: Int, k: Int, scanNearest: Bool, scanCount: Bool,
+                               workers: Int) -> (nearest: Double, count: Double, countSum: Int) {
+        let dj = dx + dy, n = joint.count / dj
+        var xs = [Double](repeating: 0, count: n * dx)
+        for i in 0..<n { for j in 0..<dx { xs[i * dx + j] = joint[i * dj + j] } }
+        let x = xs
+        let chunks = (n + KSGEstimator.chunk - 1) / KSGEstimator.chunk
+        let radii = UnsafeMutableBufferPointer<Double>.allocate(capacity: n)
+        let counts = UnsafeMutableBufferPointer<Int32>.allocate(capacity: n)
+        defer { radii.deallocate(); counts.deallocate() }
+        let r = SharedPointer(base: radii.baseAddress!), c = SharedPointer(base: counts.baseAddress!)
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        let near: any MaxNormNeighbours = joint.withUnsafeBufferPointer {
+            scanNearest ? MaxNormScan(rows: $0, dimension: dj) as any MaxNormNeighbours : MaxNormTree(rows: $0, dimension: dj)
+        }
+        parallelFor(chunks, workers: workers) { ch in
+            let range = (ch * KSGEstimator.chunk)..<min(n, (ch + 1) * KSGEstimator.chunk)
+            let qs = range.map(Int32.init)
+            var dist = [Double](repeating: 0, count: qs.count * k), ids = [Int32](repeating: 0, count: qs.count * k)
+            joint.withUnsafeBufferPointer { jp in
+                qs.withUnsafeBufferPointer { near.nearest($0, rows: jp.baseAddress!, k: k, distances: &dist, indices: &ids) }
+            }
+            for (q, i) in range.enumerated() { r.base[i] = dist[q * k + k - 1] }
+        }
+        let t1 = DispatchTime.now().uptimeNanoseconds
+        let counter: any MaxNormCounting = x.withUnsafeBufferPointer {
+            scanCount ? MaxNormScan(rows: $0, dimension: dx) as any MaxNormCounting : MaxNormTree(rows: $0, dimension: dx)
+        }
+        parallelFor(chunks, workers: workers) { ch in
+            let range = (ch * KSGEstimator.chunk)..<min(n, (ch + 1) * KSGEstimator.chunk)
+            let qs = range.map(Int32.init)
+            x.withUnsafeBufferPointer { xp in
+                qs.withUnsafeBufferPointer {
+                    counter.count($0, rows: xp.baseAddress!, radii: r.base + range.lowerBound, strict: true, counts: c.base + range.lowerBound)
+                }
+            }
+        }
+        let t2 = DispatchTime.now().uptimeNanoseconds
+        return (Double(t1 - t0) / 1e9, Double(t2 - t1) / 1e9, counts.reduce(0) { $0 + Int($1) })
+    }
 }

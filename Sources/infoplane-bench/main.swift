@@ -1,6 +1,7 @@
 // infoplane-bench: release-mode micro-benchmarks.
 //
 //   swift run -c release infoplane-bench [kernels|training|layers|estimators|plotting|all]
+//   .build/release/infoplane-bench ksg       (kNN mutual information; see InfoTheoryBench.swift)
 //   .build/release/infoplane-bench process   (whole `infoplane` processes; build infoplane first)
 //   .build/release/infoplane-bench memory    (resident memory over 10,000 training steps)
 //   .build/release/infoplane-bench gan       (progressive GAN steps; gan-run K DIR trains one)
@@ -23,6 +24,7 @@ if all || sections.contains("training") { runTrainingBenchmarks() }
 if all || sections.contains("layers") { runLayerBenchmarks() }
 if all || sections.contains("plotting") { runPlottingBenchmarks() }
 if all || sections.contains("estimators") { runInfoTheoryBenchmarks() }
+if sections.contains("ksg") { runKSGBenchmarks() }
 if sections.contains("process") { runProcessBenchmarks() }
 if sections.contains("gan") { runGANBenchmarks() }
 if sections.contains("gan-run") {

@@ -1,5 +1,6 @@
 // Tests of the Kraskov estimators: the tree-based sums against a brute-force O(N^2) loop on the
-// same prepared data, the closed form of correlated Gaussians, invariance under monotone maps,
+// same prepared data, the closed form of correlated Gaussians, invariance under affine maps (exact)
+// and nonlinear monotone maps (approximate),
 // Ross's form against the exact MI of a Gaussian mixture, determinism, and the input errors.
 
 import Foundation
@@ -116,9 +117,12 @@ func correlatedGaussians(n: Int, d: Int, rho: Double, seed: UInt64) -> (Activati
         #expect(abs(fast - naiveRoss(p, d, labels: labels, k: k)) < 1e-9)
     }
 
-    /// Error against the closed form at N = 1000, 4000 and 10000: no larger (beyond sampling
-    /// noise) at the largest N than at the smallest. KSG under-estimates strong dependence in
-    /// high dimensions (d = 10, rho = 0.9: about 2.7 of 8.3 nats at N = 1000, 3.9 at N = 10000).
+    /// KSG (algorithm 1, k = 3) against the closed form −(d/2) ln(1 − rho²) at N = 1000, 4000 and
+    /// 10000. Its known bias: in 1 and 2 dimensions it is nearly unbiased (measured errors over 4
+    /// seeds: at most 0.05 at N = 1000, 0.06 at 4000, 0.03 at 10000, either sign); in 10
+    /// dimensions it under-estimates strong dependence by far (rho = 0.5: −0.85 nats of 1.44 at
+    /// N = 1000, −0.66 at 10000; rho = 0.9: −5.5 of 8.3, then −4.8 and −4.4), the bias shrinking
+    /// as N grows. The bands below are those, with room for the sampling spread.
     @Test(arguments: [(1, 0.1), (1, 0.5), (1, 0.9), (2, 0.1), (2, 0.5), (2, 0.9), (10, 0.1), (10, 0.5), (10, 0.9)])
     func closedFormOfCorrelatedGaussians(d: Int, rho: Double) throws {
         let exact = -Double(d) / 2 * log(1 - rho * rho)
@@ -126,12 +130,121 @@ func correlatedGaussians(n: Int, d: Int, rho: Double, seed: UInt64) -> (Activati
         var errors: [Double] = []
         for (s, n) in sizes.enumerated() {
             let (x, y) = correlatedGaussians(n: n, d: d, rho: rho, seed: UInt64(1000 * d + Int(rho * 10) + s))
-            let est = try KSGEstimator(k: 3, algorithm: .one, seed: 1)
-            let value = try est.mutualInformation(x, y)
-            errors.append(abs(value - exact))
+            errors.append(try KSGEstimator(k: 3, algorithm: .one, seed: 1).mutualInformation(x, y) - exact)
         }
-        // Bias shrinks with N: the largest N is at least as close as the smallest, up to the
-        // sampling noise of about 0.02 nats.
-        #expect(errors[2] <= errors[0] + 0.02, "errors \(errors)")
+        let context = "d = \(d), rho = \(rho), exact \(exact), errors \(errors)"
+        if d <= 2 || rho < 0.5 {
+            // Nearly unbiased: within the sampling spread at every N.
+            for (s, bound) in [0.08, 0.07, 0.05].enumerated() { #expect(abs(errors[s]) <= bound, "\(context)") }
+        } else {
+            // Under-estimates, by at most the known bias, less as N grows.
+            let worst = rho < 0.7 ? 1.0 : 6.0
+            #expect(errors.allSatisfy { $0 < 0 && $0 > -worst }, "\(context)")
+            #expect(errors[1] > errors[0] + 0.05 && errors[2] > errors[1] + 0.03, "\(context)")
+        }
+        // In every case the error at N = 10000 is no larger than at N = 1000, beyond noise.
+        #expect(abs(errors[2]) <= abs(errors[0]) + 0.03, "\(context)")
+    }
+
+    /// Exact invariance that holds for finite N: per-coordinate positive scaling and translation.
+    /// Standardizing divides each column by its standard deviation, so a X + b becomes X/σ + c
+    /// (c a constant per column) up to rounding of about 1e-16, far below the jitter's 1e-10
+    /// separation of tied values; distances then compare the same way and every count is the
+    /// same, so the estimate is identical. The data sit on a grid of 1/64 (many ties) so that
+    /// a x + b is exact in Float for the maps used.
+    @Test func invariantUnderPositiveAffineMaps() throws {
+        let n = 2000, dx = 2, dy = 2
+        var rng = RandomGenerator(seed: 77)
+        let grid: (Double) -> Float = { Float(($0 * 64).rounded() / 64) }
+        var xs = [Float](), ys = [Float]()
+        for _ in 0..<n {
+            let a = rng.normal(), b = rng.normal()
+            xs += [grid(a), grid(b)]
+            ys += [grid(0.6 * a + 0.8 * rng.normal()), grid(tanh(b) + 0.5 * rng.normal())]
+        }
+        let scales: [Float] = [3, 0.75, 5, 1.5], shifts: [Float] = [0.25, -0.125, 0.1875, 0]
+        func mapped(_ v: [Float], _ d: Int, offset: Int) -> [Float] {
+            v.enumerated().map { i, x in scales[offset + i % d] * x + shifts[offset + i % d] }
+        }
+        let a = ActivationMatrix(rows: n, columns: dx, scalars: xs), b = ActivationMatrix(rows: n, columns: dy, scalars: ys)
+        let fa = ActivationMatrix(rows: n, columns: dx, scalars: mapped(xs, dx, offset: 0))
+        let fb = ActivationMatrix(rows: n, columns: dy, scalars: mapped(ys, dy, offset: 2))
+        let labels = (0..<n).map { xs[$0 * dx] > 0 ? 1 : 0 }
+        for algorithm in KSGAlgorithm.allCases {
+            let est = try KSGEstimator(k: 3, algorithm: algorithm, seed: 5)
+            let base = try est.mutualInformation(a, b)
+            #expect(try est.mutualInformation(fa, fb) == base, "algorithm \(algorithm.rawValue)")
+            #expect(try est.mutualInformation(fa, b) == base)
+        }
+        let est = try KSGEstimator(k: 3, seed: 5)
+        #expect(try est.labelInformation(fb, labels: labels) == est.labelInformation(b, labels: labels))
+    }
+
+    /// Strictly monotone nonlinear maps per coordinate (exp, x³, tanh(1.5 x)) leave the true MI
+    /// unchanged but not the estimate: the max-norm neighbours are computed from distances,
+    /// which such maps distort, so KSG is invariant only as N → ∞. What holds at N = 5000
+    /// (d = 1 and 2, rho = 0.6, closed form 0.22 and 0.45 nats), measured over 3 seeds: the
+    /// untransformed estimate is within 0.031 (sampling spread); after exp or tanh within 0.048,
+    /// after x³ (which squeezes the centre and stretches the tails) within 0.114, the transformed
+    /// estimates in 2-D all below the closed form. The bounds: 0.05, 0.08 and 0.15.
+    @Test(arguments: ["identity", "exp", "cube", "tanh"]) func nearlyInvariantUnderMonotoneMaps(map: String) throws {
+        let f: (Float) -> Float
+        switch map {
+        case "exp": f = { expf($0) }
+        case "cube": f = { $0 * $0 * $0 }
+        case "tanh": f = { tanhf(1.5 * $0) }
+        default: f = { $0 }
+        }
+        let tolerance = map == "identity" ? 0.05 : (map == "cube" ? 0.15 : 0.08)
+        for d in [1, 2] {
+            let (x, y) = correlatedGaussians(n: 5000, d: d, rho: 0.6, seed: UInt64(50 + 10 * d))
+            let fx = ActivationMatrix(rows: x.rows, columns: d, scalars: x.scalars.map(f))
+            let fy = ActivationMatrix(rows: y.rows, columns: d, scalars: y.scalars.map(f))
+            let exact = -Double(d) / 2 * log(1 - 0.36)
+            for algorithm in KSGAlgorithm.allCases {
+                let value = try KSGEstimator(k: 3, algorithm: algorithm, seed: 1).mutualInformation(fx, fy)
+                #expect(abs(value - exact) < tolerance, "\(map), d = \(d), algorithm \(algorithm.rawValue): \(value) vs \(exact)")
+            }
+        }
+    }
+
+    /// Ross's form against the exact I(T;Y) of a Gaussian mixture: Y uniform on {0, 1, 2}, T | Y = c
+    /// normal with mean c·μ and identity covariance, in 1-D (μ = 1.5) and 2-D (μ = (1.2, 0.9)).
+    /// I(T;Y) = H(T) − H(T|Y), H(T|Y) = (d/2) ln(2πe), H(T) = −∫ p ln p by the midpoint rule on
+    /// a grid of step 0.01 (1-D) or 0.02 (2-D) over [−9, 9]^d (quadrature error far below 1e-6).
+    /// At N = 5000 the estimate is within 0.03 nats (its sampling spread is about 0.01).
+    @Test(arguments: [1, 2]) func rossMatchesGaussianMixture(d: Int) throws {
+        let mu: [Double] = d == 1 ? [1.5] : [1.2, 0.9]
+        let h = d == 1 ? 0.01 : 0.02
+        let steps = Int((18 / h).rounded())
+        func density(_ t: [Double]) -> Double {
+            var p = 0.0
+            for c in 0..<3 {
+                var q = 0.0
+                for j in 0..<d { let z = t[j] - Double(c - 1) * mu[j]; q += z * z }
+                p += exp(-q / 2)
+            }
+            return p / 3 / pow(2 * Double.pi, Double(d) / 2)
+        }
+        var entropy = 0.0
+        if d == 1 {
+            for i in 0..<steps { let p = density([-9 + (Double(i) + 0.5) * h]); if p > 0 { entropy -= p * log(p) * h } }
+        } else {
+            for i in 0..<steps {
+                for j in 0..<steps {
+                    let p = density([-9 + (Double(i) + 0.5) * h, -9 + (Double(j) + 0.5) * h])
+                    if p > 0 { entropy -= p * log(p) * h * h }
+                }
+            }
+        }
+        let exact = entropy - Double(d) / 2 * log(2 * Double.pi * exp(1))
+        #expect(exact > 0.2 && exact < log(3.0))
+        let n = 5000
+        var rng = RandomGenerator(seed: UInt64(400 + d))
+        let labels = (0..<n).map { $0 % 3 }
+        var t = [Float]()
+        for i in 0..<n { for j in 0..<d { t.append(Float(Double(labels[i] - 1) * mu[j] + rng.normal())) } }
+        let value = try KSGEstimator(k: 3, seed: 2).labelInformation(ActivationMatrix(rows: n, columns: d, scalars: t), labels: labels)
+        #expect(abs(value - exact) < 0.03, "d = \(d): \(value) vs exact \(exact)")
     }
 }
