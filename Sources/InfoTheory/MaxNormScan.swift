@@ -259,24 +259,74 @@ final class MaxNormScan: MaxNormNeighbours, MaxNormCounting, @unchecked Sendable
 final class SortedLine: MaxNormCounting, @unchecked Sendable {
     let dimension = 1
     private let values: [Double]
+    /// The position in `values` of each row's value (-1 for rows outside the subset).
+    private let position: [Int32]
 
     init(rows: UnsafeBufferPointer<Double>, subset: [Int]? = nil) {
-        values = (subset.map { $0.map { rows[$0] } } ?? Array(rows)).sorted()
+        let ids = subset ?? Array(0..<rows.count)
+        let order = ids.sorted { (rows[$0], $0) < (rows[$1], $1) }
+        values = order.map { rows[$0] }
+        var position = [Int32](repeating: -1, count: rows.count)
+        for (k, row) in order.enumerated() { position[row] = Int32(k) }
+        self.position = position
     }
 
     /// |v − q| < r holds exactly for the sorted values between the first with q − v < r and the
     /// first with v − q ≥ r: both differences are monotone in v, and |v − q| is one of them.
+    /// A query that is one of the values starts from its own position and gallops outwards, so
+    /// a count of c costs O(log c) instead of O(log N) of scattered reads.
     func count(_ queries: UnsafeBufferPointer<Int32>, rows: UnsafePointer<Double>, radii: UnsafePointer<Double>,
                strict: Bool, counts: UnsafeMutablePointer<Int32>) {
         values.withUnsafeBufferPointer { v in
             for (m, qi) in queries.enumerated() {
                 let q = rows[Int(qi)], r = radii[m]
-                let lower = strict ? partitionPoint(v) { q - $0 < r } : partitionPoint(v) { q - $0 <= r }
-                let upper = strict ? partitionPoint(v) { $0 - q >= r } : partitionPoint(v) { $0 - q > r }
+                let start = Int(qi) < position.count ? Int(position[Int(qi)]) : -1
+                let lower: Int, upper: Int
+                if strict {
+                    lower = firstTrue(v, from: start, rising: false) { q - $0 < r }
+                    upper = firstTrue(v, from: start, rising: true) { $0 - q >= r }
+                } else {
+                    lower = firstTrue(v, from: start, rising: false) { q - $0 <= r }
+                    upper = firstTrue(v, from: start, rising: true) { $0 - q > r }
+                }
                 counts[m] = Int32(max(0, upper - lower))
             }
         }
     }
+}
+
+/// The first index where `p` holds, for a predicate false then true over `v`, searched by
+/// galloping from `start` (leftwards when `rising` is false and `p` holds at `start`, rightwards
+/// when `rising` is true and `p` fails there), else by bisection of all of `v`.
+@inline(__always)
+private func firstTrue(_ v: UnsafeBufferPointer<Double>, from start: Int, rising: Bool, _ p: (Double) -> Bool) -> Int {
+    let n = v.count
+    guard start >= 0 && start < n else { return partitionPoint(v, p) }
+    if !rising && p(v[start]) {
+        // p holds at start: the answer is in (start − step, start − step/2].
+        var hi = start, step = 1
+        var lo = start - step
+        while lo >= 0 && p(v[lo]) { hi = lo; step <<= 1; lo = start - step }
+        return bisect(v, max(lo + 1, 0), hi, p)
+    }
+    if rising && !p(v[start]) {
+        var lo = start, step = 1
+        var hi = start + step
+        while hi < n && !p(v[hi]) { lo = hi; step <<= 1; hi = start + step }
+        return bisect(v, lo + 1, min(hi, n), p)
+    }
+    return partitionPoint(v, p)
+}
+
+/// The first index in lo..<hi where `p` holds, or hi.
+@inline(__always)
+private func bisect(_ v: UnsafeBufferPointer<Double>, _ lo: Int, _ hi: Int, _ p: (Double) -> Bool) -> Int {
+    var lo = lo, hi = hi
+    while lo < hi {
+        let mid = (lo + hi) / 2
+        if p(v[mid]) { hi = mid } else { lo = mid + 1 }
+    }
+    return lo
 }
 
 /// The first index where `p` holds, for a predicate false then true over `v`.
