@@ -104,7 +104,7 @@ let package = Package(
         .target(name: "NeuralNets", dependencies: ["ArrayIO", "Autodiff", "Tensors", realModule],
                 swiftSettings: nativeSettings + optimizedInDebug),
         .target(name: "Datasets", dependencies: ["Tensors", "ArrayIO"], swiftSettings: optimizedInDebug),
-        .target(name: "ProgressiveGAN", dependencies: ["Autodiff", "Datasets", "NeuralNets", "Tensors"],
+        .target(name: "ProgressiveGAN", dependencies: ["ArrayIO", "Autodiff", "Datasets", "NeuralNets", "Tensors"],
                 swiftSettings: optimizedInDebug),
         .target(name: "ActivationStore", dependencies: ["ArrayIO"]),
         .target(name: "InfoTheory", dependencies: ["Tensors", realModule], swiftSettings: nativeSettings + optimizedInDebug),
@@ -145,7 +145,7 @@ let package = Package(
         .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "Tensors", "TestSupport"]),
         .testTarget(name: "NeuralNetsTests", dependencies: ["ArrayIO", "Autodiff", "NeuralNets", "Tensors", "TestSupport"]),
         .testTarget(name: "ProgressiveGANTests", dependencies: [
-            "Autodiff", "NeuralNets", "ProgressiveGAN", "Tensors", "TestSupport",
+            "ArrayIO", "Autodiff", "NeuralNets", "ProgressiveGAN", "Tensors", "TestSupport",
         ]),
         .testTarget(name: "TrainingTests", dependencies: [
             "ActivationStore", "ArrayIO", "Datasets", "NeuralNets", "Tensors", "TestSupport", "Training",
