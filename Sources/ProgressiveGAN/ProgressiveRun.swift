@@ -394,3 +394,58 @@ public enum ProgressiveCheckpoint {
         return (state, records)
     }
 }
+
+// MARK: Sampling a finished (or interrupted) run
+
+/// A run's moving-average generator, as `infoplane sample` draws from it.
+public struct ProgressiveSampler {
+    public let settings: ProgressiveRunSettings
+    public let generator: ProgressiveGenerator
+    /// The moving average of G's parameters.
+    public let parameters: ParameterStore
+    /// The level the run reached: the last stage, stabilized, for a complete run.
+    public let level: GrowthLevel
+
+    /// The generator of the run in `directory`: `generator-ema.npz` of a
+    /// complete run, or the average in its last checkpoint.
+    /// - Throws: `FileError` for a missing manifest, weights or checkpoint.
+    public init(directory: String) throws {
+        let manifest = try ProgressiveRunManifest.read(directory: directory)
+        settings = manifest.settings
+        var rng = RandomGenerator(seed: settings.seed)
+        var store = ParameterStore()
+        generator = ProgressiveGenerator(settings.architecture, store: &store, rng: &rng)
+        if manifest.complete {
+            try store.load(from: directory + "/generator-ema.npz")
+            level = settings.schedule.level(afterImages: settings.schedule.totalImages)
+        } else {
+            let path = directory + "/checkpoint.npz"
+            guard manifest.checkpointStep != nil else {
+                throw FileError(path: path, reason: "the run has no checkpoint yet: nothing to sample")
+            }
+            var byName = [String: NPYArray]()
+            for (name, array) in try NPZ.read(path: path) { byName[name] = array }
+            for (i, name) in store.names.enumerated() {
+                guard let a = byName["ema/" + name], a.shape == store.tensors[i].shape else {
+                    throw FileError(path: path, reason: "damaged checkpoint: no averaged parameter \"\(name)\" of shape \(store.tensors[i].shape)")
+                }
+                store.tensors[i] = Tensor(shape: a.shape, scalars: a.floats())
+            }
+            guard let shown = try? byName["images_shown"]?.ints(), shown.count == 1 else {
+                throw FileError(path: path, reason: "damaged checkpoint: no image count")
+            }
+            level = settings.schedule.level(afterImages: shown[0])
+        }
+        parameters = store
+    }
+
+    /// `count` samples from the latents of `seed`, [count, C, R, R] with R
+    /// the final resolution (an earlier stage's images nearest-upscaled),
+    /// clamped to [-1, 1].
+    public func samples(count: Int, seed: UInt64) -> Tensor {
+        let z = ProgressiveTrainer.latents(count: count, dimension: settings.architecture.latentDimension, seed: seed)
+        var x = generator.generate(z, parameters: parameters, level: level)
+        while x.shape[2] < settings.architecture.finalResolution { x = x.upsampledNearest2x() }
+        return Tensor(shape: x.shape, scalars: x.scalars.map { min(1, max(-1, $0)) })
+    }
+}
