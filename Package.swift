@@ -104,7 +104,7 @@ let package = Package(
         .target(name: "NeuralNets", dependencies: ["ArrayIO", "Autodiff", "Tensors", realModule],
                 swiftSettings: nativeSettings + optimizedInDebug),
         .target(name: "Datasets", dependencies: ["Tensors", "ArrayIO"], swiftSettings: optimizedInDebug),
-        .target(name: "ProgressiveGAN", dependencies: ["Autodiff", "Datasets", "NeuralNets", "Tensors"],
+        .target(name: "ProgressiveGAN", dependencies: ["ArrayIO", "Autodiff", "Datasets", "NeuralNets", "Plotting", "Tensors"],
                 swiftSettings: optimizedInDebug),
         .target(name: "ActivationStore", dependencies: ["ArrayIO"]),
         .target(name: "InfoTheory", dependencies: ["Tensors", realModule], swiftSettings: nativeSettings + optimizedInDebug),
@@ -131,7 +131,7 @@ let package = Package(
         ], linkerSettings: staticSwiftRuntime),
         .executableTarget(name: "infoplane-compute", dependencies: [
             "ActivationStore", "Analysis", "ArrayIO", "Experiments", "InfoTheory", "NeuralNets", "PlotCommands", "Plotting",
-            "RunFigures", "Tensors", "Training",
+            "ProgressiveGAN", "RunFigures", "Tensors", "Training",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "infoplane-bench", dependencies: [
@@ -145,7 +145,7 @@ let package = Package(
         .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "Tensors", "TestSupport"]),
         .testTarget(name: "NeuralNetsTests", dependencies: ["ArrayIO", "Autodiff", "NeuralNets", "Tensors", "TestSupport"]),
         .testTarget(name: "ProgressiveGANTests", dependencies: [
-            "Autodiff", "NeuralNets", "ProgressiveGAN", "Tensors", "TestSupport",
+            "ArrayIO", "Autodiff", "NeuralNets", "ProgressiveGAN", "Tensors", "TestSupport",
         ]),
         .testTarget(name: "TrainingTests", dependencies: [
             "ActivationStore", "ArrayIO", "Datasets", "NeuralNets", "Tensors", "TestSupport", "Training",

@@ -114,22 +114,33 @@ extension Variable {
     /// each feature vector across the channel axis (axis 1 of NCHW, or of
     /// [N, C]) divided by √(mean_c x² + ε). Pullback: with r = 1/√(mean x² + ε),
     /// ∂x = r (g - y mean_c(g y)).
+    ///
+    /// The channels of one pixel lie a plane apart, so both passes walk the
+    /// planes contiguously, one channel at a time, and accumulate into a
+    /// per-pixel buffer; each pixel's sum still runs over the channels in
+    /// order, so the result is the same as the pixel-by-pixel loop's.
     public func pixelNormalized(epsilon: Float = 1e-8) -> Variable {
         let x = self
         precondition(shape.count >= 2, "pixelNormalized: shape \(shape) has no channel axis")
         let (n, c) = (shape[0], shape[1])
         let plane = value.count / Swift.max(n * c, 1)
+        // r = 1/√(mean_c x² + ε) per sample and pixel: [n, plane].
         var inverse = [Float](repeating: 0, count: n * plane)
         let y = value.scalars.withUnsafeBufferPointer { xb in
-            Tensor(shape: shape) { yb in
-                for s in 0..<n {
-                    let base = s * c * plane
-                    for p in 0..<plane {
-                        var sum: Float = 0
-                        for ch in 0..<c { let v = xb[base + ch * plane + p]; sum += v * v }
-                        let r = 1 / (sum / Float(c) + epsilon).squareRoot()
-                        inverse[s * plane + p] = r
-                        for ch in 0..<c { yb[base + ch * plane + p] = xb[base + ch * plane + p] * r }
+            inverse.withUnsafeMutableBufferPointer { rb in
+                Tensor(shape: shape) { yb in
+                    for s in 0..<n {
+                        let r = rb.baseAddress! + s * plane
+                        for ch in 0..<c {
+                            let xc = xb.baseAddress! + (s * c + ch) * plane
+                            for p in 0..<plane { r[p] += xc[p] * xc[p] }
+                        }
+                        let count = Float(c)
+                        for p in 0..<plane { r[p] = 1 / (r[p] / count + epsilon).squareRoot() }
+                        for ch in 0..<c {
+                            let xc = xb.baseAddress! + (s * c + ch) * plane, yc = yb.baseAddress! + (s * c + ch) * plane
+                            for p in 0..<plane { yc[p] = xc[p] * r[p] }
+                        }
                     }
                 }
             }
@@ -137,17 +148,27 @@ extension Variable {
         return tape.record(y, inputs: [x], name: "pixelNormalized") { g in
             [g.scalars.withUnsafeBufferPointer { gb in
                 y.scalars.withUnsafeBufferPointer { yb in
-                    Tensor(shape: g.shape) { out in
-                        for s in 0..<n {
-                            let base = s * c * plane
-                            for p in 0..<plane {
-                                var dot: Float = 0
-                                for ch in 0..<c { dot += gb[base + ch * plane + p] * yb[base + ch * plane + p] }
-                                dot /= Float(c)
-                                let r = inverse[s * plane + p]
-                                for ch in 0..<c {
-                                    let i = base + ch * plane + p
-                                    out[i] = r * (gb[i] - yb[i] * dot)
+                    inverse.withUnsafeBufferPointer { rb in
+                        Tensor(shape: g.shape) { out in
+                            // mean_c(g y) per pixel of one sample.
+                            var dot = [Float](repeating: 0, count: plane)
+                            dot.withUnsafeMutableBufferPointer { db in
+                                let d = db.baseAddress!
+                                for s in 0..<n {
+                                    let r = rb.baseAddress! + s * plane
+                                    for p in 0..<plane { d[p] = 0 }
+                                    for ch in 0..<c {
+                                        let o = (s * c + ch) * plane
+                                        let gc = gb.baseAddress! + o, yc = yb.baseAddress! + o
+                                        for p in 0..<plane { d[p] += gc[p] * yc[p] }
+                                    }
+                                    let count = Float(c)
+                                    for p in 0..<plane { d[p] /= count }
+                                    for ch in 0..<c {
+                                        let o = (s * c + ch) * plane
+                                        let gc = gb.baseAddress! + o, yc = yb.baseAddress! + o, oc = out.baseAddress! + o
+                                        for p in 0..<plane { oc[p] = r[p] * (gc[p] - yc[p] * d[p]) }
+                                    }
                                 }
                             }
                         }

@@ -1,10 +1,11 @@
-// The real images a progressive GAN trains on: bytes [N, C, R, R] with R a
-// power of two, turned into [-1, 1] floats one minibatch at a time (a whole
-// Fashion-MNIST training set is 60 MB as bytes, 250 MB as floats).
+// The real images a progressive GAN trains on: [N, C, R, R] with R a power
+// of two, kept as bytes (turned into [-1, 1] floats one minibatch at a time:
+// a whole Fashion-MNIST training set is 60 MB as bytes, 250 MB as floats) or,
+// for a floating-point image set a user brings, as floats already in [-1, 1].
 //
 // Fashion-MNIST's 28x28 images are padded with 2 black pixels on every side
-// to 32x32, as is usual for GANs on MNIST-like data. Not here yet: image
-// sets a user brings as .npy/.npz.
+// to 32x32, as is usual for GANs on MNIST-like data. Image sets in .npy/.npz
+// files are read by `TrainingImages+NumPy.swift`.
 
 import Datasets
 import Foundation
@@ -20,8 +21,20 @@ public struct TrainingImages: Sendable, Equatable {
     public let resolution: Int
     /// One class per image.
     public let labels: [Int]
-    /// [count, channels, R, R] bytes, row-major.
-    public let bytes: [UInt8]
+    /// The pixels, [count, channels, R, R] row-major.
+    let pixels: Pixels
+
+    /// Bytes b, shown as b/127.5 - 1, or floats in [-1, 1] shown as they are.
+    enum Pixels: Sendable, Equatable {
+        case bytes([UInt8])
+        case floats([Float])
+    }
+
+    /// [count, channels, R, R] bytes, row-major; nil for an image set of floats.
+    public var bytes: [UInt8]? {
+        if case .bytes(let b) = pixels { return b }
+        return nil
+    }
 
     /// - Precondition: `bytes` holds count·channels·R² values, `labels` count,
     ///   and R is a power of two of at least 4.
@@ -33,20 +46,41 @@ public struct TrainingImages: Sendable, Equatable {
         self.channels = channels
         self.resolution = resolution
         self.labels = labels
-        self.bytes = bytes
+        self.pixels = .bytes(bytes)
     }
 
-    /// Images `indices` as floats b/127.5 - 1 in [-1, 1]: [indices.count, C, R, R].
+    /// Images as floats in [-1, 1], [count, channels, R, R] row-major.
+    /// - Precondition: as for bytes; every value lies in [-1, 1].
+    public init(floats: [Float], count: Int, channels: Int, resolution: Int, labels: [Int]) {
+        precondition(resolution >= 4 && resolution & (resolution - 1) == 0, "TrainingImages: side \(resolution) is not a power of two ≥ 4")
+        precondition(floats.count == count * channels * resolution * resolution && labels.count == count,
+                     "TrainingImages: \(floats.count) values and \(labels.count) labels for \(count) images of \(channels)x\(resolution)x\(resolution)")
+        precondition(floats.allSatisfy { $0 >= -1 && $0 <= 1 }, "TrainingImages: values outside [-1, 1]")
+        self.count = count
+        self.channels = channels
+        self.resolution = resolution
+        self.labels = labels
+        self.pixels = .floats(floats)
+    }
+
+    /// Images `indices` as floats in [-1, 1] (bytes b as b/127.5 - 1):
+    /// [indices.count, C, R, R].
     public func batch(_ indices: [Int]) -> Tensor {
         let size = channels * resolution * resolution
-        return bytes.withUnsafeBufferPointer { src in
-            Tensor(shape: [indices.count, channels, resolution, resolution]) { out in
-                for (row, index) in indices.enumerated() {
-                    precondition(index >= 0 && index < count, "TrainingImages: index \(index) of \(count)")
-                    let from = src.baseAddress! + index * size, to = out.baseAddress! + row * size
-                    for i in 0..<size { to[i] = Float(from[i]) / 127.5 - 1 }
+        func gather<T>(_ source: [T], _ convert: (T) -> Float) -> Tensor {
+            source.withUnsafeBufferPointer { src in
+                Tensor(shape: [indices.count, channels, resolution, resolution]) { out in
+                    for (row, index) in indices.enumerated() {
+                        precondition(index >= 0 && index < count, "TrainingImages: index \(index) of \(count)")
+                        let from = src.baseAddress! + index * size, to = out.baseAddress! + row * size
+                        for i in 0..<size { to[i] = convert(from[i]) }
+                    }
                 }
             }
+        }
+        switch pixels {
+        case .bytes(let b): return gather(b) { Float($0) / 127.5 - 1 }
+        case .floats(let f): return gather(f) { $0 }
         }
     }
 

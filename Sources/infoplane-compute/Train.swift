@@ -4,6 +4,7 @@ import ActivationStore
 import ArgumentParser
 import Foundation
 import NeuralNets
+import ProgressiveGAN
 import Tensors
 import Training
 
@@ -17,10 +18,12 @@ struct Train: ParsableCommand {
           infoplane train --task tishby --data ../shared/data/tishby-var-u --out runs/original
           infoplane train --task fashion-mnist --hidden 1024,20,20,20 --optimizer sgd --lr 0.001 --batch-size 128 --out runs/fm
           infoplane train --resume runs/tanh
+          infoplane train --task progan --out runs/progan
+          infoplane train --task progan --images faces.npz --images-per-phase 20000 --out runs/faces
         """
     )
 
-    @Option(help: "Task: \(Tasks.names.filter { $0 != "tishby-original" }.joined(separator: ", ")). (default: tishby)")
+    @Option(help: "Task: \((Tasks.names.filter { $0 != "tishby-original" } + ["progan"]).joined(separator: ", ")). (default: tishby)")
     var task: String?
 
     @Option(help: "Data directory: x.csv and y.csv of the original 12-bit data, or Fashion-MNIST's IDX files.")
@@ -97,6 +100,12 @@ struct Train: ParsableCommand {
     @Option(help: "Fraction of training labels replaced by a different random class (seeded); writes true_labels.npy, corrupted_mask.npy and label-noise.csv.")
     var labelNoise: Double?
 
+    @Option(help: "progan: the images, a .npy/.npz of N x H x W or N x C x H x W, uint8 or float. (default: Fashion-MNIST from /usr/share/datasets/fashion-mnist)")
+    var images: String?
+
+    @Option(help: "progan: real images shown in each phase (each stabilization and each fade-in). (default: \(ProgressiveTraining.defaultImagesPerPhase))")
+    var imagesPerPhase: Int?
+
     @Option(help: "Output run directory (must not hold a run).")
     var out: String?
 
@@ -110,6 +119,10 @@ struct Train: ParsableCommand {
         if let batchSize, batchSize <= 0 { throw ValidationError("--batch-size must be positive (got \(batchSize))") }
         if let lr, !(lr > 0) { throw ValidationError("--lr must be positive (got \(lr))") }
         if let f = trainingFraction, !(f > 0 && f <= 1) { throw ValidationError("--training-fraction must be in (0, 1] (got \(f))") }
+        if task == "progan" || images != nil || imagesPerPhase != nil {
+            try ProgressiveTraining.validate(self)
+            return
+        }
         if let task, !Tasks.names.contains(task) {
             throw ValidationError("unknown task \"\(task)\" (known: tishby, fashion-mnist)")
         }
@@ -209,6 +222,9 @@ struct Train: ParsableCommand {
 
     /// Starts or resumes the run and trains it to the end.
     private func train() throws {
+        if task == "progan" || resume.map(ProgressiveRunManifest.isProgressiveRun) == true {
+            return try ProgressiveTraining.train(self)
+        }
         var recorded: RecordedRun
         if let resume {
             let manifest = try RunDirectory(resume).readManifest()

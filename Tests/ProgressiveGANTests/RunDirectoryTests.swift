@@ -1,0 +1,71 @@
+// The progressive run directory: what it holds, and a run stopped and
+// resumed from its checkpoint equal, byte for byte, to one run straight.
+
+import ArrayIO
+import Foundation
+@testable import ProgressiveGAN
+import Testing
+
+/// Three stages up to 16x16 on 24 squares, 48 images a phase, batch 8:
+/// 5 phases, 30 steps, a checkpoint every 7 steps and at every stage end.
+func tinyRunSettings() -> ProgressiveRunSettings {
+    ProgressiveRunSettings(images: "squares", architecture: tinyArchitecture, imagesPerPhase: 48, batchSize: 8, seed: 5,
+                           checkpointInterval: 7, gridCount: 6)
+}
+
+/// Every file under `directory`, by relative path, with its bytes.
+func contents(_ directory: String) throws -> [String: [UInt8]] {
+    var result = [String: [UInt8]]()
+    let enumerator = FileManager.default.enumerator(atPath: directory)!
+    while let name = enumerator.nextObject() as? String {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: directory + "/" + name, isDirectory: &isDirectory), !isDirectory.boolValue {
+            result[name] = try AtomicFile.read(directory + "/" + name)
+        }
+    }
+    return result
+}
+
+@Test func a_progressive_run_writes_its_manifest_metrics_checkpoint_and_grids() throws {
+    let dir = try temporaryDirectory() + "/run"
+    let images = squares(count: 24, resolution: 16, seed: 3)
+    var run = try ProgressiveRun.start(settings: tinyRunSettings(), at: dir, images: images)
+    try run.run()
+    let files = try contents(dir)
+    #expect(Set(files.keys) == ["manifest.json", "metrics.csv", "checkpoint.npz", "generator-ema.npz", "generator.npz",
+                                "discriminator.npz", "grids/reals.png", "grids/samples-4x4.png", "grids/samples-8x8.png",
+                                "grids/samples-16x16.png"])
+    let manifest = try ProgressiveRunManifest.read(directory: dir)
+    #expect(manifest.complete && manifest.stepsCompleted == 30 && manifest.checkpointStep == 30)
+    #expect(manifest.settings == tinyRunSettings())
+    let lines = String(decoding: files["metrics.csv"]!, as: UTF8.self).split(separator: "\n")
+    #expect(lines.count == 31 && lines[0] == Substring(GANStepRecord.csvHeader))
+    // Step 7 fades in 8x8 (images 48..<96): α = (48 - 48)/48 = 0 at its first step.
+    #expect(lines[7].hasPrefix("7,1,8,0.0,1,56,"))
+    #expect(lines[30].hasPrefix("30,2,16,1.0,0,240,"))
+    #expect(throws: FileError.self) { _ = try ProgressiveRun.start(settings: tinyRunSettings(), at: dir, images: images) }
+}
+
+/// Stopping after 3 steps (before the first checkpoint), 17 (between two)
+/// and 18 (just after the checkpoint at the end of the 8x8 stage).
+@Test(arguments: [3, 17, 18])
+func a_resumed_run_equals_a_straight_run_byte_for_byte(stopAfter: Int) throws {
+    let root = try temporaryDirectory()
+    let images = squares(count: 24, resolution: 16, seed: 3)
+    var straight = try ProgressiveRun.start(settings: tinyRunSettings(), at: root + "/straight", images: images)
+    try straight.run()
+
+    var stopped = try ProgressiveRun.start(settings: tinyRunSettings(), at: root + "/resumed", images: images)
+    try stopped.run(stopAfterSteps: stopAfter)
+    let partial = try ProgressiveRunManifest.read(directory: root + "/resumed")
+    // Checkpoints at steps 6 (4x4 ends), 7, 14, 18 (8x8 ends), 21, 28 and 30.
+    let committed = [3: 0, 17: 14, 18: 18][stopAfter]!
+    #expect(!partial.complete && partial.stepsCompleted == committed)
+    var resumed = try ProgressiveRun.resume(at: root + "/resumed", images: images)
+    #expect(resumed.trainer.steps == partial.stepsCompleted && resumed.records.count == partial.stepsCompleted)
+    try resumed.run()
+
+    let a = try contents(root + "/straight"), b = try contents(root + "/resumed")
+    #expect(a.keys.sorted() == b.keys.sorted())
+    for (name, bytes) in a { #expect(b[name] == bytes, "\(name) differs") }
+}
