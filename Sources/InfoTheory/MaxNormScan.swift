@@ -184,15 +184,7 @@ final class MaxNormScan: MaxNormNeighbours, MaxNormCounting, @unchecked Sendable
                     for t in 0..<(extra + g1 - g0) {
                         let g = t < extra ? nearLo + t : g0 + t - extra
                         if t >= extra && g >= nearLo && g < nearHi { continue }
-                        let base = tiles + g * d * 16
-                        var a = SIMD16<Float>(repeating: 0)
-                        var j = 0
-                        while j < d {
-                            a = vmax(a, absDiff(load16(base + om[j]), SIMD16<Float>(repeating: qm[j])))
-                            j += 1
-                            if j & 1 == 0 && !any(a .<= tv) { break }
-                        }
-                        if j < d { continue }
+                        guard let a = groupDistances(tiles + g * d * 16, om, qm, d, within: tv) else { continue }
                         let c = a .<= tv
                         guard any(c) else { continue }
                         for l in 0..<16 where c[l] {
@@ -228,15 +220,7 @@ final class MaxNormScan: MaxNormNeighbours, MaxNormCounting, @unchecked Sendable
                     var tally = SIMD16<Int32>(repeating: 0)
                     var extra: Int32 = 0
                     for g in g0..<g1 {
-                        let base = tiles + g * d * 16
-                        var a = SIMD16<Float>(repeating: 0)
-                        var j = 0
-                        while j < d {
-                            a = vmax(a, absDiff(load16(base + om[j]), SIMD16<Float>(repeating: qm[j])))
-                            j += 1
-                            if j & 1 == 0 && !any(a .<= outer) { break }
-                        }
-                        if j < d { continue }
+                        guard let a = groupDistances(tiles + g * d * 16, om, qm, d, within: outer) else { continue }
                         let sure = a .< inner
                         tally = tally.replacing(with: tally &+ 1, where: sure)
                         let unsure = (a .<= outer) .& .!sure
@@ -338,6 +322,22 @@ private func partitionPoint(_ v: UnsafeBufferPointer<Double>, _ p: (Double) -> B
         if p(v[mid]) { hi = mid } else { lo = mid + 1 }
     }
     return lo
+}
+
+/// The Float max-norm distances from a query to one group of 16 points (coordinate j of the
+/// group at `base + offsets[j]`, the query's at `query[j]`), or nil once every lane is above
+/// `bound` (checked every second coordinate).
+@inline(__always)
+private func groupDistances(_ base: UnsafePointer<Float>, _ offsets: UnsafePointer<Int>, _ query: UnsafePointer<Float>, _ d: Int,
+                            within bound: SIMD16<Float>) -> SIMD16<Float>? {
+    var a = SIMD16<Float>(repeating: 0)
+    var j = 0
+    while j < d {
+        a = vmax(a, absDiff(load16(base + offsets[j]), SIMD16<Float>(repeating: query[j])))
+        j += 1
+        if j & 1 == 0 && !any(a .<= bound) { return nil }
+    }
+    return a
 }
 
 @inline(__always)

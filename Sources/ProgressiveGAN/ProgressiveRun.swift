@@ -83,7 +83,7 @@ public struct ProgressiveRunSettings: Codable, Equatable, Sendable {
     }
 
     /// The images `images` names.
-    /// - Throws: `FileError` or `ImageSetError` naming the file.
+    /// - Throws: `FileError` naming the file.
     public static func loadImages(_ source: String) throws -> TrainingImages {
         let prefix = "fashion-mnist:"
         if source.hasPrefix(prefix) { return try TrainingImages.fashionMNIST(directory: String(source.dropFirst(prefix.count))) }

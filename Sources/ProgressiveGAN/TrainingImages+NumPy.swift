@@ -17,27 +17,12 @@
 //   otherwise every image gets class 0.
 //
 // Anything else (another rank, 2 or 4 channels, integer dtypes other than
-// uint8, an empty set, a channels-last array) is an `ImageSetError` naming
+// uint8, an empty set, a channels-last array) is a `FileError` naming
 // the file and the problem. Not here: channels-last layouts (transpose with
 // `np.transpose(x, (0, 3, 1, 2))`), resizing, other file formats.
 
 import ArrayIO
 import Foundation
-
-/// An image file that cannot be used as a training set; names the file.
-public struct ImageSetError: Error, CustomStringConvertible, Equatable, Sendable {
-    /// The file concerned.
-    public var path: String
-    /// What is wrong with it.
-    public var reason: String
-
-    public init(path: String, reason: String) {
-        self.path = path
-        self.reason = reason
-    }
-
-    public var description: String { "\(path): \(reason)" }
-}
 
 extension TrainingImages {
     /// The images in a `.npy` file, or in an `.npz` file's image member.
@@ -47,7 +32,7 @@ extension TrainingImages {
     /// (N integers ≥ 0). See the file's opening comment for the shapes,
     /// dtypes, value ranges and padding accepted.
     /// - Throws: `FileError` for an unreadable or malformed file,
-    ///   `ImageSetError` for an array that is not a usable image set.
+    ///   `FileError` for an array that is not a usable image set.
     public static func numpy(path: String) throws -> TrainingImages {
         let images: NPYArray
         var labels: [Int]?
@@ -63,13 +48,13 @@ extension TrainingImages {
                 if let y = member(["labels", "y"]) {
                     guard y.shape.count == 1, y.shape[0] == images.shape.first, !y.dtype.isFloatingPoint,
                           let values = try? y.ints(), values.allSatisfy({ $0 >= 0 }) else {
-                        throw ImageSetError(path: path, reason: "labels of shape \(y.shape) and dtype \(y.dtype) are not "
+                        throw FileError(path: path, reason: "labels of shape \(y.shape) and dtype \(y.dtype) are not "
                                             + "\(images.shape.first.map(String.init) ?? "N") non-negative integers, one per image")
                     }
                     labels = values
                 }
             } else {
-                throw ImageSetError(path: path, reason: "no image array: the archive holds "
+                throw FileError(path: path, reason: "no image array: the archive holds "
                                     + entries.map(\.name).joined(separator: ", ") + " (name it images or x)")
             }
         } else {
@@ -79,9 +64,9 @@ extension TrainingImages {
     }
 
     /// The training images in `array` (see `numpy(path:)`), `path` naming it in errors.
-    /// - Throws: `ImageSetError`.
+    /// - Throws: `FileError`.
     public static func imageSet(_ array: NPYArray, labels: [Int]? = nil, path: String) throws -> TrainingImages {
-        func fail(_ reason: String) -> ImageSetError { ImageSetError(path: path, reason: reason) }
+        func fail(_ reason: String) -> FileError { FileError(path: path, reason: reason) }
         let shape = array.shape
         let (count, channels, rows, columns): (Int, Int, Int, Int)
         switch shape.count {
