@@ -193,17 +193,6 @@ func runInfoTheoryBenchmarks() {
 //   swift build -c release --product infoplane-bench && .build/release/infoplane-bench ksg
 
 
-/// Median and best wall seconds, and median process CPU seconds, of `repeats` runs.
-private func timed(_ repeats: Int, _ body: () throws -> Void) rethrows -> (wall: Double, cpu: Double, best: Double) {
-    var walls: [Double] = [], cpus: [Double] = []
-    for _ in 0..<repeats {
-        let start = DispatchTime.now().uptimeNanoseconds, cpu = processCPUSeconds()
-        try body()
-        cpus.append(processCPUSeconds() - cpu)
-        walls.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-    }
-    return (walls.sorted()[repeats / 2], cpus.sorted()[repeats / 2], walls.min()!)
-}
 
 private func ms(_ t: (wall: Double, cpu: Double, best: Double)) -> String {
     String(format: "median %.1f ms wall (%.1f ms cpu, best %.1f ms)", t.wall * 1e3, t.cpu * 1e3, t.best * 1e3)
@@ -236,12 +225,12 @@ func runKSGBenchmarks() {
             for algorithm in KSGAlgorithm.allCases {
                 let est = try KSGEstimator(k: 3, algorithm: algorithm, seed: 0, workers: 2)
                 var v = 0.0
-                let r = try timed(repeats) { v = try est.mutualInformation(x, t) }
+                let r = try median(repeats) { v = try est.mutualInformation(x, t) }
                 print("KSG alg \(algorithm.rawValue) I(X;T) \(n) x \(d) (joint \(2 * d)-D): \(ms(r)) = \(String(format: "%.4f", v)) nats")
             }
             let est = try KSGEstimator(k: 3, seed: 0, workers: 2)
             var v = 0.0
-            let r = try timed(repeats) { v = try est.labelInformation(t, labels: y) }
+            let r = try median(repeats) { v = try est.labelInformation(t, labels: y) }
             print("Ross I(T;Y) \(n) x \(d), 10 classes: \(ms(r)) = \(String(format: "%.4f", v)) nats")
         }
         if sections.contains("shapes") {
@@ -285,7 +274,7 @@ func runKSGBenchmarks() {
             let target = ActivationMatrix(rows: n, columns: 1, scalars: y)
             let est = try KSGEstimator(k: 3, seed: 0, workers: 2)
             var values: [Double] = []
-            let r = try timed(3) { values = try columns.map { try est.mutualInformation($0, target) } }
+            let r = try median(3) { values = try columns.map { try est.mutualInformation($0, target) } }
             print("KSG alg 1 I(x_j; y), 20 columns of 65536 rows (each 1-D): \(ms(r)), " +
                   "I(x_0; y) = \(String(format: "%.4f", values[0])) nats, mean \(String(format: "%.4f", values.reduce(0, +) / Double(d)))")
         }
