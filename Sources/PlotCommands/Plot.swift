@@ -209,7 +209,7 @@ func verdictReport(_ entries: [EstimatorVerdicts], rule: CompressionRule) -> Str
     let estimators = PlotInformationPlane.comparedEstimators.filter { e in entries.contains { $0.estimator == e } }
     func cell(_ v: CompressionVerdict?) -> String {
         guard let v else { return "-" }
-        return (v.compressed ? "compresses" : "no") + " (drop " + format2(v.drop) + " / " + format2(v.required) + ")"
+        return (v.compressed ? "compresses" : "no") + " (drop " + TickFormatter.format(v.drop, decimals: 2) + " / " + TickFormatter.format(v.required, decimals: 2) + ")"
     }
     var lines = [["run", "layer"] + estimators + ["agree"]]
     var disagreements = 0, compared = 0
@@ -227,8 +227,8 @@ func verdictReport(_ entries: [EstimatorVerdicts], rule: CompressionRule) -> Str
     }
     let widths = lines[0].indices.map { c in lines.map { $0[c].count }.max()! }
     for line in lines {
-        out += line.indices.map { c in line[c] + String(repeating: " ", count: widths[c] - line[c].count) }
-            .joined(separator: "  ").trimmingTrailingSpaces() + "\n"
+        out += trimmingSpaces(line.indices.map { c in line[c] + String(repeating: " ", count: widths[c] - line[c].count) }
+            .joined(separator: "  ")) + "\n"
     }
     out += "\nThe verdict depends on the estimator for \(disagreements) of \(compared) layer(s). "
         + "Drops and required drops in bits; the required drop is max(threshold, noise multiple × noise).\n"
@@ -246,28 +246,9 @@ func verdictCSV(_ entries: [EstimatorVerdicts]) -> String {
     return out
 }
 
-private func format2(_ x: Double) -> String {
-    guard x.isFinite else { return "\(x)" }
-    let r = (x * 100).rounded() / 100
-    var t = "\(r)"
-    if let dot = t.firstIndex(of: ".") {
-        let decimals = t.distance(from: dot, to: t.endIndex) - 1
-        if decimals < 2 { t += String(repeating: "0", count: 2 - decimals) }
-    }
-    return t
-}
-
 private func uniqued(_ values: [String]) -> [String] {
     var seen = Set<String>()
     return values.filter { seen.insert($0).inserted }
-}
-
-extension String {
-    fileprivate func trimmingTrailingSpaces() -> String {
-        var s = self
-        while s.last == " " { s.removeLast() }
-        return s
-    }
 }
 
 struct PlotCurves: ParsableCommand {

@@ -123,7 +123,7 @@ public struct LogLocator: Sendable {
 }
 
 /// Tick labels.
-enum TickFormatter {
+public enum TickFormatter {
     /// Labels for linear ticks with matplotlib's ScalarFormatter choice of decimals:
     /// the fewest decimals that show every tick to within 1e-3 of the ticks' range.
     ///
@@ -155,7 +155,7 @@ enum TickFormatter {
     }
 
     /// `v` with `decimals` digits after the point and a typographic minus (U+2212).
-    static func format(_ v: Double, decimals: Int) -> String {
+    public static func format(_ v: Double, decimals: Int) -> String {
         let p = pow(10, Double(decimals))
         var r = (abs(v) * p).rounded()
         if r == 0 { r = 0 }
