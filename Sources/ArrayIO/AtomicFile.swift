@@ -38,15 +38,20 @@ public enum AtomicFile {
         case synchronized
         /// Rename only: the new content survives the process being killed
         /// (the kernel has it), but not yet a power loss. The caller makes a
-        /// batch of such writes durable at once with `flushFileSystems()`
+        /// batch of such writes durable at once with `flushFileSystem(containing:)`
         /// before writing the record that refers to them.
         case deferred
     }
 
-    /// Flushes every file system's dirty data to disk (`sync(2)`): one call
-    /// that makes a batch of `.deferred` writes durable.
-    public static func flushFileSystems() {
-        sync()
+    /// Flushes the dirty data of the file system that holds `path` to disk
+    /// (`syncfs(2)`; `sync(2)` if the directory cannot be opened): one call
+    /// that makes a batch of `.deferred` writes under `path` durable, without
+    /// waiting for other file systems' writes.
+    public static func flushFileSystem(containing path: String) {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { sync(); return }
+        defer { close(fd) }
+        if systemSyncFS(fd) != 0 { sync() }
     }
 
     /// Writes `bytes` to `path` atomically with the given durability.
@@ -343,3 +348,8 @@ final class ReadOnlyFile {
         return result
     }
 }
+
+/// glibc's `syncfs(2)`, which its Swift module does not export (the header
+/// declares it only under _GNU_SOURCE).
+@_silgen_name("syncfs")
+private func systemSyncFS(_ fd: Int32) -> Int32

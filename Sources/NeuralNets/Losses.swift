@@ -141,13 +141,25 @@ public func crossEntropyAndAccuracy(logits z: Tensor, labels: [Int]) -> (loss: D
     precondition(z.rank == 2 && z.shape[0] == labels.count,
                  "crossEntropyAndAccuracy: logits \(z.shape), \(labels.count) labels")
     let k = z.shape[1]
-    let lse = logSumExpRows(z)
-    let predicted = z.argmaxRows()
     var loss = 0.0
     var correct = 0
-    for (r, y) in labels.enumerated() {
-        loss += lse[r] - Double(z.scalars[r * k + y])
-        if predicted[r] == y { correct += 1 }
+    // One pass per row, the values of `logSumExpRows` and `argmaxRows`
+    // exactly: the maximum's own term e^0 is the 1 it would return.
+    z.scalars.withUnsafeBufferPointer { buffer in
+        for (r, y) in labels.enumerated() {
+            let row = buffer.baseAddress! + r * k
+            var best = 0
+            for c in 1..<max(k, 1) where row[c] > row[best] { best = c }
+            var m = -Float.infinity
+            for c in 0..<k { m = max(m, row[c]) }
+            var s = 0.0
+            for c in 0..<k {
+                let d = row[c] - m
+                s += d == 0 ? 1 : Double.exp(Double(d))
+            }
+            loss += (Double(m) + Double.log(s)) - Double(row[y])
+            if best == y { correct += 1 }
+        }
     }
     let n = Double(max(labels.count, 1))
     return (loss / n, Double(correct) / n)

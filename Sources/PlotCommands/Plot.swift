@@ -416,7 +416,9 @@ public struct Grid: ParsableCommand {
     @Flag(help: "Shift and scale values into [0, 1] (by --value-range, or the batch's min and max).")
     var normalize = false
 
-    @Option(help: "lo,hi used by --normalize.")
+    // `.unconditional`: `--value-range -1,1` takes the negative pair as
+    // typed, not as an unknown option.
+    @Option(parsing: .unconditional, help: "lo,hi used by --normalize (for example -1,1).")
     var valueRange: String?
 
     @Flag(help: "Normalize each image by its own min and max.")

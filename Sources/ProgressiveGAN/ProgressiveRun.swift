@@ -240,7 +240,7 @@ public struct ProgressiveRun {
                              to: metricsPath, durability: .deferred)
         try AtomicFile.write(ProgressiveCheckpoint.encode(trainer.state, records: records), to: nextCheckpointPath,
                              durability: .deferred)
-        AtomicFile.flushFileSystems()
+        AtomicFile.flushFileSystem(containing: directory)
         manifest.stepsCompleted = trainer.steps
         manifest.checkpointStep = trainer.steps
         try AtomicFile.write(manifest.encoded(), to: manifestPath)

@@ -137,8 +137,14 @@ public struct InstrumentedRun<Training: EpochTraining> {
     /// Recorded epochs whose activation files are written (not yet durable)
     /// but not yet listed in the manifest: the next commit adds them.
     private var pendingRecords: [Int] = []
-    /// When the last commit finished (monotonic seconds).
+    /// When the last commit was handed to the writer (monotonic seconds).
     private var lastCommit = monotonicSeconds()
+    /// The thread that writes the run's files, in order.
+    private let writer = RunWriter()
+    /// The tables as the writer holds them.
+    private let tables: RunTables
+    /// How many metrics, gradient and label-noise rows the writer has.
+    private var handedOver = (metrics: 0, gradients: 0, noise: 0)
 
     /// The least time between two commits of recorded epochs that are not
     /// checkpoints, in seconds.
@@ -319,6 +325,7 @@ public struct InstrumentedRun<Training: EpochTraining> {
         let samples = subject.samples
         recordedInputs = samples.inputs
         labelNoise = samples.labelNoise
+        tables = RunTables(tracksLabelNoise: samples.labelNoise != nil)
         let start = subject.trainer.epoch
         precondition(start == 0, "InstrumentedRun: the subject's trainer is at epoch \(start), not 0")
         trainer = subject.trainer
@@ -434,6 +441,21 @@ extension InstrumentedRun {
     @_specialize(where Training == ClassificationTrainer<RecordedMLP>)
     public mutating func run(stopAfter: Int? = nil, progress: (TrainingProgress) -> Void = { _ in }) throws {
         if manifest.complete { return }
+        do {
+            try train(stopAfter: stopAfter, progress: progress)
+        } catch {
+            // What was handed over is written (or dropped after the writer's
+            // own error) before the caller sees the error.
+            try? writer.drain()
+            throw error
+        }
+        // Returning early (stopAfter), the files are those of a kill at this
+        // moment with the writer idle.
+        try writer.drain()
+    }
+
+    @_specialize(where Training == ClassificationTrainer<RecordedMLP>)
+    private mutating func train(stopAfter: Int?, progress: (TrainingProgress) -> Void) throws {
         if trainer.epoch == 0 && metrics.isEmpty {
             let m = evaluate()
             metrics.append(m)
@@ -476,62 +498,82 @@ extension InstrumentedRun {
         return m
     }
 
-    /// Writes the activations of a recorded epoch (durable at the next commit).
+    /// Computes the activations of a recorded epoch and hands them to the
+    /// writer (durable at the next commit).
     private mutating func record(epoch: Int) throws {
         let outputs = trainer.model.recordedActivations(recordedInputs)
         precondition(outputs.count == recordedShapes.count,
                      "InstrumentedRun: \(Training.Model.self) recorded \(outputs.count) tensors, its recordedTensors name \(recordedShapes.count)")
-        let dtype: NPYDType = settings.dtype == "float16" ? .float16 : .float32
         for (l, output) in outputs.enumerated() {
             precondition(output.shape == recordedShapes[l],
                          "InstrumentedRun: recorded tensor \(l + 1) (\"\(manifest.layers[l].name)\") of \(Training.Model.self) has shape \(output.shape), expected \(recordedShapes[l])")
             guard output.isFinite else {
                 throw RunError("layer \(l + 1) has NaN or infinite activations at epoch \(epoch): training diverged (lower the learning rate)")
             }
-            try NPY.write(NPYArray(floats: output.scalars, shape: output.shape, as: dtype),
-                          to: directory.activations(epoch: epoch, layer: l + 1), durability: .deferred)
+        }
+        let dtype: NPYDType = settings.dtype == "float16" ? .float16 : .float32
+        let directory = directory
+        try writer.submit(bytes: outputs.reduce(0) { $0 + 4 * $1.count }) {
+            for (l, output) in outputs.enumerated() {
+                try NPY.write(NPYArray(floats: output.scalars, shape: output.shape, as: dtype),
+                              to: directory.activations(epoch: epoch, layer: l + 1), durability: .deferred)
+            }
         }
         pendingRecords.append(epoch)
     }
 
-    /// Writes the tables (and the checkpoint when asked), makes everything
-    /// written so far durable with one flush, then writes the manifest that
-    /// vouches for it, listing the pending recorded epochs.
+    /// Commits epoch `epoch`: hands the writer the rows added since the last
+    /// commit, the checkpoint state when asked, and the manifest that vouches
+    /// for them. The writer writes the tables (and the checkpoint), makes
+    /// everything written so far durable with one flush, then writes the
+    /// manifest, listing the pending recorded epochs.
     private mutating func commit(epoch: Int, checkpoint: Bool) throws {
-        try AtomicFile.write(Array(RunCSV.text(header: EpochMetrics.csvHeader, rows: metrics.map(\.csvRow)).utf8),
-                             to: directory.metrics, durability: .deferred)
-        try AtomicFile.write(Array(RunCSV.text(header: LayerGradientStatistics.csvHeader, rows: gradientRows.map(\.csvRow)).utf8),
-                             to: directory.gradients, durability: .deferred)
-        if labelNoise != nil {
-            try AtomicFile.write(Array(RunCSV.text(header: LabelNoiseMetrics.csvHeader, rows: noiseRows.map(\.csvRow)).utf8),
-                                 to: directory.labelNoise, durability: .deferred)
-        }
-        if checkpoint {
-            try writeCheckpoint(to: directory.nextCheckpoint)
-            manifest.checkpointEpoch = epoch
-        }
-        // One flush for the whole batch, then the manifest (synchronized) that
-        // vouches for it: a power loss cannot leave a manifest pointing at
-        // files that never reached the disk.
-        AtomicFile.flushFileSystems()
+        let newMetrics = Array(metrics[handedOver.metrics...])
+        let newGradients = Array(gradientRows[handedOver.gradients...])
+        let newNoise = Array(noiseRows[handedOver.noise...])
+        handedOver = (metrics.count, gradientRows.count, noiseRows.count)
+        let state = checkpoint ? checkpointState() : nil
+        if checkpoint { manifest.checkpointEpoch = epoch }
         manifest.epochsCompleted = epoch
         if let first = pendingRecords.first {
             manifest.recordedEpochs = manifest.recordedEpochs.filter { $0 < first } + pendingRecords
             pendingRecords = []
         }
-        try writeManifest()
-        if checkpoint { try AtomicFile.move(directory.nextCheckpoint, onto: directory.checkpoint) }
+        let (directory, tables, manifest) = (directory, tables, manifest)
+        let bytes = 64 * (newMetrics.count + newGradients.count + newNoise.count) + (state?.bytes ?? 0)
+        try writer.submit(bytes: bytes) {
+            tables.append(metrics: newMetrics, gradients: newGradients, noise: newNoise)
+            try AtomicFile.write(tables.metricsCSV.bytes, to: directory.metrics, durability: .deferred)
+            try AtomicFile.write(tables.gradientsCSV.bytes, to: directory.gradients, durability: .deferred)
+            if tables.tracksLabelNoise {
+                try AtomicFile.write(tables.noiseCSV.bytes, to: directory.labelNoise, durability: .deferred)
+            }
+            if let state {
+                try AtomicFile.write(NPZ.encode(tables.checkpointArrays(state)), to: directory.nextCheckpoint, durability: .deferred)
+            }
+            // One flush for the whole batch, then the manifest (synchronized)
+            // that vouches for it: a power loss cannot leave a manifest
+            // pointing at files that never reached the disk.
+            AtomicFile.flushFileSystem(containing: directory.path)
+            try AtomicFile.write(manifest.encoded(), to: directory.manifest)
+            if state != nil { try AtomicFile.move(directory.nextCheckpoint, onto: directory.checkpoint) }
+        }
         lastCommit = monotonicSeconds()
     }
 
+    /// Writes the weights and the completed manifest, then waits for the writer.
     private mutating func finish() throws {
         let parameters = trainer.model.parameters, names = trainer.model.parameterNames
         precondition(names.count == parameters.count,
                      "InstrumentedRun: \(Training.Model.self) names \(names.count) of its \(parameters.count) parameters")
         let arrays = zip(names, parameters).map { name, p in (name, NPYArray(floats: p.scalars, shape: p.shape)) }
-        try NPZ.write(arrays, to: directory.weights)
         manifest.complete = true
-        try writeManifest()
+        let (directory, manifest) = (directory, manifest)
+        try writer.submit(bytes: parameters.reduce(0) { $0 + 4 * $1.count }) {
+            try NPZ.write(arrays, to: directory.weights)
+            try AtomicFile.write(manifest.encoded(), to: directory.manifest)
+        }
+        try writer.drain()
     }
 
     private func writeManifest() throws {
@@ -540,30 +582,11 @@ extension InstrumentedRun {
 
     // MARK: Checkpoints
 
-    private func writeCheckpoint(to path: String) throws {
-        var arrays = [(String, NPYArray)]()
-        for (i, p) in trainer.model.parameters.enumerated() {
-            arrays.append(("param_\(i)", NPYArray(floats: p.scalars, shape: p.shape)))
-        }
-        let state = trainer.optimizer.state
-        arrays.append(("optimizer_step", NPYArray(int64s: [Int64(state.step)], shape: [])))
-        for (s, slot) in state.slots.enumerated() {
-            for (i, t) in slot.enumerated() {
-                arrays.append(("optimizer_slot_\(s)_\(i)", NPYArray(floats: t.scalars, shape: t.shape)))
-            }
-        }
-        arrays.append(("rng_state", NPYArray(int64s: trainer.rng.stateWords.map { Int64(bitPattern: $0) }, shape: [4])))
-        arrays.append(("epoch", NPYArray(int64s: [Int64(trainer.epoch)], shape: [])))
-        arrays.append(("metrics", NPYArray(doubles: metrics.flatMap {
-            [Double($0.epoch), $0.trainLoss, $0.trainAccuracy, $0.testLoss, $0.testAccuracy]
-        }, shape: [metrics.count, 5])))
-        arrays.append(("gradients", NPYArray(doubles: gradientRows.flatMap {
-            [Double($0.epoch), Double($0.layer), $0.meanNorm, $0.standardDeviationNorm, $0.weightNorm, Double($0.batches)]
-        }, shape: [gradientRows.count, 6])))
-        if labelNoise != nil {
-            arrays.append(("label_noise", NPYArray(doubles: noiseRows.flatMap(\.values), shape: [noiseRows.count, 6])))
-        }
-        try AtomicFile.write(NPZ.encode(arrays), to: path, durability: .deferred)
+    /// What a checkpoint holds besides the tables: the parameters, the
+    /// optimizer's state, the generator and the epoch.
+    private func checkpointState() -> CheckpointState {
+        CheckpointState(parameters: trainer.model.parameters, optimizer: trainer.optimizer.state,
+                        rngWords: trainer.rng.stateWords, epoch: trainer.epoch)
     }
 
     /// The epoch a checkpoint file says it holds.
@@ -653,4 +676,73 @@ func monotonicSeconds() -> Double {
     var ts = timespec()
     clock_gettime(CLOCK_MONOTONIC, &ts)
     return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+}
+
+/// The state a checkpoint saves besides the tables, taken on the training
+/// thread and encoded by the writer.
+struct CheckpointState: Sendable {
+    var parameters: [Tensor]
+    var optimizer: OptimizerState
+    var rngWords: [UInt64]
+    var epoch: Int
+
+    /// About the bytes it holds.
+    var bytes: Int {
+        4 * (parameters.reduce(0) { $0 + $1.count } + optimizer.slots.joined().reduce(0) { $0 + $1.count })
+    }
+}
+
+/// The tables of a run as its writer keeps them: every row handed over so
+/// far and the CSV text of each table. Only the writer's jobs touch it, one
+/// at a time, in order.
+final class RunTables: @unchecked Sendable {
+    private(set) var metrics: [EpochMetrics] = []
+    private(set) var gradients: [LayerGradientStatistics] = []
+    private(set) var noise: [LabelNoiseMetrics] = []
+    private(set) var metricsCSV = CSVText(header: EpochMetrics.csvHeader)
+    private(set) var gradientsCSV = CSVText(header: LayerGradientStatistics.csvHeader)
+    private(set) var noiseCSV = CSVText(header: LabelNoiseMetrics.csvHeader)
+    /// Whether the run writes label-noise.csv.
+    let tracksLabelNoise: Bool
+
+    init(tracksLabelNoise: Bool) {
+        self.tracksLabelNoise = tracksLabelNoise
+    }
+
+    func append(metrics newMetrics: [EpochMetrics], gradients newGradients: [LayerGradientStatistics],
+                noise newNoise: [LabelNoiseMetrics]) {
+        metrics += newMetrics
+        gradients += newGradients
+        noise += newNoise
+        metricsCSV.append(newMetrics.lazy.map(\.csvRow))
+        gradientsCSV.append(newGradients.lazy.map(\.csvRow))
+        noiseCSV.append(newNoise.lazy.map(\.csvRow))
+    }
+
+    /// The arrays of checkpoint.npz, in file order: the parameters, the
+    /// optimizer's step and slots, the generator, the epoch, and the tables.
+    func checkpointArrays(_ state: CheckpointState) -> [(String, NPYArray)] {
+        var arrays = [(String, NPYArray)]()
+        for (i, p) in state.parameters.enumerated() {
+            arrays.append(("param_\(i)", NPYArray(floats: p.scalars, shape: p.shape)))
+        }
+        arrays.append(("optimizer_step", NPYArray(int64s: [Int64(state.optimizer.step)], shape: [])))
+        for (s, slot) in state.optimizer.slots.enumerated() {
+            for (i, t) in slot.enumerated() {
+                arrays.append(("optimizer_slot_\(s)_\(i)", NPYArray(floats: t.scalars, shape: t.shape)))
+            }
+        }
+        arrays.append(("rng_state", NPYArray(int64s: state.rngWords.map { Int64(bitPattern: $0) }, shape: [4])))
+        arrays.append(("epoch", NPYArray(int64s: [Int64(state.epoch)], shape: [])))
+        arrays.append(("metrics", NPYArray(doubles: metrics.flatMap {
+            [Double($0.epoch), $0.trainLoss, $0.trainAccuracy, $0.testLoss, $0.testAccuracy]
+        }, shape: [metrics.count, 5])))
+        arrays.append(("gradients", NPYArray(doubles: gradients.flatMap {
+            [Double($0.epoch), Double($0.layer), $0.meanNorm, $0.standardDeviationNorm, $0.weightNorm, Double($0.batches)]
+        }, shape: [gradients.count, 6])))
+        if tracksLabelNoise {
+            arrays.append(("label_noise", NPYArray(doubles: noise.flatMap(\.values), shape: [noise.count, 6])))
+        }
+        return arrays
+    }
 }

@@ -58,3 +58,17 @@ def test_grid_bytes_are_the_same_from_either_executable(infoplane, tmp_path):
     run(infoplane, "grid", tmp_path / "imgs.npy", "-o", tmp_path / "a.png", "--nrow", "3")
     run(compute, "grid", tmp_path / "imgs.npy", "-o", tmp_path / "b.png", "--nrow", "3")
     assert (tmp_path / "a.png").read_bytes() == (tmp_path / "b.png").read_bytes()
+
+
+def test_grid_value_range_takes_a_negative_pair_as_typed(infoplane, tmp_path):
+    images = np.random.default_rng(6).uniform(-0.5, 0.5, (4, 1, 5, 5)).astype(np.float32)
+    np.save(tmp_path / "imgs.npy", images)
+    common = [infoplane, "grid", tmp_path / "imgs.npy", "--normalize", "--nrow", "2"]
+    run(*common, "-o", tmp_path / "spaced.png", "--value-range", "-1,1")
+    run(*common, "-o", tmp_path / "joined.png", "--value-range=-1,1")
+    run(*common, "-o", tmp_path / "minmax.png")
+    spaced = (tmp_path / "spaced.png").read_bytes()
+    assert spaced == (tmp_path / "joined.png").read_bytes()
+    # The range was used: values in [-0.5, 0.5] mapped by (-1, 1) are not
+    # the batch's own min-max stretch.
+    assert spaced != (tmp_path / "minmax.png").read_bytes()
