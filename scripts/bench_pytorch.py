@@ -6,13 +6,34 @@ virtual environment outside the repository and run
 
     /path/to/venv/bin/python scripts/bench_pytorch.py
 
-Each line: forward + backward of the same layer on the same shapes as the
-Swift benchmark (the upstream gradient is the output itself, as there), the
-minimum over several batches of at least 1 ms, with 1 and then 2 threads.
+    /path/to/venv/bin/python scripts/bench_pytorch.py steps run
+
+Sections (all by default):
+
+- layers: forward + backward of the same layer on the same shapes as
+  `infoplane-bench layers` (the upstream gradient is the output itself, as
+  there);
+- steps: the training steps of `infoplane-bench training`, forward + backward
+  + optimizer (Adam, and plain SGD beside it), 12-10-7-5-4-3-2 at batch 256
+  and 784-1024-20-20-20-10 at batch 128;
+- run: the 12-bit network's instrumented loop as `infoplane train --task
+  tishby --epochs 8000 --record log` runs it (Adam, batch 256, loss and
+  accuracy on both splits every epoch, every layer's activations of all 4096
+  inputs saved as .npy at the 274 recorded epochs with the gradient
+  statistics of their epochs), timed per epoch and per recorded epoch and
+  added up for the 8000-epoch schedule.
+
+Timings are the minimum over several batches of at least 1 ms, with 1 and
+then 2 threads (the run: 1 thread).
 """
 
 import math
+import os
+import sys
+import tempfile
 import time
+
+import numpy as np
 
 import torch
 import torch.nn.functional as F
@@ -76,16 +97,114 @@ def lstm(b=256, inputs=64, hidden=64):
     return step
 
 
+def mlp(widths, activation):
+    layers = []
+    for i, (a, b) in enumerate(zip(widths, widths[1:])):
+        layers.append(torch.nn.Linear(a, b))
+        if i < len(widths) - 2:
+            layers.append(activation())
+    return torch.nn.Sequential(*layers)
+
+
+def training_step(widths, batch, optimizer):
+    torch.manual_seed(1)
+    model = mlp(widths, torch.nn.Tanh)
+    x = torch.rand(batch, widths[0])
+    y = torch.randint(0, widths[-1], (batch,))
+    opt = (torch.optim.Adam(model.parameters(), lr=4e-4) if optimizer == "adam"
+           else torch.optim.SGD(model.parameters(), lr=1e-3))
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+    return step
+
+
+def log_schedule(epochs, points=400):
+    """Shwartz-Ziv & Tishby's epochs: distinct floor(2^linspace(0, log2 E, N)) - 1."""
+    values = np.unique(np.floor(2 ** np.linspace(0, np.log2(epochs), points)).astype(int) - 1)
+    return [int(v) for v in values if 0 <= v <= epochs]
+
+
+def instrumented_run(epochs=8000, measured_epochs=300, seed=1):
+    torch.set_num_threads(1)
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    inputs = torch.tensor(((np.arange(4096)[:, None] >> np.arange(12)) & 1).astype(np.float32))
+    labels = torch.tensor(rng.integers(0, 2, 4096))
+    order = rng.permutation(4096)
+    train, test = torch.tensor(order[:3277]), torch.tensor(order[3277:])
+    model = mlp([12, 10, 7, 5, 4, 3, 2], torch.nn.Tanh)
+    opt = torch.optim.Adam(model.parameters(), lr=4e-4)
+    weights = [m.weight for m in model if isinstance(m, torch.nn.Linear)]
+    out = tempfile.mkdtemp(prefix="torch-run-")
+
+    def epoch(record):
+        sums = [torch.zeros_like(w) for w in weights] if record else None
+        squares = [torch.zeros_like(w) for w in weights] if record else None
+        permutation = train[torch.randperm(len(train))]
+        for start in range(0, len(permutation), 256):
+            rows = permutation[start:start + 256]
+            opt.zero_grad(set_to_none=True)
+            F.cross_entropy(model(inputs[rows]), labels[rows]).backward()
+            if record:
+                for w, s, q in zip(weights, sums, squares):
+                    s += w.grad
+                    q += w.grad * w.grad
+            opt.step()
+        with torch.no_grad():
+            for split in (train, test):
+                logits = model(inputs[split])
+                F.cross_entropy(logits, labels[split]).item()
+                (logits.argmax(1) == labels[split]).float().mean().item()
+
+    def save(e):
+        with torch.no_grad():
+            h = inputs
+            layer = 0
+            for m in model:
+                h = m(h)
+                if not isinstance(m, torch.nn.Linear) or m is model[-1]:
+                    layer += 1
+                    values = torch.softmax(h, 1) if m is model[-1] else h
+                    np.save(os.path.join(out, f"epoch-{e}-layer-{layer}.npy"), values.numpy())
+
+    def seconds(body, count):
+        start = time.perf_counter()
+        for _ in range(count):
+            body()
+        return (time.perf_counter() - start) / count
+
+    plain = seconds(lambda: epoch(False), measured_epochs)
+    recorded = seconds(lambda: (epoch(True), save(0)), measured_epochs // 3)
+    schedule = log_schedule(epochs)
+    total = (epochs - len(schedule)) * plain + len(schedule) * recorded
+    print(f"  12-bit tanh, 1 thread: {plain * 1e3:.3f} ms an epoch, {recorded * 1e3:.3f} ms a recorded epoch; "
+          f"{epochs} epochs with {len(schedule)} recorded: {total:.1f} s")
+
+
 def main():
+    sections = sys.argv[1:] or ["layers", "steps", "run"]
     print(f"PyTorch {torch.__version__}, {torch.backends.cpu.get_cpu_capability()}")
     for threads in (1, 2):
         torch.set_num_threads(threads)
-        print(f"\nLayers, forward + backward, torch.set_num_threads({threads})")
-        for channels in (16, 32):
-            for size in (4, 8, 16, 32):
-                print(f"  conv 3x3, 32x{channels}x{size}x{size}".ljust(46) + f"{microseconds(conv(channels, size)):10.1f} µs")
-        print("  attention, 64x16x64, 2 heads (causal)".ljust(46) + f"{microseconds(attention()):10.1f} µs")
-        print("  LSTM step, batch 256, 64 -> 64".ljust(46) + f"{microseconds(lstm()):10.1f} µs")
+        if "layers" in sections:
+            print(f"\nLayers, forward + backward, torch.set_num_threads({threads})")
+            for channels in (16, 32):
+                for size in (4, 8, 16, 32):
+                    print(f"  conv 3x3, 32x{channels}x{size}x{size}".ljust(46) + f"{microseconds(conv(channels, size)):10.1f} µs")
+            print("  attention, 64x16x64, 2 heads (causal)".ljust(46) + f"{microseconds(attention()):10.1f} µs")
+            print("  LSTM step, batch 256, 64 -> 64".ljust(46) + f"{microseconds(lstm()):10.1f} µs")
+        if "steps" in sections:
+            print(f"\nTraining steps, forward + backward + optimizer, torch.set_num_threads({threads})")
+            for widths, batch in (([12, 10, 7, 5, 4, 3, 2], 256), ([784, 1024, 20, 20, 20, 10], 128)):
+                for optimizer in ("adam", "sgd"):
+                    name = f"  {'-'.join(map(str, widths))} tanh batch {batch}, {optimizer}"
+                    print(name.ljust(46) + f"{microseconds(training_step(widths, batch, optimizer)):10.1f} µs")
+    if "run" in sections:
+        print("\nThe instrumented 12-bit run")
+        instrumented_run()
 
 
 if __name__ == "__main__":

@@ -27,7 +27,8 @@ import Glibc
 public enum BLAS {
     /// The thread count of BLAS calls made outside any `withThreads` scope:
     /// OpenBLAS's own choice when the process started (OPENBLAS_NUM_THREADS,
-    /// else the number of cores).
+    /// else the number of cores; INFOPLANE_BLAS_THREADS when set, see
+    /// `ThreadGate.libraryDefault`).
     public static var defaultThreads: Int { ThreadGate.shared.libraryDefault }
 
     /// The innermost `withThreads` count of this task (or of this thread,
@@ -162,12 +163,18 @@ public enum BLAS {
 final class ThreadGate: @unchecked Sendable {
     static let shared = ThreadGate()
 
-    /// OpenBLAS's thread count before the gate set it to 1.
+    /// OpenBLAS's thread count before the gate set it to 1, or the count in
+    /// INFOPLANE_BLAS_THREADS when `infoplane` started OpenBLAS with one
+    /// thread (its workers are then created by the first call that wants them).
     let libraryDefault: Int
     private let lock: UnsafeMutablePointer<pthread_rwlock_t>
 
     private init() {
-        libraryDefault = max(1, Int(openblas_get_num_threads()))
+        if let text = getenv("INFOPLANE_BLAS_THREADS").map({ String(cString: $0) }), let count = Int(text), count >= 1 {
+            libraryDefault = count
+        } else {
+            libraryDefault = max(1, Int(openblas_get_num_threads()))
+        }
         openblas_set_num_threads(1)
         lock = .allocate(capacity: 1)
         var attributes = pthread_rwlockattr_t()

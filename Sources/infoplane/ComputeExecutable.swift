@@ -38,6 +38,7 @@ enum ComputeExecutable {
     /// saying what is missing, with exit status 127.
     static func replaceProcess(arguments: [String]) -> Never {
         let target = path()
+        startOpenBLASWithOneThread()
         var argv: [UnsafeMutablePointer<CChar>?] = ([target] + arguments.dropFirst()).map { strdup($0) } + [nil]
         execv(target, &argv)
         let reason = String(cString: strerror(errno))
@@ -49,5 +50,24 @@ enum ComputeExecutable {
 
             """)
         exit(127)
+    }
+
+    /// Asks OpenBLAS in `infoplane-compute` to start with one thread, and
+    /// passes the count it would have chosen (one per core) in
+    /// INFOPLANE_BLAS_THREADS, which `BLAS.defaultThreads` reads instead.
+    ///
+    /// OpenBLAS starts its worker threads when the library loads, and each
+    /// spins (yielding) for about 2^28 cycles before it sleeps: a tenth of a
+    /// second of one core taken from every command, most of them binning or
+    /// drawing without a single BLAS call. Started with one thread, OpenBLAS
+    /// creates its workers when a call first asks for more. Nothing is
+    /// changed when the user set the thread count (OPENBLAS_NUM_THREADS,
+    /// GOTO_NUM_THREADS or OMP_NUM_THREADS).
+    static func startOpenBLASWithOneThread() {
+        for name in ["OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS", "INFOPLANE_BLAS_THREADS"]
+        where getenv(name) != nil { return }
+        let cores = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        setenv("INFOPLANE_BLAS_THREADS", String(cores), 1)
+        setenv("OPENBLAS_NUM_THREADS", "1", 1)
     }
 }
