@@ -59,10 +59,11 @@ let nativeSettings: [SwiftSetting] = {
 /// times slower on these loops. Assertions and `@testable` stay available.
 let optimizedInDebug: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
 
-/// `infoplane` links the Swift runtime and Foundation statically on Linux:
-/// loading and relocating a dozen shared Swift libraries (ICU among them) cost
-/// about 5 ms of every start, most of a short command such as `plot` or `grid`.
-/// The executable grows from 14 to 84 MB (ICU's data). This is what
+/// `infoplane` and `infoplane-compute` link the Swift runtime and Foundation
+/// statically on Linux: loading and relocating a dozen shared Swift libraries
+/// (ICU among them) cost about 5 ms of every start, most of a short command
+/// such as `plot` or `grid`, and 3.4 ms of the 13 ms CPU time of
+/// `infoplane-compute --version`. Each executable grows by about 70 MB (ICU's data). This is what
 /// `swift build --static-swift-stdlib` does, for this executable only; the
 /// static Foundation libraries its objects do not name are listed here (the
 /// Swift 6 toolchain's swift_static/linux; a toolchain that renames one fails
@@ -133,7 +134,7 @@ let package = Package(
             "ActivationStore", "Analysis", "ArrayIO", "Experiments", "InfoTheory", "NeuralNets", "PlotCommands", "Plotting",
             "ProgressiveGAN", "RunFigures", "Tensors", "Training",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        ], linkerSettings: staticSwiftRuntime),
         .executableTarget(name: "infoplane-bench", dependencies: [
             "ArrayIO", "Autodiff", "InfoTheory", "NeuralNets", "Plotting", "ProgressiveGAN", "Tensors", "Training",
         ]),
