@@ -3,10 +3,11 @@
 #   make demo    install what is missing, build (release), run the demo
 #   make test    install what is missing, run the Swift and Python tests
 #   make bench   release-mode benchmarks
+#   make fuzz    every reader under libFuzzer and AddressSanitizer (FUZZ_SECONDS=60 each)
 
 SWIFT ?= swift
 
-.PHONY: setup demo test bench
+.PHONY: setup demo test bench fuzz
 
 setup:
 	@scripts/setup.sh
@@ -24,3 +25,6 @@ test: setup
 bench: setup
 	$(SWIFT) build -c release
 	OPENBLAS_NUM_THREADS=1 .build/release/infoplane-bench
+
+fuzz:
+	scripts/fuzz.sh

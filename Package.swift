@@ -89,6 +89,11 @@ let package = Package(
         .executable(name: "infoplane-bench", targets: ["infoplane-bench"]),
         .library(name: "InfoTheory", targets: ["InfoTheory"]),
         .library(name: "Plotting", targets: ["Plotting"]),
+        // The readers, for the fuzz targets of Tests/Fuzz (a package of its own).
+        .library(name: "ArrayIO", targets: ["ArrayIO"]),
+        .library(name: "ActivationStore", targets: ["ActivationStore"]),
+        .library(name: "Datasets", targets: ["Datasets"]),
+        .library(name: "ProgressiveGAN", targets: ["ProgressiveGAN"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

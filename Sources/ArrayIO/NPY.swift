@@ -122,7 +122,9 @@ public enum NPY {
         case (2, 0), (3, 0): headerLengthSize = 4
         default: throw fail("unsupported .npy format version \(major).\(minor) (supported: 1.0, 2.0, 3.0)")
         }
-        guard fileSize >= 8 + headerLengthSize else {
+        // The prefix can be shorter than the file says (an .npz member that
+        // inflates to less than its ZIP entry declares): both must hold the length.
+        guard fileSize >= 8 + headerLengthSize, bytes.count >= 8 + headerLengthSize else {
             throw fail("truncated: the file ends inside the header length")
         }
         var headerLength = 0

@@ -98,6 +98,37 @@ import Testing
         #expect(error.description == "m.npz: member 'x.npy': big-endian dtype '>f4' is not supported")
     }
 
+    /// An archive of one deflated member `name` holding `content`, whose ZIP
+    /// entries declare `declaredSize` bytes.
+    static func deflatedArchive(name: String, content: [UInt8], declaredSize: Int) throws -> [UInt8] {
+        let data = try Zlib.deflate(content, format: .raw)
+        let crc = Zlib.crc32(content)
+        func le16(_ v: Int) -> [UInt8] { [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF)] }
+        func le32(_ v: Int) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: v >> (8 * $0)) } }
+        let nameBytes = Array(name.utf8)
+        let sizes = le32(Int(crc)) + le32(data.count) + le32(declaredSize) + le16(nameBytes.count) + le16(0)
+        let local: [UInt8] = [0x50, 0x4B, 0x03, 0x04] + le16(20) + le16(0) + le16(8) + le16(0) + le16(0) + sizes + nameBytes
+        let central: [UInt8] = [0x50, 0x4B, 0x01, 0x02] + le16(20) + le16(20) + le16(0) + le16(8) + le16(0) + le16(0) + sizes
+            + le16(0) + le16(0) + le16(0) + le32(0) + le32(0) + nameBytes
+        let end: [UInt8] = [0x50, 0x4B, 0x05, 0x06] + le16(0) + le16(0) + le16(1) + le16(1)
+            + le32(central.count) + le32(local.count + data.count) + le16(0)
+        return local + data + central + end
+    }
+
+    /// A member that inflates to less than its entry declares, ending inside
+    /// the .npy header length: an error, not a read past the inflated bytes
+    /// (found by the fuzz target fuzz-npz).
+    @Test(arguments: [8, 9, 11])
+    func memberEndingInsideTheHeaderLength(length: Int) throws {
+        let npy = NPY.encode(NPYArray(floats: [1, 2, 3], shape: [3]))
+        let archive = try Self.deflatedArchive(name: "a.npy", content: Array(npy.prefix(length)), declaredSize: npy.count)
+        let error = try #require(throws: FileError.self) { try NPZ.decode(archive, name: "short.npz") }
+        #expect(error.description.hasPrefix("short.npz: member 'a.npy': truncated"), "\(error)")
+        // The same member whole is read.
+        let whole = try Self.deflatedArchive(name: "a.npy", content: npy, declaredSize: npy.count)
+        #expect(try NPZ.decode(whole, name: "whole.npz").first?.array.floats() == [1, 2, 3])
+    }
+
     @Test func notAnArchive() throws {
         for (bytes, reason) in [([UInt8](), "not a .npz (ZIP) archive"),
                                 (NPY.encode(NPYArray(floats: [1], shape: [1])), "bad magic: not a .npz (ZIP) archive")] {
