@@ -151,7 +151,7 @@ public struct InformationTable: Sendable, Equatable {
     private static func parameters(for path: String, csv: [UInt8]) -> [String: String] {
         let sidecar = parametersPath(for: path)
         guard AtomicFile.exists(sidecar),
-              var decoded = try? JSONDecoder().decode([String: String].self, from: Data(AtomicFile.read(sidecar))),
+              var decoded = try? JSONDecoder().decode([String: String].self, from: Data(JSONLimits.read(sidecar))),
               decoded.removeValue(forKey: fingerprintKey) == fingerprint(csv) else { return [:] }
         return decoded
     }

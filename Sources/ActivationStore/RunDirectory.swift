@@ -74,7 +74,7 @@ public struct RunDirectory: Sendable {
         guard AtomicFile.exists(manifest) else {
             throw FileError(path: manifest, reason: "missing manifest: not a run directory, or a run that never committed an epoch")
         }
-        return try RunManifest.decode(AtomicFile.read(manifest), path: manifest)
+        return try RunManifest.decode(JSONLimits.read(manifest), path: manifest)
     }
 }
 

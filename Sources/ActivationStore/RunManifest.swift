@@ -212,6 +212,7 @@ public struct RunManifest: Codable, Sendable, Equatable {
     ///   field is missing, the format version is unknown, or the commit
     ///   record is inconsistent.
     public static func decode(_ bytes: [UInt8], path: String) throws -> RunManifest {
+        try JSONLimits.check(bytes, path: path)
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         let manifest: RunManifest

@@ -113,7 +113,7 @@ public struct ProgressiveRunManifest: Codable, Equatable, Sendable {
     /// - Throws: `FileError` naming the file when it is missing or not a progressive run's manifest.
     public static func read(directory: String) throws -> ProgressiveRunManifest {
         let path = directory + "/manifest.json"
-        let bytes = try AtomicFile.read(path)
+        let bytes = try JSONLimits.read(path)
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         guard let manifest = try? decoder.decode(ProgressiveRunManifest.self, from: Data(bytes)), manifest.task == "progan" else {

@@ -100,9 +100,11 @@ public struct LinearRunSettings: Codable, Sendable, Equatable {
     ///
     /// - Throws: `LinearRunError` naming the file if it is missing or not linear-run settings.
     public static func read(_ path: String) throws -> LinearRunSettings {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard AtomicFile.exists(path) else {
             throw LinearRunError("\(path): no such file (not a linear run directory?)")
         }
+        let data: Data
+        do { data = Data(try JSONLimits.read(path)) } catch let error as FileError { throw LinearRunError(error.description) }
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         do {
