@@ -13,6 +13,7 @@
 // dtype=np.float32))` writes). PROCESS_RUNS sets the number of runs (default 30).
 
 import ArrayIO
+import Foundation
 import Plotting
 
 #if canImport(Glibc)
@@ -97,6 +98,58 @@ func runProcessBenchmarks() {
         let median = times.count % 2 == 1 ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2
         print("process \(name): median \(processMs(median)), best \(processMs(times[0])), worst \(processMs(times[times.count - 1])) over \(runs) runs")
     }
+}
+
+/// The whole processes of issue-sized work: the 8000-epoch recorded 12-bit
+/// run (tanh and ReLU, `--record log`, 274 recorded epochs) and the binning
+/// estimate of such a run, beside the start-up every command pays
+/// (`infoplane --version`, which starts infoplane-compute), the floor of a
+/// short command. `RUN_REPEATS` runs of each training (default 3), 30 of
+/// the others.
+func runRecordedRunBenchmarks() {
+    let tool = infoplanePath()
+    guard access(tool, X_OK) == 0 else {
+        print("run: \(tool) not found; build it first: swift build -c release")
+        return
+    }
+    var template = Array("/tmp/infoplane-run-XXXXXX".utf8CString)
+    guard let made = mkdtemp(&template) else { print("run: cannot create a temporary directory"); return }
+    let dir = String(cString: made)
+    defer { _ = try? removeTree(dir) }
+    let repeats = getenv("RUN_REPEATS").flatMap { Int(String(cString: $0)) } ?? 3
+    func summary(_ times: [Double]) -> (median: Double, best: Double) {
+        let t = times.sorted()
+        return (t.count % 2 == 1 ? t[t.count / 2] : (t[t.count / 2 - 1] + t[t.count / 2]) / 2, t[0])
+    }
+    let startup = summary((0..<30).compactMap { _ in timeProcess([tool, "--version"]) })
+    print("run: start-up (infoplane --version): median \(processMs(startup.median)), best \(processMs(startup.best))")
+    for activation in ["tanh", "relu"] {
+        var times = [Double]()
+        for r in 0..<repeats {
+            let out = "\(dir)/\(activation)-\(r)"
+            guard let t = timeProcess([tool, "train", "--task", "tishby", "--activation", activation, "--epochs", "8000",
+                                       "--record", "log", "--seed", "1", "--out", out]) else {
+                print("run: training \(activation) failed"); return
+            }
+            times.append(t)
+            if r > 0 { _ = try? removeTree(out) }
+        }
+        let s = summary(times)
+        print("run: 12-bit \(activation), 8000 epochs, 274 recorded (whole process): median \(processMs(s.median)), best \(processMs(s.best)) over \(repeats) runs")
+    }
+    let runDirectory = "\(dir)/tanh-0"
+    let estimate = summary((0..<30).compactMap { _ in
+        timeProcess([tool, "estimate", runDirectory, "-o", dir + "/mi.csv"])
+    })
+    print("run: estimate (binning) of a 6 x 274 run (whole process): median \(processMs(estimate.median)), "
+          + "best \(processMs(estimate.best)); start-up is \(Int((startup.median / estimate.median * 100).rounded())) % of it")
+}
+
+/// Removes a directory tree the benchmark made.
+private func removeTree(_ path: String) throws {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return }
+    try FileManager.default.removeItem(atPath: path)
 }
 
 private func processMs(_ s: Double) -> String {

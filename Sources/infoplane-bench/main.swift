@@ -26,6 +26,7 @@ if all || sections.contains("plotting") { runPlottingBenchmarks() }
 if all || sections.contains("estimators") { runInfoTheoryBenchmarks() }
 if sections.contains("ksg") { runKSGBenchmarks() }
 if sections.contains("process") { runProcessBenchmarks() }
+if sections.contains("run") { runRecordedRunBenchmarks() }
 if sections.contains("gan") { runGANBenchmarks() }
 if sections.contains("gan-run") {
     runGANTraining(thousands: sections.compactMap { Int($0) }.first ?? 8,
