@@ -3,6 +3,7 @@
 // command's) and/or a .npy batch.
 
 import ArgumentParser
+import Foundation
 import ArrayIO
 import Plotting
 import ProgressiveGAN
@@ -47,12 +48,19 @@ struct Sample: ParsableCommand {
     @Option(help: "Write the samples as a .npy of N x C x H x W float32 in [-1, 1].")
     var npy: String?
 
+    @Option(help: ArgumentHelp(
+        "Also measure the sliced Wasserstein distance (Karras et al., x 1e3 per pyramid level) of N samples to N real images.",
+        discussion: "The real images are Fashion-MNIST's test split for a Fashion-MNIST run (images the run never saw), else N random images of the run's image set.",
+        valueName: "N"))
+    var swd: Int?
+
     func validate() throws {
         if count <= 0 { throw ValidationError("--count must be positive") }
         if nrow <= 0 { throw ValidationError("--nrow must be positive") }
         if padding < 0 { throw ValidationError("--padding must not be negative") }
         if !(1...32).contains(upscale) { throw ValidationError("--upscale must be between 1 and 32") }
-        if output == nil && npy == nil { throw ValidationError("give -o grid.png, --npy samples.npy, or both") }
+        if output == nil && npy == nil && swd == nil { throw ValidationError("give -o grid.png, --npy samples.npy, --swd N, or any of them") }
+        if let swd, swd < 2 { throw ValidationError("--swd needs at least 2 images") }
         if let output, !output.hasSuffix(".png") { throw ValidationError("-o must name a .png file") }
     }
 
@@ -70,8 +78,44 @@ struct Sample: ParsableCommand {
             grid.upscale = upscale
             try grid.render().writePNG(to: output)
         }
+        if let swd {
+            try printSlicedWasserstein(sampler: sampler, count: swd)
+        }
         let r = sampler.level.stage
         print("\(count) samples of \(directory) at stage \(r) (\(sampler.settings.architecture.resolution(ofStage: r))²)"
               + (output.map { " → \($0)" } ?? "") + (npy.map { " → \($0)" } ?? ""))
+    }
+}
+
+extension Sample {
+    /// The SWD of `count` samples (latents of `seed` + 1, apart from the
+    /// grid's) to `count` real images, printed per level and averaged.
+    func printSlicedWasserstein(sampler: ProgressiveSampler, count: Int) throws {
+        let source = sampler.settings.images
+        let reals: TrainingImages
+        let rows: [Int]
+        if source.hasPrefix("fashion-mnist:") {
+            reals = try TrainingImages.fashionMNIST(directory: String(source.dropFirst("fashion-mnist:".count)), test: true, count: count)
+            rows = Array(0..<min(count, reals.count))
+        } else {
+            reals = try ProgressiveRunSettings.loadImages(source)
+            var rng = RandomGenerator(seed: seed)
+            rows = Array(rng.permutation(reals.count).prefix(count))
+        }
+        guard rows.count == count else {
+            throw ValidationError("--swd \(count): the real images number only \(rows.count)")
+        }
+        let metric = SlicedWasserstein()
+        guard reals.resolution >= metric.minimumResolution, reals.resolution > metric.neighbourhood else {
+            throw ValidationError("--swd needs images of at least \(metric.minimumResolution)x\(metric.minimumResolution) (these are \(reals.resolution)x\(reals.resolution))")
+        }
+        let real = reals.batch(rows)
+        let fake = BLAS.withThreads(1) { sampler.samples(count: count, seed: seed &+ 1) }
+        let distances = metric.distances(fake, real, seed: seed)
+        let levels = metric.resolutions(for: real.shape[2])
+        let parts = zip(levels, distances).map { "\($0)x\($0) \(String(format: "%.1f", $1))" }
+        let mean = distances.reduce(0, +) / Double(distances.count)
+        print("SWD x 1e3, \(count) samples against \(count) real images: " + parts.joined(separator: ", ")
+              + String(format: ", average %.1f", mean))
     }
 }

@@ -51,6 +51,10 @@ def test_train_writes_a_progan_run_and_sample_writes_a_loadable_npy(infoplane, t
     done = run(infoplane, "train", "--resume", out)
     assert "already complete" in done.stdout
 
+    # The sliced Wasserstein distance needs 16x16 images at least: 8x8 ones are refused clearly.
+    small = run(infoplane, "sample", out, "--swd", 8, check=False)
+    assert small.returncode != 0 and "--swd needs images of at least 16x16 (these are 8x8)" in small.stderr
+
 
 def test_an_unusable_image_set_is_an_error_naming_the_file(infoplane, tmp_path):
     np.save(tmp_path / "hwc.npy", np.zeros((4, 8, 8, 3), dtype=np.uint8))
