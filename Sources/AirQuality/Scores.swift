@@ -60,6 +60,16 @@ public struct StationForecasts: Sendable {
     public var forecast: [Float]
     public var observed: [Float]
 
+    public init(windows: Int, stations: Int, leads: Int, forecast: [Float], observed: [Float]) {
+        precondition(forecast.count == windows * stations * leads && observed.count == forecast.count,
+                     "StationForecasts: \(forecast.count) forecasts for \(windows) x \(stations) x \(leads)")
+        self.windows = windows
+        self.stations = stations
+        self.leads = leads
+        self.forecast = forecast
+        self.observed = observed
+    }
+
     /// The values of one lead (1-based).
     public func atLead(_ lead: Int) -> (forecast: [Float], observed: [Float]) {
         var f = [Float](), o = [Float]()
