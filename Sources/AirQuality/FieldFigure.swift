@@ -127,7 +127,7 @@ public struct FieldFigure: Sendable {
             canvas.drawText("east (km)", at: Point(x0 + side / 2, y0 + side + 32), size: 12, horizontal: .center)
             if k % columns == 0 {
                 canvas.drawText("north (km)", at: Point(x0 - 48, y0 + side / 2), size: 12, horizontal: .center,
-                                vertical: .center, rotation: -Double.pi / 2)
+                                vertical: .center, rotation: 90)
             }
             canvas.drawText(panel.title, at: Point(x0 + side / 2, y0 - 20), size: 13.5, horizontal: .center)
             if !panel.subtitle.isEmpty {
@@ -151,7 +151,7 @@ public struct FieldFigure: Sendable {
             canvas.drawText(Self.label(value), at: Point(cbx + 23, y), size: 11, vertical: .center)
         }
         canvas.drawText(colorbarLabel, at: Point(cbx + 62, cby + cbh / 2), size: 12, horizontal: .center,
-                        vertical: .center, rotation: -Double.pi / 2)
+                        vertical: .center, rotation: 90)
         return canvas
     }
 }

@@ -55,8 +55,8 @@ struct AirNetPlan: Sendable, Equatable {
         var p: AirNetPlan
         switch context.scale {
         case .quick: p = AirNetPlan(grid: 10, years: 1.2, stations: 6, seeds: 1, epochs: 2, hidden: 8, informationEpochs: 3)
-        case .standard: p = AirNetPlan(grid: 32, years: 2, stations: 40, seeds: 3, epochs: 8, hidden: 16, informationEpochs: 20)
-        case .full: p = AirNetPlan(grid: 32, years: 2, stations: 40, seeds: 5, epochs: 25, hidden: 16, informationEpochs: 40)
+        case .standard: p = AirNetPlan(grid: 32, years: 2, stations: 40, seeds: 3, epochs: 16, hidden: 16, informationEpochs: 20)
+        case .full: p = AirNetPlan(grid: 32, years: 2, stations: 40, seeds: 5, epochs: 40, hidden: 16, informationEpochs: 40)
         }
         if let seeds = context.seeds { p.seeds = seeds }
         if let epochs = context.epochs { p.epochs = epochs; p.informationEpochs = epochs }
@@ -340,10 +340,12 @@ enum AirNetExperiment {
         md += better(.reducedLSTM, .persistence) + "; " + better(.wipeNet, .reducedLSTM) + ".\n\n"
         md += "Downwind of a source (\(downwindCount) of \(mask.count) test window-station pairs: a source cell 2-4 cells upwind along the station's mean forecast-horizon wind):\n\n"
         md += downwind.text + "\n"
-        md += "WipeNet against ReducedLSTM: downwind \(fixed(wd, 0)) against \(fixed(rd, 0)), elsewhere \(fixed(we, 0)) against \(fixed(re, 0)): the redistribution "
-        md += (wd < rd ? "lowers" : "does not lower") + " the PMSE downwind of sources"
-        md += (we < re ? " and lowers it elsewhere too" : ", and " + (we > re ? "raises it elsewhere" : "leaves it elsewhere as it is")) + ".\n\n"
-        md += "Scores per seed: `\(csvPath)`; every model's forecasts and observations: `forecasts_{validation,test}.npy` and `observations_{validation,test}.npy` ([windows, stations, 24], µg/m³) in \(results.map { "`\($0.directory)`" }.prefix(1).joined())  and its siblings. "
+        func change(_ a: Double, _ b: Double) -> String {
+            a < b ? "lowers it by \(fixed((1 - a / b) * 100, 0)) %" : "raises it by \(fixed((a / b - 1) * 100, 0)) %"
+        }
+        md += "WipeNet against ReducedLSTM: downwind of a source \(fixed(wd, 0)) against \(fixed(rd, 0)) (the redistribution \(change(wd, rd))), "
+        md += "elsewhere \(fixed(we, 0)) against \(fixed(re, 0)) (\(change(we, re))), means over seeds.\n\n"
+        md += "Scores per seed: `\(csvPath)`; every model's forecasts and observations: `forecasts_{validation,test}.npy` and `observations_{validation,test}.npy` ([windows, stations, 24], µg/m³) in the model directories under `\((results[0].directory as NSString).deletingLastPathComponent)`. "
         md += String(format: "Time: %.0f s.\n", Date().timeIntervalSince(start))
         return try writeSummary(md, title: "airnet table4", context: context, name: "airnet-table4.md", outputs: [csvPath])
     }
@@ -422,6 +424,7 @@ enum AirNetExperiment {
             CurvesPanel(series: csiSeries, title: "CSI (event: PM ≥ \(fixed(Double(data.threshold), 0)) µg/m³)", xLabel: "lead time (h)", yLabel: "CSI"),
             CurvesPanel(series: pmseSeries, title: "PMSE at the stations", xLabel: "lead time (h)", yLabel: "PMSE ((µg/m³)²)"),
         ], columns: 2)
+        figure.panels[0].legend = false
         figure.title = "Scores against lead time, test winter (mean ± sd over seeds)"
         let png = try context.writeFigure(try figure.render(width: 1150, height: 460), "airnet-lead-time.png")
         let csvPath = try context.figurePath("airnet-lead-time.csv")
@@ -451,8 +454,8 @@ enum AirNetExperiment {
         let configuration = EstimatorConfiguration.binning(.edges(bins: 8))
         let table = try ActivationSource.run(runPath).estimate(EstimationRequest(configuration: configuration, samples: .test))
         try table.write(to: runPath + "/mi-binning-8.csv")
-        var plane = InformationPlaneFigure(panels: [InformationPlanePanel(title: "ReducedLSTM, test winter probe", points: RunFigures.informationPoints(table))])
-        plane.title = "Information plane of the ReducedLSTM's states over the 24 forecast steps (binning, 8 bins per state)"
+        var plane = InformationPlaneFigure(panels: [InformationPlanePanel(title: "test-winter windows at the stations", points: RunFigures.informationPoints(table))])
+        plane.title = "ReducedLSTM states over the 24 forecast steps (binning, 8 bins)"
         plane.logEpochs = false
         let png = try context.writeFigure(try plane.render(width: 800, height: 560), "airnet-information.png")
         let reader = try RunReader(path: runPath)
