@@ -162,7 +162,7 @@ let package = Package(
             "ActivationStore", "Analysis", "ArrayIO", "InfoTheory", "RunFigures", "TestSupport", "Training",
         ]),
         .testTarget(name: "AirQualityTests", dependencies: [
-            "AirQuality", "ArrayIO", "Autodiff", "NeuralNets", "Tensors", "TestSupport",
+            "ActivationStore", "AirQuality", "ArrayIO", "Autodiff", "NeuralNets", "Tensors", "TestSupport", "Training",
         ]),
         .testTarget(name: "ExperimentsTests", dependencies: [
             "ActivationStore", "Analysis", "ArrayIO", "Datasets", "Experiments", "NeuralNets", "Tensors", "TestSupport",
