@@ -73,16 +73,20 @@ public struct FieldFigure: Sendable {
         canvas.drawText(title, at: Point(Double(width) / 2, 30), size: 17, horizontal: .center)
         for (k, panel) in panels.enumerated() {
             let x0 = left + Double(k % columns) * (side + gapX), y0 = top + Double(k / columns) * (side + gapY)
-            for i in 0..<n {
-                for j in 0..<n {
-                    let v = Double(panel.values[i * n + j])
-                    let t = v.isFinite ? min(1, max(0, (v - lo) / (hi - lo))) : 0
-                    // Row 0 is south: drawn at the bottom.
-                    canvas.fillRect(Rect(x0: x0 + Double(j) * cell, y0: y0 + Double(n - 1 - i) * cell,
-                                         x1: x0 + Double(j + 1) * cell + 0.5, y1: y0 + Double(n - i) * cell + 0.5),
-                                    color: v.isFinite ? colormap.color(at: t) : .gray(0.8))
+            // The cells as an image, pixel by pixel (no seams between cells); row 0 is south, at the bottom.
+            let colors = panel.values.map { value -> Color in
+                let v = Double(value)
+                return v.isFinite ? colormap.color(at: min(1, max(0, (v - lo) / (hi - lo)))) : .gray(0.8)
+            }
+            var pixels = [UInt8](repeating: 255, count: 4 * panelSize * panelSize)
+            for py in 0..<panelSize {
+                let i = n - 1 - py * n / panelSize
+                for px in 0..<panelSize {
+                    let color = colors[i * n + px * n / panelSize], k = 4 * (py * panelSize + px)
+                    pixels[k] = color.r; pixels[k + 1] = color.g; pixels[k + 2] = color.b
                 }
             }
+            canvas.blit(Canvas(width: panelSize, height: panelSize, pixels: pixels), x: Int(x0), y: Int(y0))
             let frame = Rect(x0: x0, y0: y0, x1: x0 + side, y1: y0 + side)
             if let wind = panel.wind {
                 let stride = max(1, n / 8)
@@ -136,12 +140,13 @@ public struct FieldFigure: Sendable {
         }
         // Colorbar.
         let cbx = Double(width) - colorbarWidth + 24, cby = top, cbh = Double(rows) * side + Double(rows - 1) * gapY
-        let bands = 256
-        for b in 0..<bands {
-            let t0 = Double(b) / Double(bands)
-            canvas.fillRect(Rect(x0: cbx, y0: cby + cbh * (1 - t0 - 1 / Double(bands)), x1: cbx + 16, y1: cby + cbh * (1 - t0) + 0.5),
-                            color: colormap.color(at: t0 + 0.5 / Double(bands)))
+        let barHeight = Int(cbh)
+        var bar = [UInt8](repeating: 255, count: 4 * 16 * barHeight)
+        for y in 0..<barHeight {
+            let color = colormap.color(at: 1 - (Double(y) + 0.5) / Double(barHeight))
+            for x in 0..<16 { let k = 4 * (y * 16 + x); bar[k] = color.r; bar[k + 1] = color.g; bar[k + 2] = color.b }
         }
+        canvas.blit(Canvas(width: 16, height: barHeight, pixels: bar), x: Int(cbx), y: Int(cby))
         canvas.stroke([Point(cbx, cby), Point(cbx + 16, cby), Point(cbx + 16, cby + cbh), Point(cbx, cby + cbh)],
                       color: .black, lineWidth: 1, closed: true)
         let step = Self.tickStep(hi - lo)
