@@ -31,8 +31,8 @@ func reducedReference(_ v: [[Double]], rows: Int) -> [Double] {
     let rows = 4
     var store = ParameterStore(), rng = RandomGenerator(seed: 4)
     let cell = ReducedLSTMCell("reduced", inputSize: 12, store: &store, rng: &rng)
-    // Contents well away from the ReLU's kink; row 2 below it (the state clamps at 0).
-    let c = Tensor(shape: [rows, 1], scalars: [1.5, 2.0, -0.6, 1.2])
+    // Contents well away from the ReLU's kink; row 2 far below it (the state clamps at 0).
+    let c = Tensor(shape: [rows, 1], scalars: [1.5, 2.0, -5, 1.2])
     let inputs = [randomTensor([rows, 12], seed: 1), c, randomTensor([rows, 1], seed: 2, scale: 0.5),
                   randomTensor([2, 12], seed: 3, scale: 0.3), randomTensor([2, 1], seed: 5, scale: 0.3),
                   Tensor(shape: [2], scalars: [0.5, -0.2]), randomTensor([2], seed: 6, scale: 0.1)]
@@ -48,10 +48,10 @@ func reducedReference(_ v: [[Double]], rows: Int) -> [Double] {
     let cv = tape.variable(c)
     let next = cell(tape.constant(inputs[0]), c: cv, mean: tape.constant(inputs[2]), p)
     let lowered = reducedReference(inputs.map { $0.scalars.map(Double.init) }, rows: rows)
-    if lowered[5] == 0 {   // c + i < 0 in row 2 with these weights
-        #expect(next.c.value.scalars[2] == 0)
-        #expect(tape.gradients(of: next.c.sum(), withRespectTo: [cv])[0].scalars[2] == 0)
-    }
+    #expect(lowered[5] == 0 && lowered[1] > 0)   // c + i < 0 in row 2 only
+    #expect(next.c.value.scalars[2] == 0 && next.c.value.scalars[0] > 0)
+    let dc = tape.gradients(of: next.c.sum(), withRespectTo: [cv])[0].scalars
+    #expect(dc[2] == 0 && dc[0] != 0)
 }
 
 /// WipeNet's redistribution step in Double: content [B, n, n], wind [B, 2, n, n], conv weight [25, 2, 3, 3], bias [25].
