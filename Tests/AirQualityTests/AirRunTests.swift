@@ -1,6 +1,6 @@
 // `train --task air`: a run directory like every other task's, readable by
 // RunReader, with the probe set and labels the subject describes; the same
-// seed writes the same bytes.
+// seed writes the same bytes, and so does a run resumed from its checkpoint.
 
 import ActivationStore
 import AirQuality
@@ -35,7 +35,14 @@ import Training
         let mean = inputs.values[r * inputs.columns + 13]
         for k in 0..<24 { #expect(abs(hidden.values[r * 24 + k] - (cell.values[r * 24 + k] - mean)) < 1e-5) }
     }
+    // A run stopped after one epoch (as by a kill) and resumed from its checkpoint ends with the same bytes.
+    var cut = try AirRunSubject.Run.start(settings: settings, at: dir + "/c") { try AirRunSubject.subject($0) }
+    try cut.run(stopAfter: 1)
+    var resumed = try AirRunSubject.Run.resume(at: dir + "/c") { try AirRunSubject.subject($0) }
+    #expect(resumed.epoch == 1)
+    try resumed.run()
     for file in ["manifest.json", "metrics.csv", "inputs.npy", "labels.npy", "activations/epoch-2-layer-1.npy", "weights.npz"] {
         #expect(try AtomicFile.read(dir + "/a/" + file) == AtomicFile.read(dir + "/b/" + file), "\(file)")
+        #expect(try AtomicFile.read(dir + "/a/" + file) == AtomicFile.read(dir + "/c/" + file), "resumed: \(file)")
     }
 }
