@@ -10,6 +10,7 @@
 //   NeuralNets              layers, activations, losses, initializers, optimizers
 //   Datasets                the 12-bit task, CSV and IDX readers, splits
 //   ProgressiveGAN          Karras et al.'s progressive GAN: networks, fade-in, WGAN-GP, training
+//   AirQuality              AirNet-style simulated air-quality field, forecasters, scores, runs
 //   ActivationStore         the on-disk run directory (manifest, activations, CSVs)
 //   InfoTheory              entropy and mutual-information estimators, exact Gaussian MI
 //   Training                instrumented training loop, schedules, recorded runs, linear students
@@ -113,6 +114,9 @@ let package = Package(
         .target(name: "ProgressiveGAN", dependencies: ["ArrayIO", "Autodiff", "Datasets", "NeuralNets", "Plotting", "Tensors"],
                 swiftSettings: optimizedInDebug),
         .target(name: "ActivationStore", dependencies: ["ArrayIO"]),
+        .target(name: "AirQuality", dependencies: [
+            "ActivationStore", "ArrayIO", "Autodiff", "NeuralNets", "Plotting", "Tensors", "Training",
+        ], swiftSettings: optimizedInDebug),
         .target(name: "InfoTheory", dependencies: ["Tensors", realModule], swiftSettings: nativeSettings + optimizedInDebug),
         .target(name: "Training", dependencies: [
             "ActivationStore", "ArrayIO", "Datasets", "InfoTheory", "NeuralNets", "Tensors", realModule,
@@ -122,6 +126,7 @@ let package = Package(
         .target(name: "Analysis", dependencies: ["ActivationStore", "ArrayIO", "InfoTheory", "Plotting", "Tensors", "Training"],
                 swiftSettings: optimizedInDebug),
         .target(name: "Experiments", dependencies: [
+            "AirQuality",
             "ActivationStore", "Analysis", "ArrayIO", "Datasets", "InfoTheory", "NeuralNets", "Plotting", "RunFigures",
             "Tensors", "Training",
         ]),
@@ -136,6 +141,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], linkerSettings: staticSwiftRuntime),
         .executableTarget(name: "infoplane-compute", dependencies: [
+            "AirQuality",
             "ActivationStore", "Analysis", "ArrayIO", "Experiments", "InfoTheory", "NeuralNets", "PlotCommands", "Plotting",
             "ProgressiveGAN", "RunFigures", "Tensors", "Training",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -160,6 +166,9 @@ let package = Package(
         .testTarget(name: "InfoTheoryTests", dependencies: ["InfoTheory", "Tensors"]),
         .testTarget(name: "AnalysisTests", dependencies: [
             "ActivationStore", "Analysis", "ArrayIO", "InfoTheory", "RunFigures", "TestSupport", "Training",
+        ]),
+        .testTarget(name: "AirQualityTests", dependencies: [
+            "ActivationStore", "AirQuality", "ArrayIO", "Autodiff", "NeuralNets", "Tensors", "TestSupport", "Training",
         ]),
         .testTarget(name: "ExperimentsTests", dependencies: [
             "ActivationStore", "Analysis", "ArrayIO", "Datasets", "Experiments", "NeuralNets", "Tensors", "TestSupport",

@@ -351,8 +351,12 @@ public struct Audit: Sendable {
         return AuditRun(path: path, kind: "recorded", task: s.task, groupKey: keyText, groupLabel: label, seed: s.seed,
                         estimates: options.estimates, finalEpoch: last.epoch,
                         trainLoss: last.trainLoss, testLoss: last.testLoss,
-                        trainError: 1 - last.trainAccuracy, testError: 1 - last.testAccuracy,
-                        trainingAccuracy: last.trainAccuracy, layers: try layers(table, path: tablePath, rule: options.rule))
+                        // A subject without an accuracy (a regression such as task air) counts
+                        // its loss as the error, as linear runs do, and is always included.
+                        trainError: last.trainAccuracy.isNaN ? last.trainLoss : 1 - last.trainAccuracy,
+                        testError: last.testAccuracy.isNaN ? last.testLoss : 1 - last.testAccuracy,
+                        trainingAccuracy: last.trainAccuracy.isNaN ? nil : last.trainAccuracy,
+                        layers: try layers(table, path: tablePath, rule: options.rule))
     }
 
     // MARK: Output

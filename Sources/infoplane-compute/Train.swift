@@ -23,7 +23,7 @@ struct Train: ParsableCommand {
         """
     )
 
-    @Option(help: "Task: \((Tasks.names.filter { $0 != "tishby-original" } + ["progan"]).joined(separator: ", ")). (default: tishby)")
+    @Option(help: "Task: \((Tasks.names.filter { $0 != "tishby-original" } + ["progan", "air"]).joined(separator: ", ")). (default: tishby)")
     var task: String?
 
     @Option(help: "Data directory: x.csv and y.csv of the original 12-bit data, or Fashion-MNIST's IDX files.")
@@ -106,6 +106,9 @@ struct Train: ParsableCommand {
     @Option(help: "progan: real images shown in each phase (each stabilization and each fade-in). (default: \(ProgressiveTraining.defaultImagesPerPhase))")
     var imagesPerPhase: Int?
 
+    @Option(help: "air: the simulated field (.npz of `infoplane simulate air`). (default: simulate 32 x 32, 2 years, 40 stations with --seed)")
+    var field: String?
+
     @Option(help: "Output run directory (must not hold a run).")
     var out: String?
 
@@ -121,6 +124,10 @@ struct Train: ParsableCommand {
         if let f = trainingFraction, !(f > 0 && f <= 1) { throw ValidationError("--training-fraction must be in (0, 1] (got \(f))") }
         if task == "progan" || images != nil || imagesPerPhase != nil {
             try ProgressiveTraining.validate(self)
+            return
+        }
+        if task == "air" || field != nil {
+            try AirRunCommand.validate(self)
             return
         }
         if let task, !Tasks.names.contains(task) {
@@ -224,6 +231,9 @@ struct Train: ParsableCommand {
     private func train() throws {
         if task == "progan" || resume.map(ProgressiveRunManifest.isProgressiveRun) == true {
             return try ProgressiveTraining.train(self)
+        }
+        if task == "air" || resume.map(AirRunCommand.isAirRun) == true {
+            return try AirRunCommand.train(self)
         }
         var recorded: RecordedRun
         if let resume {
