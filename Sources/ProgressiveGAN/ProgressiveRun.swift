@@ -10,6 +10,8 @@
 //   grids/samples-RxR.png   at the end of stage R x R: the moving-average
 //                           generator's images of one fixed latent batch
 //                           (seed 2018), nearest-upscaled to the final size
+//   generator-ema-RxR.npz   at the end of stage R x R: the moving-average
+//                           generator's parameters (`sample --stage R`)
 //   generator-ema.npz, generator.npz, discriminator.npz
 //                           the parameters at the end of the run
 //
@@ -228,6 +230,7 @@ public struct ProgressiveRun {
             if stageEnds {
                 let r = record.resolution
                 try writeGrid(trainer.samples(gridLatents, level: record.level), name: "samples-\(r)x\(r).png")
+                try trainer.averagedGenerator.save(to: directory + "/generator-ema-\(r)x\(r).npz")
             }
             if stageEnds || trainer.steps % settings.checkpointInterval == 0 { try commit() }
         }
@@ -407,15 +410,30 @@ public struct ProgressiveSampler {
     public let level: GrowthLevel
 
     /// The generator of the run in `directory`: `generator-ema.npz` of a
-    /// complete run, or the average in its last checkpoint.
-    /// - Throws: `FileError` for a missing manifest, weights or checkpoint.
-    public init(directory: String) throws {
+    /// complete run, or the average in its last checkpoint; with `stage`
+    /// (a resolution R), the average saved at the end of stage R x R.
+    /// - Throws: `FileError` for a missing manifest, weights or checkpoint,
+    ///   or a stage the architecture does not have or the run has not finished.
+    public init(directory: String, stage: Int? = nil) throws {
         let manifest = try ProgressiveRunManifest.read(directory: directory)
         settings = manifest.settings
         var rng = RandomGenerator(seed: settings.seed)
         var store = ParameterStore()
         generator = ProgressiveGenerator(settings.architecture, store: &store, rng: &rng)
-        if manifest.complete {
+        let architecture = settings.architecture
+        if let stage {
+            let stages = (0..<architecture.stageCount).map { architecture.resolution(ofStage: $0) }
+            guard let index = stages.firstIndex(of: stage) else {
+                throw FileError(path: directory, reason: "no stage \(stage)x\(stage) (the stages are "
+                    + stages.map { "\($0)x\($0)" }.joined(separator: ", ") + ")")
+            }
+            let path = directory + "/generator-ema-\(stage)x\(stage).npz"
+            guard AtomicFile.exists(path) else {
+                throw FileError(path: path, reason: "missing: the run has not finished stage \(stage)x\(stage)")
+            }
+            try store.load(from: path)
+            level = .stable(index)
+        } else if manifest.complete {
             try store.load(from: directory + "/generator-ema.npz")
             level = settings.schedule.level(afterImages: settings.schedule.totalImages)
         } else {

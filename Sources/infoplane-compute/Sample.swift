@@ -24,6 +24,10 @@ struct Sample: ParsableCommand {
     @Argument(help: "A run directory written by `infoplane train --task progan`.")
     var directory: String
 
+    @Option(help: ArgumentHelp("Draw from the generator saved at the end of stage R x R (4, 8, …) instead of the last.",
+                               valueName: "R"))
+    var stage: Int?
+
     @Option(help: "Number of samples.")
     var count: Int = 64
 
@@ -66,7 +70,7 @@ struct Sample: ParsableCommand {
 
     func run() throws {
         BLASCore.restartWithRecognizedCoreIfNeeded()
-        let sampler = try ProgressiveSampler(directory: directory)
+        let sampler = try ProgressiveSampler(directory: directory, stage: stage)
         let x = BLAS.withThreads(1) { sampler.samples(count: count, seed: seed) }
         if let npy { try NPY.write(NPYArray(floats: x.scalars, shape: x.shape), to: npy) }
         if let output {

@@ -51,6 +51,20 @@ def test_train_writes_a_progan_run_and_sample_writes_a_loadable_npy(infoplane, t
     done = run(infoplane, "train", "--resume", out)
     assert "already complete" in done.stdout
 
+    # --stage 4: the generator saved at the end of the 4x4 stage, its images
+    # nearest-upscaled to 8x8 (constant 2x2 blocks); the last stage's again equals the default.
+    for name in ("generator-ema-4x4.npz", "generator-ema-8x8.npz"):
+        assert set(np.load(out / name).files) == set(np.load(out / "generator-ema.npz").files)
+    run(infoplane, "sample", out, "--count", 5, "--seed", 7, "--stage", 4, "--npy", tmp_path / "stage4.npy")
+    early = np.load(tmp_path / "stage4.npy")
+    assert early.shape == (5, 1, 8, 8)
+    assert np.array_equal(early, np.repeat(np.repeat(early[:, :, ::2, ::2], 2, axis=2), 2, axis=3))
+    assert not np.array_equal(early, samples)
+    run(infoplane, "sample", out, "--count", 5, "--seed", 7, "--stage", 8, "--npy", tmp_path / "stage8.npy")
+    assert np.array_equal(np.load(tmp_path / "stage8.npy"), samples)
+    missing = run(infoplane, "sample", out, "--stage", 16, "--npy", tmp_path / "x.npy", check=False)
+    assert missing.returncode != 0 and "no stage 16x16 (the stages are 4x4, 8x8)" in missing.stderr
+
     # The sliced Wasserstein distance needs 16x16 images at least: 8x8 ones are refused clearly.
     small = run(infoplane, "sample", out, "--swd", 8, check=False)
     assert small.returncode != 0 and "--swd needs images of at least 16x16 (these are 8x8)" in small.stderr
