@@ -34,7 +34,10 @@ func contents(_ directory: String) throws -> [String: [UInt8]] {
     let files = try contents(dir)
     #expect(Set(files.keys) == ["manifest.json", "metrics.csv", "checkpoint.npz", "generator-ema.npz", "generator.npz",
                                 "discriminator.npz", "grids/reals.png", "grids/samples-4x4.png", "grids/samples-8x8.png",
-                                "grids/samples-16x16.png"])
+                                "grids/samples-16x16.png", "generator-ema-4x4.npz", "generator-ema-8x8.npz",
+                                "generator-ema-16x16.npz"])
+    // The last stage's average is the run's final one.
+    #expect(files["generator-ema-16x16.npz"] == files["generator-ema.npz"])
     let manifest = try ProgressiveRunManifest.read(directory: dir)
     #expect(manifest.complete && manifest.stepsCompleted == 30 && manifest.checkpointStep == 30)
     #expect(manifest.settings == tinyRunSettings())
