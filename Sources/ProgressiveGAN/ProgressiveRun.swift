@@ -10,6 +10,10 @@
 //   grids/samples-RxR.png   at the end of stage R x R: the moving-average
 //                           generator's images of one fixed latent batch
 //                           (seed 2018), nearest-upscaled to the final size
+//   grids/growth.png        at the end: one row per stage, the same 8
+//                           latents through each stage's moving average
+//   grids/interpolation.png at the end: 6 rows of 8 images along great
+//                           circles between pairs of latents (seed 2019)
 //   generator-ema-RxR.npz   at the end of stage R x R: the moving-average
 //                           generator's parameters (`sample --stage R`)
 //   generator-ema.npz, generator.npz, discriminator.npz
@@ -251,6 +255,8 @@ public struct ProgressiveRun {
     }
 
     mutating func finish() throws {
+        try writeGrowthFigure()
+        try writeInterpolationFigure()
         try trainer.averagedGenerator.save(to: directory + "/generator-ema.npz")
         try trainer.generatorParameters.save(to: directory + "/generator.npz")
         try trainer.discriminatorParameters.save(to: directory + "/discriminator.npz")
@@ -258,10 +264,63 @@ public struct ProgressiveRun {
         try AtomicFile.write(manifest.encoded(), to: manifestPath)
     }
 
+    /// One row per stage the run trained: the grid's first 8 latents through
+    /// the moving average saved at the end of that stage, so that the rows
+    /// show the same images growing.
+    func writeGrowthFigure() throws {
+        let a = settings.architecture
+        let columns = min(8, gridLatents.shape[0])
+        let z = gridLatents.rows(0..<columns)
+        var images = [Float](), rows = 0, shape = [Int]()
+        for s in 0..<a.stageCount {
+            let r = a.resolution(ofStage: s)
+            let path = directory + "/generator-ema-\(r)x\(r).npz"
+            guard AtomicFile.exists(path) else { continue }
+            var store = trainer.averagedGenerator
+            try store.load(from: path)
+            var x = trainer.generator.generate(z, parameters: store, level: .stable(s))
+            while x.shape[2] < a.finalResolution { x = x.upsampledNearest2x() }
+            images += x.scalars
+            shape = x.shape
+            rows += 1
+        }
+        guard rows > 0 else { return }
+        try writeGrid(Tensor(shape: [rows * columns] + shape.dropFirst(), scalars: images), name: "growth.png", nrow: columns)
+    }
+
+    /// Six rows of eight images along great circles between pairs of latents
+    /// (the latent is normalized to the hypersphere by the generator's first
+    /// pixel norm, so the path between two of them is spherical: slerp), from
+    /// the final moving average.
+    func writeInterpolationFigure() throws {
+        let d = settings.architecture.latentDimension
+        let ends = ProgressiveTrainer.latents(count: 12, dimension: d, seed: 2019)
+        var z = [Float]()
+        for row in 0..<6 {
+            let a = Array(ends.scalars[(2 * row * d)..<((2 * row + 1) * d)])
+            let b = Array(ends.scalars[((2 * row + 1) * d)..<((2 * row + 2) * d)])
+            for step in 0..<8 { z += Self.slerp(a, b, Float(step) / 7) }
+        }
+        let level = GrowthLevel.stable(settings.architecture.stageCount - 1)
+        let x = trainer.generator.generate(Tensor(shape: [48, d], scalars: z), parameters: trainer.averagedGenerator, level: level)
+        try writeGrid(x, name: "interpolation.png", nrow: 8)
+    }
+
+    /// The point a fraction t along the great circle from a to b (the two
+    /// scaled to a's length), linear when they are (nearly) parallel.
+    static func slerp(_ a: [Float], _ b: [Float], _ t: Float) -> [Float] {
+        let na = a.reduce(0) { $0 + $1 * $1 }.squareRoot(), nb = b.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        let cosine = min(1, max(-1, zip(a, b).reduce(0) { $0 + $1.0 * $1.1 } / (na * nb)))
+        let omega = acosf(cosine)
+        if omega < 1e-4 { return zip(a, b).map { (1 - t) * $0 + t * $1 } }
+        let wa = sinf((1 - t) * omega) / sinf(omega), wb = sinf(t * omega) / sinf(omega) * na / nb
+        return zip(a, b).map { wa * $0 + wb * $1 }
+    }
+
     /// Images [N, C, r, r] in [-1, 1], nearest-upscaled to the final
     /// resolution, as a grid of 8 a row (make_grid's padding 2), magnified 3x.
-    func writeGrid(_ images: Tensor, name: String) throws {
-        try ProgressiveRun.grid(images, finalResolution: settings.architecture.finalResolution)
+    func writeGrid(_ images: Tensor, name: String, nrow: Int = 8) throws {
+        try ProgressiveRun.grid(images, finalResolution: settings.architecture.finalResolution, nrow: nrow)
             .render().writePNG(to: gridsDirectory + "/" + name)
     }
 

@@ -35,7 +35,7 @@ func contents(_ directory: String) throws -> [String: [UInt8]] {
     #expect(Set(files.keys) == ["manifest.json", "metrics.csv", "checkpoint.npz", "generator-ema.npz", "generator.npz",
                                 "discriminator.npz", "grids/reals.png", "grids/samples-4x4.png", "grids/samples-8x8.png",
                                 "grids/samples-16x16.png", "generator-ema-4x4.npz", "generator-ema-8x8.npz",
-                                "generator-ema-16x16.npz"])
+                                "generator-ema-16x16.npz", "grids/growth.png", "grids/interpolation.png"])
     // The last stage's average is the run's final one.
     #expect(files["generator-ema-16x16.npz"] == files["generator-ema.npz"])
     let manifest = try ProgressiveRunManifest.read(directory: dir)
@@ -71,4 +71,19 @@ func a_resumed_run_equals_a_straight_run_byte_for_byte(stopAfter: Int) throws {
     let a = try contents(root + "/straight"), b = try contents(root + "/resumed")
     #expect(a.keys.sorted() == b.keys.sorted())
     for (name, bytes) in a { #expect(b[name] == bytes, "\(name) differs") }
+}
+
+@Test func slerp_follows_the_great_circle() {
+    let a: [Float] = [1, 0, 0], b: [Float] = [0, 1, 0]
+    #expect(ProgressiveRun.slerp(a, b, 0) == a)
+    let end = ProgressiveRun.slerp(a, b, 1)
+    #expect(abs(end[0]) < 1e-6 && abs(end[1] - 1) < 1e-6)
+    // Halfway between orthogonal unit vectors: (a + b) / sqrt 2, still of unit length.
+    let mid = ProgressiveRun.slerp(a, b, 0.5)
+    #expect(abs(mid[0] - Float(0.5).squareRoot()) < 1e-6 && abs(mid[1] - Float(0.5).squareRoot()) < 1e-6 && mid[2] == 0)
+    // b of another length is scaled to a's: every point keeps a's norm.
+    for t in stride(from: Float(0), through: 1, by: 0.125) {
+        let p = ProgressiveRun.slerp([3, 0, 0], [0, 0, 10], t)
+        #expect(abs((p[0] * p[0] + p[1] * p[1] + p[2] * p[2]).squareRoot() - 3) < 1e-5)
+    }
 }
