@@ -88,10 +88,11 @@ public struct SettingValue: Sendable, Equatable {
     /// Where in the sweep file the value was given.
     public var keyPath: String
 
-    /// The command-line words: `--key text`, or `--key` alone for a set flag.
+    /// The command-line words: `--key=text` (one word, so that a value such as -1
+    /// is not read as an option), or `--key` alone for a set flag.
     public func arguments(kind: SettingKind) -> [String] {
         if kind == .flag { return text == "true" ? ["--" + key] : [] }
-        return ["--" + key, text]
+        return ["--" + key + "=" + text]
     }
 }
 

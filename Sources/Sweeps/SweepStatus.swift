@@ -125,7 +125,8 @@ public struct SweepStatus: Sendable {
                 }
                 if !failureText.isEmpty, case .missing = state {
                     state = .failed(failureText.joined(separator: "\n"))
-                    failures.append((key, failureText.joined(separator: "\n  ")))
+                    // A run that is not done explains its tables' failures; list only the run's.
+                    if runs[r].isDone { failures.append((key, failureText.joined(separator: "\n  "))) }
                 } else if case .missing = state, done > 0 {
                     state = .partial("\(done) of \(shards.count) shards")
                 }

@@ -93,11 +93,11 @@ final class SweepPlanTests: XCTestCase {
             "activation-tanh_seed-1", "activation-tanh_seed-2", "activation-tanh_seed-3",
             "activation-relu_seed-1", "activation-relu_seed-2", "activation-relu_seed-3",
         ])
-        XCTAssertEqual(p.runs[4].trainArguments, ["--task", "tishby", "--epochs", "200", "--record", "every:10",
-                                                  "--weight-decay", "decoupled:1e-4", "--activation", "relu", "--seed", "2"])
+        XCTAssertEqual(p.runs[4].trainArguments, ["--task=tishby", "--epochs=200", "--record=every:10",
+                                                  "--weight-decay=decoupled:1e-4", "--activation=relu", "--seed=2"])
         XCTAssertEqual(p.runDirectory(4), "/s/acts/runs/activation-relu_seed-2")
         XCTAssertEqual(p.estimates.map(\.name), ["binning_bins-10", "binning_bins-30", "kde01_bins-10", "kde01_bins-30"])
-        XCTAssertEqual(p.estimates[1].estimateArguments, ["--estimator", "binning", "--bins", "30"])
+        XCTAssertEqual(p.estimates[1].estimateArguments, ["--estimator=binning", "--bins=30"])
         XCTAssertEqual(p.tablePath(run: 0, estimate: 2), "/s/acts/runs/activation-tanh_seed-1/mi-kde01_bins-10.csv")
         XCTAssertEqual(p.auditEstimate, 1)
         // The same file, the same plan.
