@@ -218,3 +218,20 @@ def test_a_failing_run_is_reported_and_does_not_block_the_others(infoplane, slur
         if executor == "slurm":
             sweep.rename(tmp_path / "mixed-slurm")
     assert_same_trees(tmp_path / "mixed-slurm", sweep)
+
+
+def cluster_processes():
+    names = {"munged", "slurmctld", "slurmd", "slurmstepd", "slurmscriptd"}
+    out = subprocess.run(["ps", "-eo", "comm="], capture_output=True, text=True, check=True).stdout
+    return sorted(name for name in out.split() if name in names)
+
+
+def test_the_local_cluster_stops_without_a_daemon_left_and_starts_again(slurm):
+    stopped = subprocess.run([SCRIPT, "stop"], capture_output=True, text=True)
+    assert stopped.returncode == 0, stopped.stderr
+    assert cluster_processes() == []
+    assert subprocess.run([SCRIPT, "status"], capture_output=True, text=True).returncode == 1
+    started = subprocess.run([SCRIPT, "start"], capture_output=True, text=True)
+    assert started.returncode == 0, started.stderr
+    assert "idle" in subprocess.run(["sinfo", "-h", "-N", "-o", "%T"], capture_output=True, text=True, check=True).stdout
+    assert set(cluster_processes()) >= {"munged", "slurmctld", "slurmd"}
