@@ -229,6 +229,15 @@ struct SweepRunCommand: ParsableCommand {
             if !ok { throw ExitCode.failure }
             return
         }
+        if !dryRun {
+            // Two tasks must never train one run directory at once.
+            let probe = SlurmScripts(plan: sweep.plan, executable: SweepTasks.executablePath)
+            let (queue, _) = Slurm.queue(probe)
+            if !queue.isEmpty {
+                throw SweepFailure("sweep \(sweep.plan.file.name) has \(queue.count) jobs in the queue (job \(queue[0].jobID)); "
+                                   + "see `infoplane sweep status \(options.file)`, and submit what is missing with `infoplane sweep resume`")
+            }
+        }
         let scripts = try SweepTasks(sweep).writeSlurmScripts()
         if dryRun {
             print("Wrote \(scripts.trainScript), \(scripts.estimateScript), \(scripts.finalScript), \(scripts.submitScript)")
