@@ -69,7 +69,7 @@ public struct SlurmScripts: Sendable {
         # Resubmit only some tasks with: sbatch --array=3,7 \(plan.slurmDirectory)/\(stage).sbatch
         #SBATCH --job-name=\(jobName(stage))
         #SBATCH --array=\(Self.arraySpec(Array(0..<count), throttle: plan.slurm.throttle))
-        #SBATCH --output=\(logDirectory)/\(stage)-%a.out
+        #SBATCH --output=\(directiveQuoted(logDirectory + "/" + stage + "-%a.out"))
         \(resourceLines.joined(separator: "\n"))
         set -eu
         line=$(sed -n "$((SLURM_ARRAY_TASK_ID + 1))p" \(shellQuoted(tasks)))
@@ -91,7 +91,7 @@ public struct SlurmScripts: Sendable {
         #!/bin/bash
         # Sweep \(plan.file.name): merge the estimate shards, draw the figures, audit the runs.
         #SBATCH --job-name=\(jobName("final"))
-        #SBATCH --output=\(logDirectory)/final.out
+        #SBATCH --output=\(directiveQuoted(logDirectory + "/final.out"))
         \(resourceLines.joined(separator: "\n"))
         set -eu
         exec \(shellQuoted(executable)) sweep task \(shellQuoted(plan.file.path)) final
@@ -130,6 +130,12 @@ public struct SlurmScripts: Sendable {
         }
         return parts.joined(separator: ",") + (throttle.map { "%\($0)" } ?? "")
     }
+}
+
+/// A value of an `#SBATCH` line: in double quotes when it holds white space
+/// (sbatch splits its directives at white space outside quotes).
+func directiveQuoted(_ text: String) -> String {
+    text.contains(where: { $0 == " " || $0 == "\t" }) ? "\"" + text + "\"" : text
 }
 
 /// `text` in single quotes for a POSIX shell.

@@ -165,6 +165,7 @@ final class SlurmScriptTests: XCTestCase {
         let train = scripts.trainScriptText
         XCTAssertTrue(train.contains("#SBATCH --array=0-2%2\n"))
         XCTAssertTrue(train.contains("#SBATCH --job-name=acts-train\n"))
+        XCTAssertTrue(train.contains("#SBATCH --output=\"/s/my sweep/acts/slurm/logs/train-%a.out\"\n"))
         XCTAssertTrue(train.contains("#SBATCH --mem=1G\n#SBATCH --qos=short\n"))
         XCTAssertTrue(train.contains("exec /opt/infoplane-compute sweep task '/s/my sweep/acts.json' $line\n"))
         XCTAssertEqual(scripts.trainTaskList, "train seed-1\ntrain seed-2\ntrain seed-3\n")
