@@ -237,3 +237,46 @@ final class ShardMergeTests: XCTestCase {
         XCTAssertFalse(isCompleteTable(directory + "/none.csv"))
     }
 }
+
+final class SweepStatusTests: XCTestCase {
+    var directory: String!
+
+    override func setUp() {
+        directory = NSTemporaryDirectory() + "sweeps-status-\(getpid())-\(UUID().uuidString)"
+        try! AtomicFile.createDirectory(directory)
+    }
+
+    override func tearDown() { try? FileManager.default.removeItem(atPath: directory) }
+
+    func shardTable(_ epochs: [Int]) -> InformationTable {
+        InformationTable(columns: ["I_XT", "I_TY"], rows: epochs.map { InformationTable.Row(epoch: $0, layer: 1, values: [1, 0.5]) },
+                         parameters: ["estimator": "binning"])
+    }
+
+    /// Three runs: one failed (its record and log), one queued, one not started; one table
+    /// with one of its two shards done.
+    func testStatesFromTheDirectoryAndTheQueue() throws {
+        let file = try SweepFile(text: #"{"name": "st", "axes": {"seed": [1, 2, 3]}, "estimates": [{"estimator": "binning"}], "slurm": {"epochs-per-shard": 2}}"#,
+                                 path: directory + "/st.json")
+        let plan = try SweepPlan(file: file, epochsOf: { _ in [0, 10, 20] })
+        let scripts = SlurmScripts(plan: plan, executable: "/bin/infoplane-compute")
+        try AtomicFile.createDirectory(plan.directory + "/failed")
+        try AtomicFile.write("data.csv: line 3: bad\n", to: plan.failurePath("train-seed-1"))
+        try AtomicFile.createDirectory(scripts.logDirectory)
+        try AtomicFile.write("one\ntwo\nthree\n", to: scripts.logPath(stage: "train", index: 0))
+        let shards = plan.shards(run: 2, estimate: 0)
+        XCTAssertEqual(shards.map(\.epochs), [[0, 10], [20]])
+        try AtomicFile.createDirectory(String(plan.shardPath(shards[0]).dropLast("/epochs-0-10.csv".count)))
+        try shardTable([0, 10]).write(to: plan.shardPath(shards[0]))
+
+        let queue = QueueEntry.parse("41_1|st-train|RUNNING\n42_0|st-estimate|PENDING\n")
+        let status = SweepStatus(plan: plan, scripts: scripts, queue: queue, logLines: 2)
+        XCTAssertEqual(status.runs, [.failed("data.csv: line 3: bad\n"), .queued("RUNNING"), .missing])
+        XCTAssertEqual(status.tables.map { $0[0] }, [.queued("PENDING"), .missing, .partial("1 of 2 shards")])
+        XCTAssertEqual(status.missingTrainTasks, [0, 2])  // task 1 is running
+        XCTAssertEqual(status.missingShards, [1, 2, 3, 5])  // shard 0 is queued, 4 done
+        XCTAssertFalse(status.isComplete)
+        XCTAssertEqual(status.failures.map(\.name), ["seed-1"])
+        XCTAssertTrue(status.failures[0].text.hasSuffix("train-0.out:\n      two\n      three"), status.failures[0].text)
+    }
+}
