@@ -632,6 +632,13 @@ enum Slurm {
     static func submit(_ scripts: SlurmScripts, trainTasks: [Int]?, shards: [Int]?, final: Bool) throws {
         let plan = scripts.plan
         let directory = plan.slurmDirectory
+        if let limit = maxArraySize() {
+            for (stage, count, hint) in [("training", plan.trainTasks.count, "runs-per-task"), ("estimate", plan.shards.count, "epochs-per-shard")]
+            where count > limit {
+                throw SweepFailure("the \(stage) array has \(count) tasks, more than this cluster's MaxArraySize (\(limit) indices, 0...\(limit - 1)); "
+                                   + "raise --\(hint) (or slurm.\(hint) in the sweep file)")
+            }
+        }
         var submitted = [String]()
         var last: String?
         let throttle = plan.slurm.throttle
@@ -658,6 +665,15 @@ enum Slurm {
         let earlier = (try? AtomicFile.readText(jobs)) ?? ""
         try AtomicFile.write(earlier + submitted.map { $0 + "\n" }.joined(), to: jobs)
         print("Submitted " + (submitted.isEmpty ? "nothing" : submitted.joined(separator: "; ")) + " (logs in \(scripts.logDirectory))")
+    }
+
+    /// The cluster's MaxArraySize (array indices run from 0 to one below it), nil when unknown.
+    static func maxArraySize() -> Int? {
+        guard let result = try? run(["scontrol", "show", "config"]), result.status == 0 else { return nil }
+        for line in result.output.split(separator: "\n") where line.hasPrefix("MaxArraySize") {
+            return line.split(separator: "=").last.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        }
+        return nil
     }
 
     /// The sweep's jobs in squeue, and a note when squeue cannot be asked.
