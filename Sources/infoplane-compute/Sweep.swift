@@ -526,7 +526,7 @@ struct SweepTasks {
         try AtomicFile.createDirectory(plan.directory + "/runs")
         let terminal = TerminalProgress()
         let box = ProgressBox(terminal)
-        let state = LocalTrainingState(runs: plan.runs.count, epochs: sweep.settings.map(\.epochs))
+        let state = LocalTrainingState(runs: plan.runs.count)
         let total = sweep.settings.reduce(0) { $0 + $1.epochs }
         BLAS.concurrentPerform(iterations: max(1, min(workers, plan.runs.count)), threads: 1) { _ in
             while let r = state.next() {
@@ -576,7 +576,7 @@ private final class LocalTrainingState: @unchecked Sendable {
     private var done: [Int]
     private(set) var failed = Set<Int>()
 
-    init(runs: Int, epochs: [Int]) { done = [Int](repeating: 0, count: runs) }
+    init(runs: Int) { done = [Int](repeating: 0, count: runs) }
 
     func next() -> Int? {
         lock.lock(); defer { lock.unlock() }
