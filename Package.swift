@@ -19,6 +19,7 @@
 //   Analysis                estimates over whole runs, summaries and audits of runs
 //   Experiments             the published experiments `infoplane reproduce` runs
 //   PlotCommands            `infoplane plot` and `infoplane grid`
+//   Sweeps                  sweep files, their plans, shard merging, Slurm scripts, status
 //   infoplane-compute       the commands that compute: train, estimate, demo,
 //                           reproduce, audit (and the drawing ones again)
 //   infoplane               the command-line tool: draws in-process, starts
@@ -135,6 +136,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "TestSupport", dependencies: ["Tensors", "Autodiff"]),
+        .target(name: "Sweeps", dependencies: ["ActivationStore", "ArrayIO"]),
 
         .executableTarget(name: "infoplane", dependencies: [
             "PlotCommands",
@@ -145,6 +147,7 @@ let package = Package(
             "ActivationStore", "Analysis", "ArrayIO", "Experiments", "InfoTheory", "NeuralNets", "PlotCommands", "Plotting",
             "ProgressiveGAN", "RunFigures", "Tensors", "Training",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Sweeps",
         ], linkerSettings: staticSwiftRuntime),
         .executableTarget(name: "infoplane-bench", dependencies: [
             "ArrayIO", "Autodiff", "InfoTheory", "NeuralNets", "Plotting", "ProgressiveGAN", "Tensors", "Training",
@@ -152,6 +155,7 @@ let package = Package(
 
         .testTarget(name: "LinearModelTests", dependencies: ["ArrayIO", "Datasets", "InfoTheory", "Tensors", "TestSupport", "Training"]),
         .testTarget(name: "ArrayIOTests", dependencies: ["ArrayIO"]),
+        .testTarget(name: "SweepsTests", dependencies: ["ActivationStore", "ArrayIO", "Sweeps"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "ArrayIO", "Tensors"]),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),
         .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "Tensors", "TestSupport"]),

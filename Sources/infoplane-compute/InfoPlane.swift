@@ -20,7 +20,8 @@ struct InfoPlane: ParsableCommand {
         commandName: "infoplane",
         abstract: "Information-plane analysis of neural networks: train, record, estimate, plot.",
         version: "0.1.0",
-        subcommands: [Demo.self, Reproduce.self, Train.self, Simulate.self, Sample.self, Estimate.self, Plot.self, Grid.self, AuditCommand.self]
+        subcommands: [Demo.self, Reproduce.self, Train.self, Simulate.self, Sample.self, Estimate.self, Plot.self, Grid.self,
+                      AuditCommand.self, Sweep.self]
     )
 
     static func main() {
