@@ -96,6 +96,8 @@ let package = Package(
         .library(name: "ActivationStore", targets: ["ActivationStore"]),
         .library(name: "Datasets", targets: ["Datasets"]),
         .library(name: "ProgressiveGAN", targets: ["ProgressiveGAN"]),
+        .library(name: "Sweeps", targets: ["Sweeps"]),
+        .library(name: "AirQuality", targets: ["AirQuality"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

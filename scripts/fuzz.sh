@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 
 seconds=${FUZZ_SECONDS:-60}
 out=${FUZZ_OUT:-.build-fuzz}
-all="fuzz-npy fuzz-npz fuzz-idx fuzz-tishby-csv fuzz-mi-table fuzz-manifest fuzz-image-set"
+all="fuzz-npy fuzz-npz fuzz-idx fuzz-tishby-csv fuzz-mi-table fuzz-manifest fuzz-image-set fuzz-sweep-file fuzz-air-field"
 targets=${FUZZ_TARGETS:-$all}
 
 swift build --package-path Tests/Fuzz -c debug \
@@ -27,7 +27,8 @@ bin=Tests/Fuzz/.build/debug
 dictionary() {
     case "$1" in
         fuzz-npy|fuzz-image-set) echo Tests/Fuzz/Dictionaries/npy.dict ;;
-        fuzz-npz) echo Tests/Fuzz/Dictionaries/zip.dict ;;
+        fuzz-npz|fuzz-air-field) echo Tests/Fuzz/Dictionaries/zip.dict ;;
+        fuzz-sweep-file) echo Tests/Fuzz/Dictionaries/json.dict ;;
         fuzz-idx) echo Tests/Fuzz/Dictionaries/idx.dict ;;
         fuzz-tishby-csv|fuzz-mi-table) echo Tests/Fuzz/Dictionaries/csv.dict ;;
         fuzz-manifest) echo Tests/Fuzz/Dictionaries/json.dict ;;

@@ -106,7 +106,14 @@ struct LoadedSweep {
     init(file: String, overrides: SlurmOptions) throws {
         let path = file.hasPrefix("/") ? file : FileManager.default.currentDirectoryPath + "/" + file
         let text: String
-        do { text = try AtomicFile.readText(path) } catch let e as FileError {
+        do {
+            // The JSON limits (64 MiB, refused from the size; 64 levels, as the sweep parser's own).
+            let bytes = try JSONLimits.read(path)
+            guard let decoded = String(validating: bytes, as: UTF8.self) else {
+                throw FileError(path: path, reason: "not valid UTF-8 text")
+            }
+            text = decoded
+        } catch let e as FileError {
             throw SweepFailure("cannot read the sweep file: \(e)")
         }
         do {

@@ -22,6 +22,8 @@ let targets: [(name: String, products: [String])] = [
     ("fuzz-mi-table", ["ActivationStore"]),
     ("fuzz-manifest", ["ActivationStore"]),
     ("fuzz-image-set", ["ProgressiveGAN"]),
+    ("fuzz-sweep-file", ["Sweeps"]),
+    ("fuzz-air-field", ["AirQuality"]),
 ]
 
 let package = Package(

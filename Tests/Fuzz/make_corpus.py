@@ -3,7 +3,10 @@ small valid files of every form each reader accepts, made with NumPy and the
 standard library so that they are what users' tools write. Run from the
 repository root with a manifest of a real run as the argument:
 
-    python3 Tests/Fuzz/make_corpus.py runs/some-run
+    python3 Tests/Fuzz/make_corpus.py runs/some-run field.npz
+
+(field.npz a small simulated field: `infoplane simulate air --grid 4 --years
+0.02 --stations 2 --seed 1 -o field.npz`.)
 
 The files are committed; rerun only to change the seeds.
 """
@@ -23,10 +26,13 @@ ROOT = pathlib.Path(__file__).resolve().parent / "Corpus"
 
 
 def target(name):
+    """The seed directory of a target, emptied except for its regression-*
+    files (inputs that once crashed a reader, kept for good)."""
     path = ROOT / name
-    if path.exists():
-        shutil.rmtree(path)
-    path.mkdir(parents=True)
+    path.mkdir(parents=True, exist_ok=True)
+    for old in path.iterdir():
+        if not old.name.startswith("regression-"):
+            old.unlink()
     return path
 
 
@@ -39,7 +45,7 @@ def npy_bytes(array, version=None):
     return buffer.getvalue()
 
 
-def main(run):
+def main(run, field_path):
     rng = np.random.default_rng(0)
     arrays = {
         "f4": rng.standard_normal((3, 4)).astype("<f4"),
@@ -117,5 +123,18 @@ def main(run):
     np.savez(images_target / "labelled.npz", images=batch, labels=np.array([0, 1, 2, 3], dtype="<i8"))
 
 
+    sweeps = target("fuzz-sweep-file")
+    (sweeps / "small.json").write_text(json.dumps({
+        "settings": {"task": "tishby", "epochs": 200, "record": "every:20"},
+        "axes": {"activation": ["tanh", "relu"], "seed": [1, 2, 3]},
+        "estimates": [{"estimator": "binning"}, {"estimator": "kde", "noise-variance": 0.1}],
+        "audit": {"estimate": "binning"},
+        "slurm": {"epochs-per-shard": 4, "throttle": 4, "mem": "500M", "time": "00:10:00"}}, indent=2))
+    (sweeps / "minimal.json").write_text('{"settings": {"task": "tishby", "epochs": 10}, "axes": {"lr": [0.001, 1e-4]}}')
+
+    field = target("fuzz-air-field")
+    shutil.copy(field_path, field / "tiny-field.npz")
+
+
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], sys.argv[2])
