@@ -65,19 +65,22 @@ private func writeProcessInputs(_ dir: String) throws {
     try NPY.write(floats: images, shape: [64, 3, 32, 32], to: dir + "/imgs.npy")
 }
 
-func runProcessBenchmarks() {
+/// The built `infoplane` and a fresh temporary directory for a section's
+/// processes, or nil (said) when either is missing.
+private func processSetup(_ section: String) -> (tool: String, directory: String)? {
     let tool = infoplanePath()
     guard access(tool, X_OK) == 0 else {
-        print("process: \(tool) not found; build it first: swift build -c release --product infoplane")
-        return
+        print("\(section): \(tool) not found; build it first: swift build -c release")
+        return nil
     }
-    var template = Array("/tmp/infoplane-process-XXXXXX".utf8CString)
-    guard let made = mkdtemp(&template) else { print("process: cannot create a temporary directory"); return }
-    let dir = String(cString: made)
-    defer {
-        for f in ["mi.csv", "imgs.npy", "p.png", "g.png"] { unlink(dir + "/" + f) }
-        rmdir(dir)
-    }
+    var template = Array("/tmp/infoplane-\(section)-XXXXXX".utf8CString)
+    guard let made = mkdtemp(&template) else { print("\(section): cannot create a temporary directory"); return nil }
+    return (tool, String(cString: made))
+}
+
+func runProcessBenchmarks() {
+    guard let (tool, dir) = processSetup("process") else { return }
+    defer { _ = try? removeTree(dir) }
     do { try writeProcessInputs(dir) } catch { print("process: \(error)"); return }
     let runs = getenv("PROCESS_RUNS").flatMap { Int(String(cString: $0)) } ?? 30
     let commands: [(String, [String])] = [
@@ -107,14 +110,7 @@ func runProcessBenchmarks() {
 /// short command. `RUN_REPEATS` runs of each training (default 3), 30 of
 /// the others.
 func runRecordedRunBenchmarks() {
-    let tool = infoplanePath()
-    guard access(tool, X_OK) == 0 else {
-        print("run: \(tool) not found; build it first: swift build -c release")
-        return
-    }
-    var template = Array("/tmp/infoplane-run-XXXXXX".utf8CString)
-    guard let made = mkdtemp(&template) else { print("run: cannot create a temporary directory"); return }
-    let dir = String(cString: made)
+    guard let (tool, dir) = processSetup("run") else { return }
     defer { _ = try? removeTree(dir) }
     let repeats = getenv("RUN_REPEATS").flatMap { Int(String(cString: $0)) } ?? 3
     func summary(_ times: [Double]) -> (median: Double, best: Double) {
