@@ -54,6 +54,7 @@ public enum NPY {
         #if _endian(little)
         if layout.dtype == .float32 && !(layout.header.fortranOrder && layout.header.shape.count > 1) {
             let count = layout.dataLength / 4
+            if count == 0 { return ([], layout.header.shape, layout.dtype) }
             var failure: Error?
             let values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
                 do {

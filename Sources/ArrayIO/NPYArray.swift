@@ -153,6 +153,8 @@ public struct NPYArray: Sendable, Equatable {
 
     private func unpack<T>(size: Int, _ load: (UnsafeRawPointer) -> T) -> [T] {
         let n = bytes.count / size
+        // Not with capacity 0 (see `Tensor.init(shape:initializingWith:)`).
+        guard n > 0 else { return [] }
         return bytes.withUnsafeBytes { raw in
             [T](unsafeUninitializedCapacity: n) { out, initialized in
                 guard let base = raw.baseAddress else { initialized = 0; return }
@@ -164,6 +166,7 @@ public struct NPYArray: Sendable, Equatable {
 
     private static func pack<T, W: FixedWidthInteger>(_ values: [T], size: Int, _ word: (T) -> W) -> [UInt8] {
         let total = values.count * size
+        guard total > 0 else { return [] }
         return [UInt8](unsafeUninitializedCapacity: total) { out, initialized in
             guard let base = out.baseAddress else { initialized = 0; return }
             let raw = UnsafeMutableRawPointer(base)

@@ -47,6 +47,7 @@ public struct ActivationMatrix: Sendable, Equatable {
     /// - Precondition: every index is in `0..<rows`.
     public func selectingRows(_ indices: [Int]) -> ActivationMatrix {
         let d = columns
+        if indices.isEmpty || d == 0 { return ActivationMatrix(rows: indices.count, columns: d, scalars: []) }
         let out = [Float](unsafeUninitializedCapacity: indices.count * d) { buffer, initialized in
             scalars.withUnsafeBufferPointer { src in
                 for (k, i) in indices.enumerated() {

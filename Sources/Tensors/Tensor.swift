@@ -49,6 +49,14 @@ public struct Tensor: Sendable, Equatable, CustomStringConvertible {
     @inlinable
     public init(shape: [Int], initializingWith body: (UnsafeMutableBufferPointer<Float>) -> Void) {
         let count = shape.reduce(1, *)
+        // Never with capacity 0: the standard library then stores the count
+        // into the shared empty-array singleton, a data race (benign, but
+        // ThreadSanitizer reports it) when tensors are made on several threads.
+        guard count > 0 else {
+            body(UnsafeMutableBufferPointer(start: nil, count: 0))
+            self.init(shape: shape, scalars: [])
+            return
+        }
         let scalars = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
             body(buffer)
             initialized = count
