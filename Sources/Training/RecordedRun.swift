@@ -125,6 +125,8 @@ public struct InstrumentedRun<Training: EpochTraining> {
     /// The trainer, with the current model.
     public private(set) var trainer: Training
     private var metrics: [EpochMetrics] = []
+    /// The gradient statistics not yet handed to the writer (which keeps the
+    /// whole table for the checkpoints).
     private var gradientRows: [LayerGradientStatistics] = []
     /// The inputs of the recorded samples, in file order.
     private let recordedInputs: Tensor
@@ -132,7 +134,7 @@ public struct InstrumentedRun<Training: EpochTraining> {
     private let recordedShapes: [[Int]]
     /// The labels the memorization record compares (runs with label noise).
     private let labelNoise: LabelNoiseTracking?
-    /// The memorization record (runs with label noise).
+    /// The memorization rows not yet handed to the writer (runs with label noise).
     private var noiseRows: [LabelNoiseMetrics] = []
     /// Recorded epochs whose activation files are written (not yet durable)
     /// but not yet listed in the manifest: the next commit adds them.
@@ -143,8 +145,8 @@ public struct InstrumentedRun<Training: EpochTraining> {
     private let writer = RunWriter()
     /// The tables as the writer holds them.
     private let tables: RunTables
-    /// How many metrics, gradient and label-noise rows the writer has.
-    private var handedOver = (metrics: 0, gradients: 0, noise: 0)
+    /// How many metrics rows the writer has.
+    private var metricsHandedOver = 0
 
     /// The least time between two commits of recorded epochs that are not
     /// checkpoints, in seconds.
@@ -528,10 +530,11 @@ extension InstrumentedRun {
     /// everything written so far durable with one flush, then writes the
     /// manifest, listing the pending recorded epochs.
     private mutating func commit(epoch: Int, checkpoint: Bool) throws {
-        let newMetrics = Array(metrics[handedOver.metrics...])
-        let newGradients = Array(gradientRows[handedOver.gradients...])
-        let newNoise = Array(noiseRows[handedOver.noise...])
-        handedOver = (metrics.count, gradientRows.count, noiseRows.count)
+        let newMetrics = Array(metrics[metricsHandedOver...])
+        let (newGradients, newNoise) = (gradientRows, noiseRows)
+        metricsHandedOver = metrics.count
+        gradientRows.removeAll(keepingCapacity: true)
+        noiseRows.removeAll(keepingCapacity: true)
         let state = checkpoint ? checkpointState() : nil
         if checkpoint { manifest.checkpointEpoch = epoch }
         manifest.epochsCompleted = epoch
