@@ -141,11 +141,13 @@ public struct KSGEstimator: Sendable {
         return out
     }
 
-    /// The neighbour search for the joint (or class) k-nearest-neighbour queries. Rows beyond
-    /// Float's range (|v| >= 1e36 after standardizing) always get the tree.
+    /// The neighbour search for the joint (or class) k-nearest-neighbour queries; automatic: the
+    /// strips in two dimensions, else the tree or the scan by `prefersScan`. Rows beyond
+    /// Float's range (|v| >= 1e36 after standardizing) never get the scan.
     static func neighbours(_ rows: UnsafeBufferPointer<Double>, _ d: Int, subset: [Int]? = nil,
                            search: KSGNeighbourSearch) -> any MaxNormNeighbours {
         let n = subset?.count ?? rows.count / d
+        if search == .automatic && d == 2 { return MaxNormStrips(rows: rows, subset: subset) }
         let scan = MaxNormScan.accepts(rows) && (search == .scan || (search == .automatic && prefersScan(n: n, d: d, query: .nearest)))
         return scan ? MaxNormScan(rows: rows, dimension: d, subset: subset) : MaxNormTree(rows: rows, dimension: d, subset: subset)
     }
@@ -207,13 +209,22 @@ public struct KSGEstimator: Sendable {
             for j in 0..<dy { interleaved[i * dj + dx + j] = y[i * dy + j] }
         }
         let joint = interleaved
-        let (jointSearch, xSearch, ySearch) = joint.withUnsafeBufferPointer { jp in
-            x.withUnsafeBufferPointer { xp in
-                y.withUnsafeBufferPointer { yp in
-                    (neighbours(jp, dj, search: search), counting(xp, dx, search: search), counting(yp, dy, search: search))
+        // The three searches are built side by side (the arrays outlive the loop).
+        let built = SearchSlots()
+        parallelFor(3, workers: workers) { part in
+            joint.withUnsafeBufferPointer { jp in
+                x.withUnsafeBufferPointer { xp in
+                    y.withUnsafeBufferPointer { yp in
+                        switch part {
+                        case 0: built.set(neighbours: neighbours(jp, dj, search: search))
+                        case 1: built.set(x: counting(xp, dx, search: search))
+                        default: built.set(y: counting(yp, dy, search: search))
+                        }
+                    }
                 }
             }
         }
+        let (jointSearch, xSearch, ySearch) = built.all()
         let psi = DigammaTable(upTo: n + 1)
         let sums = parallelSum(n, workers: workers) { range in
             let m = range.count
@@ -320,8 +331,9 @@ public struct KSGEstimator: Sendable {
 
 /// Which exact neighbour search the KSG and Ross sums use (all give the same result).
 public enum KSGNeighbourSearch: Sendable, CaseIterable {
-    /// The faster at the shape, by a rule measured on this code (`KSGEstimator.prefersScan`);
-    /// 1-D marginal counts by binary search in the sorted values.
+    /// The faster at the shape: in two dimensions the strips (`MaxNormStrips`), else the tree or
+    /// the scan by a rule measured on this code (`KSGEstimator.prefersScan`); 1-D marginal
+    /// counts by binary search in the sorted values.
     case automatic
     /// The k-d tree (`MaxNormTree`) for every query.
     case tree
@@ -383,6 +395,22 @@ func parallelFor(_ tasks: Int, workers: Int, _ body: @escaping @Sendable (Int) -
         }
     }
     if workers <= 1 || tasks <= 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: min(workers, tasks), execute: work) }
+}
+
+/// The searches of a KSG sum, built on worker threads.
+private final class SearchSlots: @unchecked Sendable {
+    private let lock = NSLock()
+    private var neighbours: (any MaxNormNeighbours)?
+    private var x: (any MaxNormCounting)?
+    private var y: (any MaxNormCounting)?
+    func set(neighbours n: any MaxNormNeighbours) { lock.lock(); neighbours = n; lock.unlock() }
+    func set(x c: any MaxNormCounting) { lock.lock(); x = c; lock.unlock() }
+    func set(y c: any MaxNormCounting) { lock.lock(); y = c; lock.unlock() }
+    /// The three, once all are set.
+    func all() -> (any MaxNormNeighbours, any MaxNormCounting, any MaxNormCounting) {
+        lock.lock(); defer { lock.unlock() }
+        return (neighbours!, x!, y!)
+    }
 }
 
 final class ChunkCounter: @unchecked Sendable {

@@ -1,7 +1,8 @@
 // Tests of the exact max-norm neighbour searches behind the Kraskov estimators: the k-d tree
-// (MaxNormTree), the blocked scan (MaxNormScan) and the sorted line (SortedLine) against an
-// O(N^2) loop by the definition, on data with many exact ties; and the estimates' independence
-// of the search and of the thread count.
+// (MaxNormTree), the blocked scan (MaxNormScan), the 2-D strips (MaxNormStrips) and the sorted
+// line (SortedLine) against an O(N^2) loop by the definition, on data with many exact ties; the
+// radix order against the standard sort; and the estimates' independence of the search and of
+// the thread count.
 
 import Foundation
 import Testing
@@ -51,7 +52,9 @@ private func naiveCount(_ v: [Double], _ d: Int, stored: [Int], q: Int, radius: 
             let all = (0..<n).map(Int32.init)
             var expected: [(Double, Int32)] = []
             for q in stored { expected += naiveNearest(v, d, stored: stored, q: q, k: k) }
-            for search in [tree as any MaxNormNeighbours, scan] {
+            var nearestSearches: [any MaxNormNeighbours] = [tree, scan]
+            if d == 2 { nearestSearches.append(v.withUnsafeBufferPointer { MaxNormStrips(rows: $0, subset: subset) }) }
+            for search in nearestSearches {
                 var dist = [Double](repeating: 0, count: queries.count * k), ids = [Int32](repeating: 0, count: queries.count * k)
                 v.withUnsafeBufferPointer { p in
                     queries.withUnsafeBufferPointer { search.nearest($0, rows: p.baseAddress!, k: k, distances: &dist, indices: &ids) }
@@ -75,6 +78,71 @@ private func naiveCount(_ v: [Double], _ d: Int, stored: [Int], q: Int, radius: 
                 }
             }
         }
+    }
+
+    /// The strips on more points than one strip holds, with strips of tied x and a strongly
+    /// correlated cloud (a thin diagonal, where strips are narrow in y as well as in x).
+    @Test(arguments: [0.0, 0.999])
+    func stripsMatchTree(correlation: Double) {
+        let n = 3000, k = 3
+        var rng = RandomGenerator(seed: 17)
+        var v = [Double](repeating: 0, count: 2 * n)
+        for i in 0..<n {
+            let a = rng.normal(), b = rng.normal()
+            v[2 * i] = i % 7 == 0 ? 0.25 : a   // a seventh of the points share one x
+            v[2 * i + 1] = correlation * a + (1 - correlation * correlation).squareRoot() * b
+        }
+        let (tree, strips) = v.withUnsafeBufferPointer { (MaxNormTree(rows: $0, dimension: 2), MaxNormStrips(rows: $0)) }
+        let queries = (0..<n).map(Int32.init)
+        var results: [([Double], [Int32])] = []
+        for search in [tree as any MaxNormNeighbours, strips] {
+            var dist = [Double](repeating: 0, count: n * k), ids = [Int32](repeating: 0, count: n * k)
+            v.withUnsafeBufferPointer { p in
+                queries.withUnsafeBufferPointer { search.nearest($0, rows: p.baseAddress!, k: k, distances: &dist, indices: &ids) }
+            }
+            results.append((dist, ids))
+        }
+        #expect(results[0].0 == results[1].0)
+        #expect(results[0].1 == results[1].1)
+    }
+
+    /// The sorted line's counts, from a few values to thousands (past its vector reads, into
+    /// the galloping), strict and not, against a count by the definition.
+    @Test func sortedLineCountsSmallAndLarge() {
+        let n = 4000
+        var rng = RandomGenerator(seed: 23)
+        let v = (0..<n).map { _ in (rng.normal() * 64).rounded() / 64 }   // ties at every radius
+        let line = v.withUnsafeBufferPointer { SortedLine(rows: $0) }
+        let queries = (0..<n).map(Int32.init)
+        let radii = (0..<n).map { i in [0.0, 1.0 / 64, 0.01, 0.1, 0.5, 3, 10][i % 7] }
+        for strict in [true, false] {
+            var got = [Int32](repeating: -1, count: n)
+            v.withUnsafeBufferPointer { p in
+                queries.withUnsafeBufferPointer { line.count($0, rows: p.baseAddress!, radii: radii, strict: strict, counts: &got) }
+            }
+            let want = (0..<n).map { q in Int32(v.filter { strict ? abs($0 - v[q]) < radii[q] : abs($0 - v[q]) <= radii[q] }.count) }
+            #expect(got == want, "strict \(strict)")
+        }
+    }
+
+    /// The radix order is the standard sort by (value, position), with -0 equal to +0, across
+    /// signs, magnitudes, infinities and ties.
+    @Test func radixOrderIsTheStableSort() {
+        var rng = RandomGenerator(seed: 3)
+        var values = (0..<5000).map { i -> Double in
+            switch i % 5 {
+            case 0: return (rng.normal() * 4).rounded() / 4
+            case 1: return rng.normal() * 1e-300
+            case 2: return rng.normal() * 1e300
+            case 3: return i % 2 == 0 ? -0.0 : 0.0
+            default: return rng.normal()
+            }
+        }
+        values[10] = .infinity; values[11] = -.infinity; values[12] = -Double.leastNonzeroMagnitude
+        let expected = values.indices.sorted { (values[$0], $0) < (values[$1], $1) }.map(Int32.init)
+        #expect(radixOrder(values) == expected)
+        #expect(radixOrder([]) == [])
+        #expect(radixOrder([2, 2, 2]) == [0, 1, 2])
     }
 
     /// The scan's blocks: more points than one block holds, so queries carry k-lists across blocks.
