@@ -587,9 +587,18 @@ extension InstrumentedRun {
 
     /// What a checkpoint holds besides the tables: the parameters, the
     /// optimizer's state, the generator and the epoch.
+    /// The state to checkpoint, in buffers of its own: the writer reads them while training
+    /// goes on. (Sharing the trainer's buffers would be safe by copy-on-write, but the
+    /// uniqueness check that makes it safe happens inside the uninstrumented Swift runtime,
+    /// so ThreadSanitizer sees the optimizer's next in-place update race with the writer's
+    /// read. The training thread's first update after a checkpoint would copy them anyway
+    /// while the writer still held them.)
     private func checkpointState() -> CheckpointState {
-        CheckpointState(parameters: trainer.model.parameters, optimizer: trainer.optimizer.state,
-                        rngWords: trainer.rng.stateWords, epoch: trainer.epoch)
+        func own(_ t: Tensor) -> Tensor { Tensor(shape: t.shape, scalars: t.scalars.withUnsafeBufferPointer { Array($0) }) }
+        var optimizer = trainer.optimizer.state
+        optimizer.slots = optimizer.slots.map { $0.map(own) }
+        return CheckpointState(parameters: trainer.model.parameters.map(own), optimizer: optimizer,
+                               rngWords: trainer.rng.stateWords, epoch: trainer.epoch)
     }
 
     /// The epoch a checkpoint file says it holds.
