@@ -16,6 +16,8 @@
 // All three give the same distances bit for bit (|p_j − q_j| maximized over j, in Double), the
 // same neighbours (ties broken by the smaller caller index) and the same counts.
 
+import Tensors
+
 /// The k nearest stored points of stored points, under the max-norm.
 protocol MaxNormNeighbours: Sendable {
     var dimension: Int { get }

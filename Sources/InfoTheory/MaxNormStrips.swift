@@ -11,8 +11,9 @@
 // Double, equal distances ordered by the smaller caller index (a point at exactly the k-th
 // distance is still read, since a smaller index would win the tie).
 //
-// Also here: `radixOrder`, the stable order of Double values by an LSD radix sort, which the
-// strips and the sorted line (`SortedLine`) are built with.
+// The strips and the sorted line (`SortedLine`) are built with `radixOrder` (Tensors).
+
+import Tensors
 
 /// k-nearest-neighbour search over stored 2-D points (see the top of the file).
 final class MaxNormStrips: MaxNormNeighbours, @unchecked Sendable {
@@ -156,48 +157,4 @@ private struct KList {
         }
         dist[j] = d; idx[j] = i
     }
-}
-
-/// The positions 0..<values.count ordered by (value, position): a stable LSD radix sort of
-/// order-preserving 64-bit keys, 8 bits a pass, passes where every key has the same digit
-/// skipped. −0 and +0 are equal, as for `<`; the values must not be NaN.
-func radixOrder(_ values: [Double]) -> [Int32] {
-    let n = values.count
-    var keys = [UInt64](repeating: 0, count: n), spareKeys = [UInt64](repeating: 0, count: n)
-    var order = (0..<n).map(Int32.init), spareOrder = [Int32](repeating: 0, count: n)
-    for i in 0..<n {
-        let v = values[i] == 0 ? 0 : values[i]
-        let bits = v.bitPattern
-        keys[i] = bits >> 63 == 1 ? ~bits : bits | (1 << 63)
-    }
-    var counts = [Int](repeating: 0, count: 256)
-    for shift in stride(from: UInt64(0), to: 64, by: 8) {
-        let moved = keys.withUnsafeMutableBufferPointer { k in
-            spareKeys.withUnsafeMutableBufferPointer { sk in
-                order.withUnsafeMutableBufferPointer { o in
-                    spareOrder.withUnsafeMutableBufferPointer { so in
-                        counts.withUnsafeMutableBufferPointer { c -> Bool in
-                            for b in 0..<256 { c[b] = 0 }
-                            for i in 0..<n { c[Int((k[i] >> shift) & 255)] += 1 }
-                            if c.contains(n) { return false }
-                            var sum = 0
-                            for b in 0..<256 { let t = c[b]; c[b] = sum; sum += t }
-                            for i in 0..<n {
-                                let b = Int((k[i] >> shift) & 255)
-                                let slot = c[b]
-                                c[b] = slot + 1
-                                sk[slot] = k[i]; so[slot] = o[i]
-                            }
-                            return true
-                        }
-                    }
-                }
-            }
-        }
-        if moved {
-            swap(&keys, &spareKeys)
-            swap(&order, &spareOrder)
-        }
-    }
-    return order
 }

@@ -210,7 +210,7 @@ public struct SlicedWasserstein: Sendable {
         var ca = [Float](repeating: 0, count: rows), cb = [Float](repeating: 0, count: rows)
         for j in 0..<count {
             for i in 0..<rows { ca[i] = pa.scalars[i * count + j]; cb[i] = pb.scalars[i * count + j] }
-            ca.sort(); cb.sort()
+            radixSort(&ca); radixSort(&cb)
             var s = 0.0
             for i in 0..<rows { s += Double(abs(ca[i] - cb[i])) }
             total += s / Double(rows)
