@@ -80,6 +80,12 @@ def test_train_writes_a_progan_run_and_sample_writes_a_loadable_npy(infoplane, t
     assert len(mi) == 5 * 4 and set(mi["epoch"]) == {32, 48, 64, 80, 96}
     assert (mi["I_TY"] >= 0).all() and (mi["I_TY"] <= 1 + 1e-9).all()
 
+    # The Fréchet distance needs a classifier of labelled images: this set has no labels.
+    unlabelled = run(infoplane, "sample", out, "--fid", 8, check=False)
+    assert unlabelled.returncode != 0 and str(tmp_path / "images.npy") in unlabelled.stderr
+    assert "the images have no classes" in unlabelled.stderr
+    assert not (out / "classifier.npz").exists()
+
     # The sliced Wasserstein distance needs 16x16 images at least: 8x8 ones are refused clearly.
     small = run(infoplane, "sample", out, "--swd", 8, check=False)
     assert small.returncode != 0 and "--swd needs images of at least 16x16 (these are 8x8)" in small.stderr
