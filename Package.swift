@@ -9,9 +9,9 @@
 //   Autodiff                reverse-mode tape over tensors
 //   NeuralNets              layers, activations, losses, initializers, optimizers
 //   Datasets                the 12-bit task, CSV and IDX readers, splits
+//   ActivationStore         the on-disk run directory (manifest, activations, CSVs)
 //   ProgressiveGAN          Karras et al.'s progressive GAN: networks, fade-in, WGAN-GP, training
 //   AirQuality              AirNet-style simulated air-quality field, forecasters, scores, runs
-//   ActivationStore         the on-disk run directory (manifest, activations, CSVs)
 //   InfoTheory              entropy and mutual-information estimators, exact Gaussian MI
 //   Training                instrumented training loop, schedules, recorded runs, linear students
 //   Plotting                raster canvas, text, axes, figures, PNG output
@@ -114,7 +114,7 @@ let package = Package(
         .target(name: "NeuralNets", dependencies: ["ArrayIO", "Autodiff", "Tensors", realModule],
                 swiftSettings: nativeSettings + optimizedInDebug),
         .target(name: "Datasets", dependencies: ["Tensors", "ArrayIO"], swiftSettings: optimizedInDebug),
-        .target(name: "ProgressiveGAN", dependencies: ["ArrayIO", "Autodiff", "Datasets", "NeuralNets", "Plotting", "Tensors"],
+        .target(name: "ProgressiveGAN", dependencies: ["ActivationStore", "ArrayIO", "Autodiff", "Datasets", "NeuralNets", "Plotting", "Tensors"],
                 swiftSettings: optimizedInDebug),
         .target(name: "ActivationStore", dependencies: ["ArrayIO"]),
         .target(name: "AirQuality", dependencies: [
@@ -163,7 +163,7 @@ let package = Package(
         .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "Tensors", "TestSupport"]),
         .testTarget(name: "NeuralNetsTests", dependencies: ["ArrayIO", "Autodiff", "NeuralNets", "Tensors", "TestSupport"]),
         .testTarget(name: "ProgressiveGANTests", dependencies: [
-            "ArrayIO", "Autodiff", "NeuralNets", "ProgressiveGAN", "Tensors", "TestSupport",
+            "ActivationStore", "ArrayIO", "Autodiff", "NeuralNets", "ProgressiveGAN", "Tensors", "TestSupport",
         ]),
         .testTarget(name: "TrainingTests", dependencies: [
             "ActivationStore", "ArrayIO", "Datasets", "NeuralNets", "Tensors", "TestSupport", "Training",

@@ -68,6 +68,28 @@ public struct ProgressiveDiscriminator: Sendable, Equatable {
         forward(x, p, level: level, observe: nil)
     }
 
+    /// The tensors `infoplane train --task progan` records at `level` for
+    /// images [N, C, r, r]: each block's output, from the stage's block
+    /// down to 8x8 ([N, f[t-1], r_t/2, r_t/2]; while stage s fades in, its
+    /// block's output blended with the coarse path, as the next block reads
+    /// it), then the 4x4 convolution's [N, f[0], 4, 4] and the dense layer's
+    /// [N, f[0]] after their leaky ReLUs, and the score [N, 1]; names in
+    /// `recordedNames(at:)`. fromRGB (a 1x1 convolution of the pixels, the
+    /// largest tensor) is not among them.
+    public func recordedActivations(_ images: Tensor, parameters: ParameterStore, level: GrowthLevel) -> [Tensor] {
+        let tape = Tape()
+        var outputs = [Tensor]()
+        let scores = forward(tape.constant(images), parameters.bind(to: tape, requiringGradients: false), level: level,
+                             observe: nil) { outputs.append($0.value) }
+        return outputs + [scores.value]
+    }
+
+    /// The names of `recordedActivations`' tensors at `level`: "block RxR"
+    /// for each block from the stage's down to 8x8, "4x4 conv", "4x4 dense", "score".
+    public func recordedNames(at level: GrowthLevel) -> [String] {
+        stride(from: level.stage, through: 1, by: -1).map { "block \(architecture.tag($0))" } + ["4x4 conv", "4x4 dense", "score"]
+    }
+
     /// The scores and the input of every leaky ReLU, in the order the
     /// critic computes them (fromRGB, each block's convolutions — while
     /// fading in, the coarse fromRGB after the new block —, the 4x4
@@ -79,7 +101,12 @@ public struct ProgressiveDiscriminator: Sendable, Equatable {
         return (scores, seen)
     }
 
-    func forward(_ x: Variable, _ p: BoundParameters, level: GrowthLevel, observe: ((Variable) -> Void)?) -> Variable {
+    /// - Parameters:
+    ///   - observe: sees the input of every leaky ReLU.
+    ///   - emit: sees each block's output (after the fade-in blend) and the
+    ///     4x4 convolution's and dense layer's outputs (`recordedActivations`).
+    func forward(_ x: Variable, _ p: BoundParameters, level: GrowthLevel, observe: ((Variable) -> Void)?,
+                 emit: ((Variable) -> Void)? = nil) -> Variable {
         let a = architecture, s = level.stage
         precondition(s >= 0 && s < a.stageCount, "ProgressiveDiscriminator: stage \(s) of \(a.stageCount)")
         let r = a.resolution(ofStage: s)
@@ -103,11 +130,17 @@ public struct ProgressiveDiscriminator: Sendable, Equatable {
                 let coarse = leaky(fromRGB[s - 1](x.averagePooled2x2(), p))
                 h = Variable.fadedIn(old: coarse, new: h, alpha: level.alpha)
             }
-            for t in stride(from: s - 1, through: 1, by: -1) { h = block(h, stage: t) }
+            emit?(h)
+            for t in stride(from: s - 1, through: 1, by: -1) {
+                h = block(h, stage: t)
+                emit?(h)
+            }
         }
         if a.usesMinibatchStandardDeviation { h = h.minibatchStandardDeviation(groupSize: Swift.min(a.minibatchGroupSize, n)) }
         h = leaky(convolutions[0][0](h, p))
+        emit?(h)
         h = leaky(dense(h.reshaped([n, a.featureMaps[0] * 16]), p))
+        emit?(h)
         return output(h, p)
     }
 

@@ -18,21 +18,29 @@
 //                           generator's parameters (`sample --stage R`)
 //   generator-ema.npz, generator.npz, discriminator.npz
 //                           the parameters at the end of the run
+//   critic-RxR/             from the first step of stage R x R's fade-in to
+//                           its end: the critic's layers on a fixed probe
+//                           batch of reals and fakes (Y = real 1 / fake 0),
+//                           an ordinary run directory with images shown as
+//                           its epochs, for `estimate`, `plot` and `audit`
+//                           (CriticRecording.swift)
 //
-// Commit protocol (the one of `RecordedRun`): at every checkpoint step (every
-// `checkpointInterval` steps, at the end of every stage and at the end), the
+// Commit protocol (the one of `RecordedRun`): after a step, the critic's
+// recordings it is due (each stage directory's files, then its manifest),
+// then at every checkpoint step (every `checkpointInterval` steps, at the
+// end of every stage and at the end), the
 // grid of a stage that just ended, then metrics.csv, then
 // checkpoint-next.npz, each written atomically, then manifest.json naming the
 // step (the commit), then checkpoint-next.npz renamed onto checkpoint.npz. A
 // kill leaves at worst files the manifest does not vouch for; a resume
-// restarts from the checkpoint it names, and since a step is a pure function
-// of the trainer's state, rewrites them with the same bytes: a resumed run's
+// restarts from the checkpoint it names (forgetting the critic's recordings
+// after it), and since a step and a recording are pure functions of the
+// trainer's state, rewrites them with the same bytes: a resumed run's
 // directory equals an uninterrupted one's, byte for byte, at the same BLAS
 // thread count.
 //
-// Not here: recording the critic's layers for the information plane
-// (`estimate`, `plot` and `audit` do not read these runs), the growth figure
-// and the latent interpolation grid, the sample-quality metrics.
+// Not here: the sample-quality metrics (`infoplane sample` computes them
+// from a run's generator), `reproduce karras2018`.
 
 import ArrayIO
 import Foundation
@@ -55,10 +63,21 @@ public struct ProgressiveRunSettings: Codable, Equatable, Sendable {
     /// The fixed latent batch of the sample grids: its size and seed.
     public var gridCount: Int
     public var gridSeed: UInt64
+    /// The critic's recordings (CriticRecording.swift): real images in each
+    /// half of the probe (training and held-out; as many fakes join each),
+    /// the seed of their choice (the fakes' latents: this seed + 1 and + 2), and the steps between recordings
+    /// (besides those at phase ends). All nil in a run that does not record
+    /// its critic (one started before recording existed).
+    public var probeCount: Int?
+    public var probeSeed: UInt64?
+    public var recordInterval: Int?
 
-    /// - Parameter images: see `images`.
+    /// - Parameters:
+    ///   - images: see `images`.
+    ///   - recordInterval: nil: half a phase's steps (at least 1).
     public init(images: String, architecture: GANArchitecture, imagesPerPhase: Int, batchSize: Int = 16, seed: UInt64 = 1,
-                checkpointInterval: Int = 500, gridCount: Int = 64, gridSeed: UInt64 = 2018) {
+                checkpointInterval: Int = 500, gridCount: Int = 64, gridSeed: UInt64 = 2018,
+                probeCount: Int = 64, probeSeed: UInt64 = 2020, recordInterval: Int? = nil) {
         self.architecture = architecture
         self.imagesPerPhase = imagesPerPhase
         self.schedule = GrowthSchedule(stageCount: architecture.stageCount, stabilizationImages: imagesPerPhase,
@@ -69,6 +88,9 @@ public struct ProgressiveRunSettings: Codable, Equatable, Sendable {
         self.checkpointInterval = checkpointInterval
         self.gridCount = gridCount
         self.gridSeed = gridSeed
+        self.probeCount = probeCount
+        self.probeSeed = probeSeed
+        self.recordInterval = recordInterval ?? max(1, imagesPerPhase / batchSize / 2)
     }
 
     /// The trainer's configuration: the paper's optimizer, loss and average.
@@ -143,6 +165,8 @@ public struct ProgressiveRun {
     public private(set) var records: [GANStepRecord] = []
     /// The grids' latent batch.
     let gridLatents: Tensor
+    /// The critic's probe batch and recordings (nil: the run does not record its critic).
+    var critic: CriticRecorder?
 
     public var settings: ProgressiveRunSettings { manifest.settings }
     public var isComplete: Bool { manifest.complete }
@@ -164,6 +188,10 @@ public struct ProgressiveRun {
         trainer = ProgressiveTrainer(configuration: manifest.settings.configuration, images: images)
         gridLatents = ProgressiveTrainer.latents(count: manifest.settings.gridCount, dimension: a.latentDimension,
                                                  seed: manifest.settings.gridSeed)
+        if manifest.settings.recordsCritic {
+            critic = try CriticRecorder(settings: manifest.settings, images: images,
+                                        heldOut: CriticRecorder.heldOutImages(manifest.settings.images), run: directory)
+        }
     }
 
     /// A new run in `path` (created if needed), with its manifest and grid of reals.
@@ -173,14 +201,16 @@ public struct ProgressiveRun {
         if AtomicFile.exists(path + "/manifest.json") {
             throw FileError(path: path, reason: "already holds a run; use --resume \(path) to continue it, or choose another --out")
         }
-        guard settings.batchSize > 0, settings.imagesPerPhase > 0, settings.checkpointInterval > 0, settings.gridCount > 0 else {
-            throw FileError(path: path, reason: "batch size, images per phase, checkpoint interval and grid count must be positive")
+        guard settings.batchSize > 0, settings.imagesPerPhase > 0, settings.checkpointInterval > 0, settings.gridCount > 0,
+              (settings.recordInterval ?? 1) > 0 else {
+            throw FileError(path: path, reason: "batch size, images per phase, checkpoint interval, grid count and record interval must be positive")
         }
         let manifest = ProgressiveRunManifest(task: "progan", settings: settings, stepsCompleted: 0, checkpointStep: nil, complete: false)
-        let run = try ProgressiveRun(directory: path, manifest: manifest, images: images ?? ProgressiveRunSettings.loadImages(settings.images))
+        var run = try ProgressiveRun(directory: path, manifest: manifest, images: images ?? ProgressiveRunSettings.loadImages(settings.images))
         try AtomicFile.createDirectory(run.gridsDirectory)
         let reals = run.trainer.images.batch(Array(0..<min(settings.gridCount, run.trainer.images.count)))
         try run.writeGrid(reals, name: "reals.png")
+        try run.recordCritic()
         try AtomicFile.write(Array(GANStepRecord.csvHeader.utf8) + [10], to: run.metricsPath)
         try AtomicFile.write(manifest.encoded(), to: run.manifestPath)
         return run
@@ -212,6 +242,7 @@ public struct ProgressiveRun {
                                              resumingFrom: state)
             run.records = records
         }
+        try run.critic?.reload(run: path, upTo: run.trainer.imagesShown)
         return run
     }
 
@@ -229,6 +260,7 @@ public struct ProgressiveRun {
             taken += 1
             records.append(record)
             progress(record)
+            try recordCritic()
             // The end of a stage's stabilization: the next step fades in a new block, or the run is over.
             let stageEnds = !record.level.isFadingIn && (trainer.isFinished || trainer.level.isFadingIn)
             if stageEnds {
@@ -239,6 +271,14 @@ public struct ProgressiveRun {
             if stageEnds || trainer.steps % settings.checkpointInterval == 0 { try commit() }
         }
         if !manifest.complete { try finish() }
+    }
+
+    /// The critic's recordings due after the steps taken so far.
+    mutating func recordCritic() throws {
+        guard critic != nil else { return }
+        for point in settings.criticRecords(afterSteps: trainer.steps) {
+            try critic!.record(point, trainer: trainer, run: directory)
+        }
     }
 
     /// metrics.csv, the checkpoint and the manifest that vouches for both.

@@ -7,7 +7,10 @@
 // phases, 56,000 images, 3500 steps of batch 16), seed 1, a checkpoint every
 // 500 steps. On one BLAS thread (two are no faster at these sizes) that took
 // 495 s of CPU, 10.5 minutes of wall-clock time on two cores shared with a
-// full test build.
+// full test build. The critic is recorded on 64 training reals, 64 held-out
+// reals and 64 fakes beside each (fewer for a small image set) every 250
+// steps and at every phase end, into critic-RxR/
+// (ProgressiveGAN/CriticRecording.swift).
 
 import ArgumentParser
 import Foundation
@@ -61,7 +64,7 @@ enum ProgressiveTraining {
             let settings = ProgressiveRunSettings(
                 images: source, architecture: ProgressiveRunSettings.architecture(channels: images.channels, resolution: images.resolution),
                 imagesPerPhase: t.imagesPerPhase ?? defaultImagesPerPhase, batchSize: t.batchSize ?? 16, seed: t.seed ?? 1,
-                checkpointInterval: t.checkpointInterval ?? 500)
+                checkpointInterval: t.checkpointInterval ?? 500, probeCount: min(64, images.count / 8 * 4))
             run = try ProgressiveRun.start(settings: settings, at: t.out!, images: images)
         }
         let total = run.settings.schedule.totalImages

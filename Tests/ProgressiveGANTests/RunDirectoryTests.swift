@@ -1,17 +1,26 @@
 // The progressive run directory: what it holds, and a run stopped and
 // resumed from its checkpoint equal, byte for byte, to one run straight.
 
+import ActivationStore
 import ArrayIO
 import Foundation
 @testable import ProgressiveGAN
 import Testing
 
 /// Three stages up to 16x16 on 24 squares, 48 images a phase, batch 8:
-/// 5 phases, 30 steps, a checkpoint every 7 steps and at every stage end.
+/// 5 phases, 30 steps, a checkpoint every 7 steps and at every stage end;
+/// the critic recorded on 8 reals and 8 fakes every 3 steps (half a phase).
 func tinyRunSettings() -> ProgressiveRunSettings {
     ProgressiveRunSettings(images: "squares", architecture: tinyArchitecture, imagesPerPhase: 48, batchSize: 8, seed: 5,
-                           checkpointInterval: 7, gridCount: 6)
+                           checkpointInterval: 7, gridCount: 6, probeCount: 8)
 }
+
+/// The critic's recorded epochs (images shown) of the tiny run, by stage
+/// directory: every 3 steps (24 images) and at every phase end; a stage
+/// starts where the previous one ends (images 48 and 144), the 8x8 fade-in
+/// ends at 96 and the 16x16 one at 192.
+let tinyCriticEpochs = ["critic-4x4": [0, 24, 48], "critic-8x8": [48, 72, 96, 120, 144],
+                        "critic-16x16": [144, 168, 192, 216, 240]]
 
 /// Every file under `directory`, by relative path, with its bytes.
 func contents(_ directory: String) throws -> [String: [UInt8]] {
@@ -32,10 +41,11 @@ func contents(_ directory: String) throws -> [String: [UInt8]] {
     var run = try ProgressiveRun.start(settings: tinyRunSettings(), at: dir, images: images)
     try run.run()
     let files = try contents(dir)
-    #expect(Set(files.keys) == ["manifest.json", "metrics.csv", "checkpoint.npz", "generator-ema.npz", "generator.npz",
+    #expect(Set(files.keys) == Set(["manifest.json", "metrics.csv", "checkpoint.npz", "generator-ema.npz", "generator.npz",
                                 "discriminator.npz", "grids/reals.png", "grids/samples-4x4.png", "grids/samples-8x8.png",
                                 "grids/samples-16x16.png", "generator-ema-4x4.npz", "generator-ema-8x8.npz",
                                 "generator-ema-16x16.npz", "grids/growth.png", "grids/interpolation.png"])
+                               .union(criticFiles(layers: ["critic-4x4": 3, "critic-8x8": 4, "critic-16x16": 5])))
     // The last stage's average is the run's final one.
     #expect(files["generator-ema-16x16.npz"] == files["generator-ema.npz"])
     let manifest = try ProgressiveRunManifest.read(directory: dir)
@@ -49,9 +59,24 @@ func contents(_ directory: String) throws -> [String: [UInt8]] {
     #expect(throws: FileError.self) { _ = try ProgressiveRun.start(settings: tinyRunSettings(), at: dir, images: images) }
 }
 
-/// Stopping after 3 steps (before the first checkpoint), 17 (between two)
-/// and 18 (just after the checkpoint at the end of the 8x8 stage).
-@Test(arguments: [3, 17, 18])
+/// The files of the critic's directories with `layers` layers each, at the tiny run's epochs.
+func criticFiles(layers: [String: Int]) -> Set<String> {
+    var names = Set<String>()
+    for (directory, count) in layers {
+        names.formUnion(["manifest.json", "inputs.npy", "labels.npy", "train_mask.npy", "metrics.csv"].map { directory + "/" + $0 })
+        for e in tinyCriticEpochs[directory]! {
+            for l in 1...count { names.insert(directory + "/activations/epoch-\(e)-layer-\(l).npy") }
+        }
+    }
+    return names
+}
+
+/// Stopping after 3 steps (before the first checkpoint; the critic recorded
+/// at 0 and 24 images), 10 (in the 8x8 fade-in, checkpoint at 7), 17
+/// (between two checkpoints, the 8x8 critic recorded at 120 images after the
+/// checkpoint at 112) and 18 (just after the checkpoint at the end of the
+/// 8x8 stage, with the 16x16 directory just started).
+@Test(arguments: [3, 10, 17, 18])
 func a_resumed_run_equals_a_straight_run_byte_for_byte(stopAfter: Int) throws {
     let root = try temporaryDirectory()
     let images = squares(count: 24, resolution: 16, seed: 3)
@@ -62,8 +87,12 @@ func a_resumed_run_equals_a_straight_run_byte_for_byte(stopAfter: Int) throws {
     try stopped.run(stopAfterSteps: stopAfter)
     let partial = try ProgressiveRunManifest.read(directory: root + "/resumed")
     // Checkpoints at steps 6 (4x4 ends), 7, 14, 18 (8x8 ends), 21, 28 and 30.
-    let committed = [3: 0, 17: 14, 18: 18][stopAfter]!
+    let committed = [3: 0, 10: 7, 17: 14, 18: 18][stopAfter]!
     #expect(!partial.complete && partial.stepsCompleted == committed)
+    if stopAfter == 17 {
+        // The kill came after the 8x8 critic's recording at 120 images, past the checkpoint (112 images).
+        #expect(try RunDirectory(root + "/resumed/critic-8x8").readManifest().recordedEpochs == [48, 72, 96, 120])
+    }
     var resumed = try ProgressiveRun.resume(at: root + "/resumed", images: images)
     #expect(resumed.trainer.steps == partial.stepsCompleted && resumed.records.count == partial.stepsCompleted)
     try resumed.run()

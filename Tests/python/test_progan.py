@@ -65,6 +65,27 @@ def test_train_writes_a_progan_run_and_sample_writes_a_loadable_npy(infoplane, t
     missing = run(infoplane, "sample", out, "--stage", 16, "--npy", tmp_path / "x.npy", check=False)
     assert missing.returncode != 0 and "no stage 16x16 (the stages are 4x4, 8x8)" in missing.stderr
 
+    # The critic's recordings: one ordinary run directory per stage, which `estimate` reads unchanged.
+    # 24 images: a probe of 12 reals and 12 others (this set has no held-out part), 12 fakes beside each.
+    critic = out / "critic-8x8"
+    cm = json.loads((critic / "manifest.json").read_text())
+    assert [l["name"] for l in cm["layers"]] == ["block 8x8", "4x4 conv", "4x4 dense", "score"]
+    assert cm["layers"][0]["shape"] == [64, 4, 4] and cm["sample_count"] == 48 and cm["complete"]
+    # Stage 8x8 starts at 32 images (the 4x4 stage's end), fades in to 64 and stabilizes to 96, half a phase = 2 steps.
+    assert cm["recorded_epochs"] == [32, 48, 64, 80, 96]
+    assert list(np.load(critic / "labels.npy")) == ([1] * 12 + [0] * 12) * 2
+    assert np.load(critic / "activations" / "epoch-96-layer-1.npy").shape == (48, 64, 4, 4)
+    run(infoplane, "estimate", critic, "--reduce", "mean-pool")
+    mi = np.genfromtxt(critic / "mi-binning.csv", delimiter=",", names=True)
+    assert len(mi) == 5 * 4 and set(mi["epoch"]) == {32, 48, 64, 80, 96}
+    assert (mi["I_TY"] >= 0).all() and (mi["I_TY"] <= 1 + 1e-9).all()
+
+    # The Fréchet distance needs a classifier of labelled images: this set has no labels.
+    unlabelled = run(infoplane, "sample", out, "--fid", 8, check=False)
+    assert unlabelled.returncode != 0 and str(tmp_path / "images.npy") in unlabelled.stderr
+    assert "the images have no classes" in unlabelled.stderr
+    assert not (out / "classifier.npz").exists()
+
     # The sliced Wasserstein distance needs 16x16 images at least: 8x8 ones are refused clearly.
     small = run(infoplane, "sample", out, "--swd", 8, check=False)
     assert small.returncode != 0 and "--swd needs images of at least 16x16 (these are 8x8)" in small.stderr
