@@ -1,4 +1,4 @@
-"""Resource limits: a deflate bomb in a checkpoint is refused before it is inflated."""
+"""Resource limits: deflate bombs (in a checkpoint, given to estimate) are refused before they are inflated."""
 import io
 import resource
 import subprocess
@@ -19,24 +19,49 @@ def peak_memory_mb(*command):
     return int(code), int(peak) / 1024, stderr
 
 
+def deflate_bomb(path, member, promised):
+    """A .npz whose member's .npy header promises `promised`, followed by 1 GiB of zeros."""
+    header = io.BytesIO()
+    np.save(header, promised)
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        with z.open(member, "w", force_zip64=True) as f:
+            f.write(header.getvalue())
+            zeros = bytes(1 << 20)
+            for _ in range(1024):
+                f.write(zeros)
+
+
 def test_a_deflate_bomb_checkpoint_is_refused_with_little_memory(infoplane, tmp_path):
     out = tmp_path / "run"
     run(infoplane, "train", "--task", "tishby", "--epochs", "4", "--seed", "2", "--out", out)
     # A member whose .npy header promises 10 floats, followed by 1 GiB of zeros that deflate
     # to about 1 MB; the ZIP entry declares the true (inflated) size.
-    header = io.BytesIO()
-    np.save(header, np.zeros(10, dtype=np.float32))
-    with zipfile.ZipFile(out / "checkpoint.npz", "w", compression=zipfile.ZIP_DEFLATED) as z:
-        with z.open("W1.npy", "w", force_zip64=True) as f:
-            f.write(header.getvalue())
-            zeros = bytes(1 << 20)
-            for _ in range(1024):
-                f.write(zeros)
+    deflate_bomb(out / "checkpoint.npz", "W1.npy", np.zeros(10, dtype=np.float32))
     assert (out / "checkpoint.npz").stat().st_size < 8 << 20
     code, peak, stderr = peak_memory_mb(infoplane, "train", "--resume", out)
     assert code != 0
     assert "checkpoint.npz" in stderr and "W1.npy" in stderr and "disagrees with the file size" in stderr, stderr
     assert peak < 100, f"peak RSS {peak:.0f} MB"
+
+
+def test_a_deflate_bomb_given_to_estimate_is_refused_with_little_memory(infoplane, tmp_path):
+    # estimate reads .npy files only: a bomb given as its labels (or inputs) is refused by its
+    # magic, naming the file, before any member is inflated.
+    acts = tmp_path / "acts"
+    acts.mkdir()
+    np.save(acts / "epoch-0-layer-1.npy", np.random.default_rng(0).random((100, 3), dtype=np.float32))
+    deflate_bomb(tmp_path / "labels.npz", "labels.npy", np.zeros(100, dtype=np.int64))
+    for option in ("--labels", "--inputs"):
+        labels = tmp_path / "labels.npz" if option == "--labels" else tmp_path / "ok.npy"
+        np.save(tmp_path / "ok.npy", np.zeros(100, dtype=np.int64))
+        command = [infoplane, "estimate", "--activations", acts, "--labels", labels, "-o", tmp_path / "mi.csv"]
+        if option == "--inputs":
+            command += ["--inputs", tmp_path / "labels.npz"]
+        code, peak, stderr = peak_memory_mb(*command)
+        assert code != 0
+        assert "labels.npz" in stderr and "not a .npy file" in stderr, stderr
+        assert peak < 100, f"peak RSS {peak:.0f} MB"
+        assert not (tmp_path / "mi.csv").exists()
 
 
 def test_a_header_above_the_limit_is_refused(infoplane, tmp_path):
