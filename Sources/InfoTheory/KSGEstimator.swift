@@ -426,8 +426,10 @@ final class ChunkCounter: @unchecked Sendable {
     /// scan, then the build and the count pass in the first dx coordinates (radius: each
     /// sample's k-th joint distance, strict) with the tree or the scan, on `workers` threads.
     /// Also returns the sum of the counts (the same for both searches).
+    /// With `automatic`, the searches the estimators choose (the strips in two dimensions, the
+    /// sorted line for 1-D counts, else the tree or the scan by `prefersScan`) instead.
     public static func measure(joint: [Double], dx: Int, dy: Int, k: Int, scanNearest: Bool, scanCount: Bool,
-                               workers: Int) -> (nearest: Double, count: Double, countSum: Int) {
+                               automatic: Bool = false, workers: Int) -> (nearest: Double, count: Double, countSum: Int) {
         let dj = dx + dy, n = joint.count / dj
         var xs = [Double](repeating: 0, count: n * dx)
         for i in 0..<n { for j in 0..<dx { xs[i * dx + j] = joint[i * dj + j] } }
@@ -439,7 +441,8 @@ final class ChunkCounter: @unchecked Sendable {
         let r = SharedPointer(base: radii.baseAddress!), c = SharedPointer(base: counts.baseAddress!)
         let t0 = DispatchTime.now().uptimeNanoseconds
         let near: any MaxNormNeighbours = joint.withUnsafeBufferPointer {
-            scanNearest ? MaxNormScan(rows: $0, dimension: dj) as any MaxNormNeighbours : MaxNormTree(rows: $0, dimension: dj)
+            if automatic { return KSGEstimator.neighbours($0, dj, search: .automatic) }
+            return scanNearest ? MaxNormScan(rows: $0, dimension: dj) as any MaxNormNeighbours : MaxNormTree(rows: $0, dimension: dj)
         }
         parallelFor(chunks, workers: workers) { ch in
             let range = (ch * KSGEstimator.chunk)..<min(n, (ch + 1) * KSGEstimator.chunk)
@@ -452,7 +455,8 @@ final class ChunkCounter: @unchecked Sendable {
         }
         let t1 = DispatchTime.now().uptimeNanoseconds
         let counter: any MaxNormCounting = x.withUnsafeBufferPointer {
-            scanCount ? MaxNormScan(rows: $0, dimension: dx) as any MaxNormCounting : MaxNormTree(rows: $0, dimension: dx)
+            if automatic { return KSGEstimator.counting($0, dx, search: .automatic) }
+            return scanCount ? MaxNormScan(rows: $0, dimension: dx) as any MaxNormCounting : MaxNormTree(rows: $0, dimension: dx)
         }
         parallelFor(chunks, workers: workers) { ch in
             let range = (ch * KSGEstimator.chunk)..<min(n, (ch + 1) * KSGEstimator.chunk)

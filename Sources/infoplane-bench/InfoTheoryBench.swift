@@ -187,8 +187,8 @@ func runInfoTheoryBenchmarks() {
 // I(x_j; y) for each of 20 columns of 65536 rows, y = sum_j tanh(x_j) + noise
 // (`mutual_info_regression` does one 1-D feature against a 1-D target per column).
 // It prints; it asserts nothing. Sections (`INFOPLANE_BENCH_KSG`, comma-separated): small
-// (4096 x 10), large (65536 x 20), columns (the 1-D case), shapes (each neighbour search at
-// several (N, d)); unset: small and columns.
+// (4096 x 10), large (65536 x 20), columns (the 1-D case), shapes (the tree, the scan and the
+// estimators' automatic choice at several (N, d)); unset: small and columns.
 //
 //   swift build -c release --product infoplane-bench && .build/release/infoplane-bench ksg
 
@@ -249,13 +249,14 @@ func runKSGBenchmarks() {
                 }
                 var line = "search N = \(n), joint \(2 * d)-D / marginal \(d)-D:"
                 var sums: [Int] = []
-                for scan in [false, true] {
+                for (name, scan, automatic) in [("tree", false, false), ("scan", true, false), ("automatic", false, true)] {
                     var best = (nearest: Double.infinity, count: Double.infinity)
                     for _ in 0..<3 {
-                        let r = KSGSearchTiming.measure(joint: joint, dx: d, dy: d, k: 3, scanNearest: scan, scanCount: scan, workers: 2)
+                        let r = KSGSearchTiming.measure(joint: joint, dx: d, dy: d, k: 3, scanNearest: scan, scanCount: scan,
+                                                        automatic: automatic, workers: 2)
                         best = (min(best.nearest, r.nearest), min(best.count, r.count)); sums.append(r.countSum)
                     }
-                    line += String(format: " %@ kNN %.2f ms, count %.2f ms;", scan ? "scan" : "tree", best.nearest * 1e3, best.count * 1e3)
+                    line += String(format: " %@ kNN %.2f ms, count %.2f ms;", name, best.nearest * 1e3, best.count * 1e3)
                 }
                 print(line + (Set(sums).count == 1 ? " (same counts)" : " COUNTS DIFFER \(Set(sums))"))
             }
