@@ -24,11 +24,7 @@ public func radixOrder(_ values: [Double]) -> [Int32] {
                 order.withUnsafeMutableBufferPointer { o in
                     spareOrder.withUnsafeMutableBufferPointer { so in
                         counts.withUnsafeMutableBufferPointer { c -> Bool in
-                            for b in 0..<256 { c[b] = 0 }
-                            for i in 0..<n { c[Int((k[i] >> shift) & 255)] += 1 }
-                            if c.contains(n) { return false }
-                            var sum = 0
-                            for b in 0..<256 { let t = c[b]; c[b] = sum; sum += t }
+                            if !digitOffsets(UnsafeBufferPointer(k), shift: shift, into: c) { return false }
                             for i in 0..<n {
                                 let b = Int((k[i] >> shift) & 255)
                                 let slot = c[b]
@@ -65,11 +61,7 @@ public func radixSort(_ values: inout [Float]) {
         let moved = keys.withUnsafeMutableBufferPointer { k in
             spare.withUnsafeMutableBufferPointer { sk in
                 counts.withUnsafeMutableBufferPointer { c -> Bool in
-                    for b in 0..<256 { c[b] = 0 }
-                    for i in 0..<n { c[Int((k[i] >> shift) & 255)] += 1 }
-                    if c.contains(n) { return false }
-                    var sum = 0
-                    for b in 0..<256 { let t = c[b]; c[b] = sum; sum += t }
+                    if !digitOffsets(UnsafeBufferPointer(k), shift: shift, into: c) { return false }
                     for i in 0..<n {
                         let key = k[i], b = Int((key >> shift) & 255)
                         sk[c[b]] = key
@@ -87,4 +79,17 @@ public func radixSort(_ values: inout [Float]) {
             v[i] = Float(bitPattern: key >> 31 == 1 ? key & 0x7FFF_FFFF : ~key)
         }
     }
+}
+
+/// One pass's bucket offsets: the first slot of each value of the 8-bit digit at `shift`
+/// (exclusive prefix sums of the digit's counts), or false when every key has the same digit.
+@inline(__always)
+private func digitOffsets<Key: FixedWidthInteger & UnsignedInteger>(_ k: UnsafeBufferPointer<Key>, shift: Key,
+                                                                    into c: UnsafeMutableBufferPointer<Int>) -> Bool {
+    for b in 0..<256 { c[b] = 0 }
+    for key in k { c[Int(truncatingIfNeeded: (key >> shift) & 255)] += 1 }
+    if c.contains(k.count) { return false }
+    var sum = 0
+    for b in 0..<256 { let t = c[b]; c[b] = sum; sum += t }
+    return true
 }
