@@ -4,10 +4,11 @@
 #   make test    install what is missing, run the Swift and Python tests
 #   make bench   release-mode benchmarks
 #   make fuzz    every reader under libFuzzer and AddressSanitizer (FUZZ_SECONDS=60 each)
+#   make sanitize   the Swift tests under AddressSanitizer, then under ThreadSanitizer
 
 SWIFT ?= swift
 
-.PHONY: setup demo test bench fuzz
+.PHONY: setup demo test bench fuzz sanitize
 
 setup:
 	@scripts/setup.sh
@@ -28,3 +29,7 @@ bench: setup
 
 fuzz:
 	scripts/fuzz.sh
+
+sanitize: setup
+	scripts/sanitize.sh address
+	scripts/sanitize.sh thread
