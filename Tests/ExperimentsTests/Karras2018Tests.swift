@@ -1,0 +1,94 @@
+// The karras2018 suite at the quick scale, end to end: the runs really train,
+// every figure and summary is written, and the metrics show the schedule the
+// experiment states (stage boundaries, fade-in or hard switch).
+
+import ArrayIO
+import Datasets
+@testable import Experiments
+import Foundation
+import ProgressiveGAN
+import Testing
+
+@Suite(.serialized) struct Karras2018Tests {
+    static var hasData: Bool {
+        AtomicFile.exists(FashionMNIST.defaultDirectory + "/train-labels-idx1-ubyte.gz")
+            || AtomicFile.exists(FashionMNIST.defaultDirectory + "/train-labels-idx1-ubyte")
+    }
+
+    static func context(_ root: String, _ name: String) -> ExperimentContext {
+        ExperimentContext(runs: root + "/runs/karras2018/" + name, figures: root + "/figures", scale: .quick, workers: 2)
+    }
+
+    @Test func snapshotStepsCoverTheRunAndEndAtItsLastStep() {
+        let plan = Karras2018Plan.plan(.quick)
+        let s = Karras2018.settings(plan, data: "/data", seed: 1)
+        // 7 phases of 64 images in batches of 16: 28 steps, a snapshot every 2.
+        #expect(plan.snapshotSteps(s) == Array(stride(from: 0, through: 28, by: 2)))
+    }
+
+    @Test func epochsAreImagesPerPhaseInBatches() throws {
+        var c = Self.context(NSTemporaryDirectory(), "progressive")
+        c.epochs = 96
+        #expect(try Karras2018Plan.plan(c).imagesPerPhase == 96)
+        c.epochs = 100
+        #expect(throws: ExperimentError.self) { try Karras2018Plan.plan(c) }
+    }
+
+    @Test func badDataDirectoryIsAClearError() {
+        var c = Self.context(NSTemporaryDirectory(), "progressive")
+        c.data = "/nonexistent/fashion"
+        #expect(throws: ExperimentError.self) { try Karras2018.progressive(c) }
+    }
+
+    @Test func progressiveAndFadeInAtQuickScale() throws {
+        guard Self.hasData else { return }
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("karras-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let report = try Karras2018.progressive(Self.context(root, "progressive"))
+        let names = Set(report.outputs.map { ($0 as NSString).lastPathComponent })
+        for name in ["karras2018-progressive-losses.png", "karras2018-progressive-swd.png", "karras2018-progressive-growth.png",
+                     "karras2018-progressive-samples-32x32.png", "karras2018-progressive-interpolation.png"] {
+            #expect(names.contains(name), "missing \(name)")
+            #expect(AtomicFile.exists(root + "/figures/" + name))
+        }
+        #expect(AtomicFile.exists(root + "/figures/karras2018-progressive.md"))
+        #expect(report.markdown.contains("Class coverage"))
+
+        // The run: the stages change where the schedule says, α rises linearly in images shown, SWD at every snapshot.
+        let path = root + "/runs/karras2018/progressive/progressive"
+        let rows = try Karras2018.readMetrics(path + "/metrics.csv")
+        #expect(rows.count == 28)
+        for (k, start) in [64, 192, 320].enumerated() {
+            let first = rows.first { $0.stage == k + 1 }!
+            #expect(first.imagesShown - 16 == start && first.fadingIn && first.alpha == 0)
+            let fade = rows.filter { $0.stage == k + 1 && $0.fadingIn }
+            #expect(fade.map(\.alpha) == [0, 0.25, 0.5, 0.75])
+        }
+        let swd = try String(contentsOfFile: path + "/swd-32.csv", encoding: .utf8).split(separator: "\n")
+        #expect(swd.first == "step,swd_32,swd_16" && swd.count == 1 + 15)
+
+        // Reused, not retrained: a second invocation leaves the run's bytes alone and gives the same summary table.
+        let before = try Data(contentsOf: URL(fileURLWithPath: path + "/checkpoint.npz"))
+        let again = try Karras2018.progressive(Self.context(root, "progressive"))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path + "/checkpoint.npz")) == before)
+        #expect(again.markdown.components(separatedBy: "| images shown")[1].components(separatedBy: "\n\n")[0]
+                == report.markdown.components(separatedBy: "| images shown")[1].components(separatedBy: "\n\n")[0])
+
+        // fade-in: reuses the progressive run, trains the hard switch.
+        let fade = try Karras2018.fadeIn(Self.context(root, "fade-in"))
+        for name in ["karras2018-fade-in.png", "karras2018-fade-in-swd.png"] {
+            #expect(fade.outputs.contains { $0.hasSuffix("/" + name) }, "missing \(name)")
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path + "/checkpoint.npz")) == before)
+        let hardPath = root + "/runs/karras2018/fade-in/hard-switch"
+        let hard = try Karras2018.readMetrics(hardPath + "/metrics.csv")
+        #expect(hard.count == 28 && hard.allSatisfy { !$0.fadingIn && $0.alpha == 1 })
+        // The new block at full weight from the image where the fade-in run's α reaches 1.
+        for (k, full) in [128, 256, 384].enumerated() {
+            #expect(hard.first { $0.stage == k + 1 }!.imagesShown - 16 == full)
+        }
+        // A grid at the end of every stage, the switch included.
+        for r in [4, 8, 16, 32] { #expect(AtomicFile.exists(hardPath + "/grids/samples-\(r)x\(r).png")) }
+        #expect(fade.markdown.contains("hard switch"))
+    }
+}
