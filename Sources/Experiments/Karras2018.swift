@@ -36,6 +36,15 @@ extension Experiments {
         Experiment(suite: "karras2018", name: "fade-in",
                    abstract: "fade-in against a hard switch of each new block: the critic's loss and SWD around every stage change",
                    run: Karras2018.fadeIn),
+        Experiment(suite: "karras2018", name: "speed",
+                   abstract: "progressive against 32x32 from the start at equal compute (Fig. 4): SWD against measured seconds",
+                   run: Karras2018.speed),
+        Experiment(suite: "karras2018", name: "ablations",
+                   abstract: "Table 1 rows: WGAN-GP baseline, + progressive growing, + minibatch stddev, + equalized LR, + pixel norm: SWD and per-pixel std",
+                   run: Karras2018.ablations),
+        Experiment(suite: "karras2018", name: "information",
+                   abstract: "the information plane of the critic's layers at each stage (Y = real or fake), from the critic recordings",
+                   run: Karras2018.information),
     ]
 }
 
@@ -449,6 +458,10 @@ enum Karras2018 {
             guard let before, let after else { return "-" }
             return "\(fixed(before.levels[0], 0)) → \(fixed(after.levels[0], 0))"
         }
+        md += "- The SWD is that of the images nearest-upscaled to 32x32 against 32x32 test images, so below the last stage it also "
+        md += "measures the blocks of the low resolution; its values are comparable within the last stage, not across stages "
+        md += "(4x4 blocks can score lower at the 32x32 level than 8x8 ones). The moving average (β = 0.999) lags the generator by "
+        md += "about a thousand steps, so in a short run the samples trail the losses.\n"
         md += "- SWD at 32x32 from just before each stage change to the end of that stage: " + swdDrops.joined(separator: "; ") + ".\n"
         md += "- Class coverage of \(plan.metricImages) final samples by a small classifier of the training images (\(plan.classifierSteps) "
         md += "Adam steps): \(coverage.covered) of \(classifier.classes) classes with at least 1/\(2 * classifier.classes) of the samples, "
@@ -525,7 +538,8 @@ enum Karras2018 {
         let ordered = panels.enumerated().filter { $0.offset % 2 == 0 }.map(\.element) + panels.enumerated().filter { $0.offset % 2 == 1 }.map(\.element)
         var figure = CurvesFigure(panels: ordered, columns: changes.count)
         figure.title = "Fade-in (α rising over the grey phase) against a hard switch (the new block at full weight at its end)"
-        outputs.append(try context.writeFigure(try figure.render(width: 1400, height: 780), "karras2018-fade-in.png"))
+        figure.sharedX = true
+        outputs.append(try context.writeFigure(try figure.render(width: 1400, height: 860), "karras2018-fade-in.png"))
 
         var whole = [CurvesPanel]()
         for (l, res) in fade.swdResolutions.enumerated() {
@@ -550,7 +564,7 @@ enum Karras2018 {
         md += "run trains on at the previous resolution. Both runs reset Adam when new layers appear.\n\n"
         var table = MarkdownTable(header: ["stage change", "run", "L_D before (mean of the last quarter phase)",
                                            "L_D peak after full weight (means of \(window) steps, one phase)",
-                                           "SWD 32x32 at full weight", "SWD 32x32 one phase later", "SWD 32x32 at the stage's end"],
+                                           "SWD 32x32 at full weight", "SWD 32x32 half a phase later", "SWD 32x32 at the stage's end"],
                                   rightAligned: [false, false, true, true, true, true, true])
         var peaks = [[Double]](repeating: [], count: 2), ends = [[Double]](repeating: [], count: 2)
         for (k, start) in changes.enumerated() {
@@ -575,6 +589,9 @@ enum Karras2018 {
         md += "- The hard switch's critic loss peaks higher after the switch than the fade-in run's at the same images in "
         md += "\(higherPeaks) of \(changes.count) stage changes.\n"
         md += "- The fade-in run ends its stages with the lower SWD at 32x32 in \(betterEnds) of \(changes.count) stage changes.\n"
+        md += "- The SWD is that of the generator's images nearest-upscaled to 32x32 against 32x32 test images, so it also "
+        md += "measures the blocks of a low resolution: within a stage change it rises as the blocks shrink before it can fall, and "
+        md += "its values are not comparable across stages (4x4 blocks can score lower than 8x8 ones).\n"
         md += "- The paper reports no number for this comparison (it describes the fade-in as avoiding a sudden shock); at this scale "
         md += "one seed is shown, and differences of a few SWD units between the runs are within what another seed could change.\n"
         md += String(format: "\nTime of this invocation (complete runs are reused): training %.0f s, figures %.0f s.\n",

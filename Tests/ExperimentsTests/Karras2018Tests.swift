@@ -40,7 +40,7 @@ import Testing
         #expect(throws: ExperimentError.self) { try Karras2018.progressive(c) }
     }
 
-    @Test func progressiveAndFadeInAtQuickScale() throws {
+    @Test func everyExperimentAtQuickScale() throws {
         guard Self.hasData else { return }
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("karras-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: root) }
@@ -90,5 +90,44 @@ import Testing
         // A grid at the end of every stage, the switch included.
         for r in [4, 8, 16, 32] { #expect(AtomicFile.exists(hardPath + "/grids/samples-\(r)x\(r).png")) }
         #expect(fade.markdown.contains("hard switch"))
+
+        // speed: the 32x32 run's images cost what the progressive run's do (the proxy), and it never grows.
+        let speed = try Karras2018.speed(Self.context(root, "speed"))
+        #expect(speed.outputs.contains { $0.hasSuffix("/karras2018-speed.png") })
+        let flatPath = root + "/runs/karras2018/speed/fixed-32x32"
+        let flat = try Karras2018.readMetrics(flatPath + "/metrics.csv")
+        #expect(!flat.isEmpty && flat.allSatisfy { $0.stage == 3 && $0.resolution == 32 && !$0.fadingIn })
+        let progressiveSettings = Karras2018.settings(Karras2018Plan.plan(.quick), data: FashionMNIST.defaultDirectory, seed: 1)
+        let perImage = GANCost.forwardMultiplyAdds(progressiveSettings.architecture, level: .stable(3))
+        let cost = GANCost.total(progressiveSettings)
+        #expect(abs(Double(flat.last!.imagesShown) * perImage - cost) <= 16 * perImage)
+        #expect(Double(flat.last!.imagesShown) < Double(rows.last!.imagesShown))
+        let timing = try String(contentsOfFile: flatPath + "/timing.csv", encoding: .utf8).split(separator: "\n")
+        #expect(timing.first == "step,seconds" && timing.count >= 2)
+
+        // ablations: five runs with the switches of their rows; the baseline at 32x32 throughout.
+        let ablations = try Karras2018.ablations(Self.context(root, "ablations"))
+        #expect(ablations.outputs.contains { $0.hasSuffix("/karras2018-ablations.png") })
+        for (row, expected) in zip(Karras2018.ablationRows, [(false, false, false), (false, false, false), (true, false, false),
+                                                             (true, true, false), (true, true, true)]) {
+            let m = try ProgressiveRunManifest.read(directory: root + "/runs/karras2018/ablations/" + row.name)
+            #expect(m.complete)
+            let a = m.settings.architecture
+            #expect((a.usesMinibatchStandardDeviation, a.usesEqualizedLearningRate, a.usesPixelNormalization) == expected)
+            #expect((m.settings.schedule.initialStage == 0) == row.progressive)
+            #expect(m.settings.schedule.totalImages == 448)
+        }
+        #expect(ablations.markdown.contains("per-pixel std"))
+
+        // information: estimates of every stage's critic recordings beside them, and the figures.
+        let information = try Karras2018.information(Self.context(root, "information"))
+        for name in ["karras2018-information-plane.png", "karras2018-information.png"] {
+            #expect(information.outputs.contains { $0.hasSuffix("/" + name) }, "missing \(name)")
+        }
+        for r in [4, 8, 16, 32] {
+            let table = try String(contentsOfFile: path + "/critic-\(r)x\(r)/mi-binning.csv", encoding: .utf8)
+            #expect(table.hasPrefix("epoch,layer,I_XT,I_TY"))
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path + "/checkpoint.npz")) == before)
     }
 }
