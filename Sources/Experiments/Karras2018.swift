@@ -124,6 +124,8 @@ struct KarrasRun: Sendable {
     var rows: [GANMetricsRow]
     /// Per snapshot: step, images shown, seconds of training (measured), SWD per level (finest first).
     var swd: [(step: Int, images: Int, seconds: Double, levels: [Double])]
+    /// Per snapshot: the per-pixel standard deviation across the SWD's samples, averaged over pixels.
+    var pixelStd: [Double]
     /// The SWD levels' resolutions.
     var swdResolutions: [Int]
 
@@ -245,31 +247,48 @@ enum Karras2018 {
         }()
         let z = ProgressiveTrainer.latents(count: plan.swdImages, dimension: settings.architecture.latentDimension, seed: 2021)
         var swd = [(step: Int, images: Int, seconds: Double, levels: [Double])]()
+        var pixelStd = [Double]()
+        let levelCount = metric.resolutions(for: reals.shape[2]).count
         for (k, step) in snapshots.enumerated() {
             let images = min(step * settings.batchSize, settings.schedule.totalImages)
-            let levels: [Double]
-            if let c = cached[step], c.count == metric.resolutions(for: reals.shape[2]).count {
-                levels = c
+            // The SWD per level, then the per-pixel standard deviation across the samples.
+            let values: [Double]
+            if let c = cached[step], c.count == levelCount + 1 {
+                values = c
             } else {
                 var store = generatorAndStore.1
                 try store.load(from: snapshotPath(step))
                 let level = settings.schedule.level(afterImages: max(0, step * settings.batchSize - settings.batchSize))
                 let fakes = BLAS.withThreads(1) { upscaledSamples(generatorAndStore.0, store, z, level: level, resolution: reals.shape[2]) }
-                levels = metric.distances(fakes, reals, seed: 2022)
+                values = metric.distances(fakes, reals, seed: 2022) + [perPixelStandardDeviation(fakes)]
             }
-            cached[step] = levels
-            swd.append((step, images, timing[step] ?? .nan, levels))
+            cached[step] = values
+            swd.append((step, images, timing[step] ?? .nan, Array(values.prefix(levelCount))))
+            pixelStd.append(values[levelCount])
             context.progress.update(k + 1, snapshots.count, "SWD of \(name)")
         }
         context.progress.finish()
-        let header: String = "step," + metric.resolutions(for: reals.shape[2]).map { "swd_\($0)" }.joined(separator: ",") + "\n"
-        let lines: [String] = swd.map { point in
-            let values: [String] = point.levels.map { String(format: "%.6f", $0) }
-            return "\(point.step)," + values.joined(separator: ",") + "\n"
+        let header: String = "step," + metric.resolutions(for: reals.shape[2]).map { "swd_\($0)" }.joined(separator: ",") + ",pixel_std\n"
+        let lines: [String] = swd.indices.map { i in
+            let values: [String] = (swd[i].levels + [pixelStd[i]]).map { String(format: "%.6f", $0) }
+            return "\(swd[i].step)," + values.joined(separator: ",") + "\n"
         }
         try AtomicFile.write(header + lines.joined(), to: swdCache)
-        return KarrasRun(name: name, path: path, settings: settings, rows: rows, swd: swd,
+        return KarrasRun(name: name, path: path, settings: settings, rows: rows, swd: swd, pixelStd: pixelStd,
                          swdResolutions: metric.resolutions(for: reals.shape[2]))
+    }
+
+    /// The standard deviation of each pixel across images [N, C, R, R], averaged over the pixels.
+    static func perPixelStandardDeviation(_ x: Tensor) -> Double {
+        let n = x.shape[0], d = x.count / n, v = x.scalars
+        var total = 0.0
+        for j in 0..<d {
+            var mean = 0.0, square = 0.0
+            for i in 0..<n { let a = Double(v[i * d + j]); mean += a; square += a * a }
+            mean /= Double(n)
+            total += max(0, square / Double(n) - mean * mean).squareRoot()
+        }
+        return total / Double(d)
     }
 
     /// Images of latents `z` at `level`, nearest-upscaled to `resolution`, clamped to [-1, 1].
@@ -511,7 +530,7 @@ enum Karras2018 {
         let colors = [Colormap.tab10Color(0), Colormap.tab10Color(3)]
         for (k, start) in changes.enumerated() {
             let r = a.resolution(ofStage: k + 1)
-            let lo = start - phase, hi = start + 3 * phase
+            let lo = start - phase, hi = start + 2 * phase
             var loss = [CurveSeries](), swd = [CurveSeries]()
             for (i, run) in [fade, hard].enumerated() {
                 let rows = run.rows.filter { $0.imagesShown > lo && $0.imagesShown <= hi }

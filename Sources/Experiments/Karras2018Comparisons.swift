@@ -216,24 +216,9 @@ extension Karras2018 {
         }
         let trained = Date()
 
-        // Final samples: per-pixel standard deviation across the batch (the variation mbstd is for), against the reals'.
-        func pixelStd(_ x: Tensor) -> Double {
-            let n = x.shape[0], d = x.count / n, v = x.scalars
-            var total = 0.0
-            for j in 0..<d {
-                var mean = 0.0, square = 0.0
-                for i in 0..<n { let a = Double(v[i * d + j]); mean += a; square += a * a }
-                mean /= Double(n)
-                total += max(0, square / Double(n) - mean * mean).squareRoot()
-            }
-            return total / Double(d)
-        }
-        let realStd = pixelStd(reference.test)
-        var stds = [Double]()
-        for run in runs {
-            let sampler = try ProgressiveSampler(directory: run.path)
-            stds.append(pixelStd(BLAS.withThreads(1) { sampler.samples(count: plan.swdImages, seed: 2026) }))
-        }
+        // Per-pixel standard deviation across the batch (the variation mbstd is for), against the reals'.
+        let realStd = perPixelStandardDeviation(reference.test)
+        let stds = runs.map { $0.pixelStd.last! }
 
         var outputs = [String]()
         var swdPanel = CurvesPanel(series: runs.enumerated().map { i, run in
@@ -242,13 +227,15 @@ extension Karras2018 {
         }, title: "SWD at 32x32", xLabel: "Real images shown (thousands)", yLabel: "SWD x 10³", yScale: .log)
         swdPanel.markedX = runs[1].stageStarts.map { Double($0) / 1000 }
         swdPanel.shadedX = runs[1].fadeIns.map { (Double($0.0) / 1000, Double($0.1) / 1000) }
-        let labels = runs.map { String($0.name.prefix(3)) }
-        var stdPanel = CurvesPanel(series: [
-            CurveSeries(name: "generated", x: Array(0..<runs.count).map(Double.init), y: stds, color: Colormap.tab10Color(0), marker: .square),
-            CurveSeries(name: "real (test images)", x: [0, Double(runs.count - 1)], y: [realStd, realStd], color: .gray(0.3), dashed: true),
-        ], title: "Per-pixel std across \(plan.swdImages) images (final EMA samples)",
-                                   xLabel: "Configuration: " + labels.joined(separator: " "), yLabel: "mean per-pixel std")
-        stdPanel.xLimits = (-0.5, Double(runs.count) - 0.5)
+        var stdPanel = CurvesPanel(series: runs.enumerated().map { i, run in
+            CurveSeries(name: run.name, x: run.swd.map { Double($0.images) / 1000 }, y: run.pixelStd, color: Colormap.tab10Color(i))
+        } + [CurveSeries(name: "real (test images)", x: [0, Double(runs[0].swd.last!.images) / 1000], y: [realStd, realStd],
+                         color: .gray(0.3), dashed: true)],
+                                   title: "Per-pixel std across \(plan.swdImages) EMA samples (upscaled below 32x32)",
+                                   xLabel: "Real images shown (thousands)", yLabel: "mean per-pixel std")
+        stdPanel.markedX = swdPanel.markedX
+        stdPanel.shadedX = swdPanel.shadedX
+        swdPanel.legend = false
         var figure = CurvesFigure(panels: [swdPanel, stdPanel])
         figure.title = "Table 1 rows added one at a time (progressive rows: dotted stage changes, grey fade-ins)"
         outputs.append(try context.writeFigure(try figure.render(width: 1400, height: 520), "karras2018-ablations.png"))

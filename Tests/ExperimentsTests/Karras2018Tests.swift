@@ -65,7 +65,7 @@ import Testing
             #expect(fade.map(\.alpha) == [0, 0.25, 0.5, 0.75])
         }
         let swd = try String(contentsOfFile: path + "/swd-32.csv", encoding: .utf8).split(separator: "\n")
-        #expect(swd.first == "step,swd_32,swd_16" && swd.count == 1 + 15)
+        #expect(swd.first == "step,swd_32,swd_16,pixel_std" && swd.count == 1 + 15)
 
         // Reused, not retrained: a second invocation leaves the run's bytes alone and gives the same summary table.
         let before = try Data(contentsOf: URL(fileURLWithPath: path + "/checkpoint.npz"))
@@ -118,6 +118,10 @@ import Testing
             #expect(m.settings.schedule.totalImages == 448)
         }
         #expect(ablations.markdown.contains("per-pixel std"))
+        // The per-pixel std of the baseline's last snapshot, from its cache, is that of real-looking variation: positive and finite.
+        let baselineSWD = try String(contentsOfFile: root + "/runs/karras2018/ablations/a-baseline/swd-32.csv", encoding: .utf8)
+        let lastStd = Double(baselineSWD.split(separator: "\n").last!.split(separator: ",").last!)!
+        #expect(lastStd > 0 && lastStd.isFinite)
 
         // information: estimates of every stage's critic recordings beside them, and the figures.
         let information = try Karras2018.information(Self.context(root, "information"))
