@@ -413,7 +413,7 @@ enum Karras2018 {
             lossPanel("Critic loss L_D", "L_D", { $0.criticLoss }),
             lossPanel("Wasserstein estimate D(x) − D(G(z))", "mean score difference", { $0.realScore - $0.fakeScore }),
             lossPanel("Generator loss L_G", "L_G", { $0.generatorLoss }),
-            lossPanel("Gradient penalty", "E[(‖∇D‖ − 1)²] at the mixtures", { $0.gradientPenalty }),
+            lossPanel("Gradient penalty", "E[(|∇D| − 1)²] at the mixtures", { $0.gradientPenalty }),
         ], columns: 2)
         losses.title = "Progressive training, 4x4 to 32x32 (means over \(width) steps; dotted: stage changes, grey: fade-ins)"
         losses.sharedX = true
@@ -482,6 +482,14 @@ enum Karras2018 {
         md += "(4x4 blocks can score lower at the 32x32 level than 8x8 ones). The moving average (β = 0.999) lags the generator by "
         md += "about a thousand steps, so in a short run the samples trail the losses.\n"
         md += "- SWD at 32x32 from just before each stage change to the end of that stage: " + swdDrops.joined(separator: "; ") + ".\n"
+        func meanPenalty(_ from: Int, _ to: Int) -> Double {
+            let rows = run.rows.filter { $0.imagesShown > from && $0.imagesShown <= to }
+            return rows.isEmpty ? .nan : rows.reduce(0.0) { $0 + $1.gradientPenalty } / Double(rows.count)
+        }
+        md += "- The gradient penalty (unweighted) in the last quarter phase before each fade-in against its first quarter phase: "
+        md += run.stageStarts.map { start in
+            "\(fixed(meanPenalty(start - plan.imagesPerPhase / 4, start), 3)) → \(fixed(meanPenalty(start, start + plan.imagesPerPhase / 4), 3))"
+        }.joined(separator: "; ") + " (the new block's untrained layers enter the critic's gradient).\n"
         md += "- Class coverage of \(plan.metricImages) final samples by a small classifier of the training images (\(plan.classifierSteps) "
         md += "Adam steps): \(coverage.covered) of \(classifier.classes) classes with at least 1/\(2 * classifier.classes) of the samples, "
         md += "normalized entropy \(fixed(coverage.normalizedEntropy, 3)) (test reals: \(realCoverage.covered) classes, "
