@@ -178,8 +178,12 @@ enum Karras2018 {
 
     /// Trains (or reuses, or resumes) the run at `path`, writing its
     /// snapshots and timing, then measures the SWD at every snapshot.
+    ///
+    /// - Parameter stopAfterSnapshotStep: stop training after the snapshot of this step, committing nothing
+    ///   more, as a kill would (tests); the call then throws `ExperimentError`.
     static func train(name: String, path: String, settings: ProgressiveRunSettings, plan: Karras2018Plan,
-                      images: TrainingImages, reals: Tensor, context: ExperimentContext, message: String) throws -> KarrasRun {
+                      images: TrainingImages, reals: Tensor, context: ExperimentContext, message: String,
+                      stopAfterSnapshotStep: Int? = nil) throws -> KarrasRun {
         let snapshots = plan.snapshotSteps(settings)
         let snapshotDirectory = path + "/snapshots"
         func snapshotPath(_ step: Int) -> String { snapshotDirectory + "/ema-step-\(step).npz" }
@@ -223,6 +227,7 @@ enum Karras2018 {
                     timing.append((step, seconds))
                     try AtomicFile.write("step,seconds\n" + timing.map { "\($0.step),\(String(format: "%.3f", $0.seconds))\n" }.joined(),
                                          to: timingPath)
+                    if step == stopAfterSnapshotStep { throw ExperimentError("\(path): stopped after step \(step)") }
                 }
                 try run.run()
             }

@@ -34,6 +34,36 @@ import Testing
         #expect(throws: ExperimentError.self) { try Karras2018Plan.plan(c) }
     }
 
+    @Test func anInterruptedRunResumesToTheSameBytes() throws {
+        guard Self.hasData else { return }
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("karras-resume-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let plan = Karras2018Plan.plan(.quick)
+        let settings = Karras2018.settings(plan, data: FashionMNIST.defaultDirectory, seed: 1)
+        let images = try TrainingImages.fashionMNIST(count: 2000)
+        let reals = try TrainingImages.fashionMNIST(test: true, count: plan.swdImages).batch(Array(0..<plan.swdImages))
+        let context = Self.context(root, "resume")
+        let whole = try Karras2018.train(name: "a", path: root + "/a", settings: settings, plan: plan, images: images, reals: reals,
+                                         context: context, message: "")
+        // Killed after the snapshot of step 14 (the last checkpoint: step 12), then resumed.
+        #expect(throws: ExperimentError.self) {
+            try Karras2018.train(name: "b", path: root + "/b", settings: settings, plan: plan, images: images, reals: reals,
+                                 context: context, message: "", stopAfterSnapshotStep: 14)
+        }
+        #expect(try ProgressiveRunManifest.read(directory: root + "/b").checkpointStep == 12)
+        let resumed = try Karras2018.train(name: "b", path: root + "/b", settings: settings, plan: plan, images: images, reals: reals,
+                                           context: context, message: "")
+        #expect(resumed.swd.map(\.levels) == whole.swd.map(\.levels) && resumed.pixelStd == whole.pixelStd)
+        let files = try FileManager.default.subpathsOfDirectory(atPath: root + "/a").filter { !$0.hasSuffix("timing.csv") }.sorted()
+        #expect(try FileManager.default.subpathsOfDirectory(atPath: root + "/b").filter { !$0.hasSuffix("timing.csv") }.sorted() == files)
+        for file in files {
+            var isDirectory: ObjCBool = false
+            FileManager.default.fileExists(atPath: root + "/a/" + file, isDirectory: &isDirectory)
+            if isDirectory.boolValue { continue }
+            #expect(FileManager.default.contentsEqual(atPath: root + "/a/" + file, andPath: root + "/b/" + file), "\(file) differs")
+        }
+    }
+
     @Test func badDataDirectoryIsAClearError() {
         var c = Self.context(NSTemporaryDirectory(), "progressive")
         c.data = "/nonexistent/fashion"
