@@ -15,9 +15,9 @@
 // at one thread; a complete run is reused, an interrupted one resumed from its
 // checkpoint (the snapshots after it are written again with the same bytes).
 //
-// The progressive run (`progressive/progressive`) is shared: `fade-in` and
-// `information` reuse it from the suite's runs directory, and so does
-// `ablations` for its last row when the scales agree.
+// The progressive run (`progressive/progressive`) is shared: `fade-in`,
+// `speed` and `information` reuse it from the suite's runs directory
+// (`ablations` trains its own rows, at a quarter of the images a phase).
 
 import ArrayIO
 import Datasets
