@@ -130,7 +130,7 @@ let package = Package(
                 swiftSettings: optimizedInDebug),
         .target(name: "Experiments", dependencies: [
             "AirQuality",
-            "ActivationStore", "Analysis", "ArrayIO", "Datasets", "InfoTheory", "NeuralNets", "Plotting", "RunFigures",
+            "ActivationStore", "Analysis", "ArrayIO", "Datasets", "InfoTheory", "NeuralNets", "Plotting", "ProgressiveGAN", "RunFigures",
             "Tensors", "Training",
         ]),
         .target(name: "PlotCommands", dependencies: [
@@ -177,7 +177,7 @@ let package = Package(
             "ActivationStore", "AirQuality", "ArrayIO", "Autodiff", "NeuralNets", "Tensors", "TestSupport", "Training",
         ]),
         .testTarget(name: "ExperimentsTests", dependencies: [
-            "ActivationStore", "Analysis", "ArrayIO", "Datasets", "Experiments", "NeuralNets", "Tensors", "TestSupport",
+            "ActivationStore", "Analysis", "ArrayIO", "Datasets", "Experiments", "NeuralNets", "ProgressiveGAN", "Tensors", "TestSupport",
             "Training",
         ]),
     ]

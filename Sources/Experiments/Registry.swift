@@ -8,12 +8,13 @@ public enum Experiments {
         ("saxe2018", "Saxe et al., \"On the Information Bottleneck Theory of Deep Learning\" (ICLR 2018)"),
         ("adamw", "Loshchilov & Hutter, \"Fixing Weight Decay Regularization in Adam\" (decoupled weight decay, SGDR)"),
         ("mixup", "Zhang et al., \"mixup: Beyond Empirical Risk Minimization\" (ICLR 2018), corrupted labels"),
+        ("karras2018", "Karras et al., \"Progressive Growing of GANs for Improved Quality, Stability, and Variation\" (ICLR 2018), on Fashion-MNIST"),
         ("airnet", "the AirNet submission to ICLR 2018: ReducedLSTM and WipeNet air-quality forecasts on a simulated field"),
     ]
 
     /// All experiments.
     public static let all: [Experiment] =
-        saxe2018TwelveBit + saxe2018FashionMNIST + saxe2018Linear + adamw + mixupCorruptedLabels + airnet
+        saxe2018TwelveBit + saxe2018FashionMNIST + saxe2018Linear + adamw + mixupCorruptedLabels + karras2018 + airnet
 
     /// The experiments of one suite.
     public static func suite(_ name: String) -> [Experiment] { all.filter { $0.suite == name } }

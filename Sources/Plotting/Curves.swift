@@ -41,6 +41,12 @@ public struct CurvesPanel: Sendable {
     /// Fixed limits; nil picks the data range with 5 % margins.
     public var xLimits: (Double, Double)?
     public var yLimits: (Double, Double)?
+    /// Vertical lines across the axes at these x values (thin, dotted grey,
+    /// under the curves): stage boundaries, restarts.
+    public var markedX: [Double] = []
+    /// Light grey bands across the axes from each range's start to its end in
+    /// x (under the curves): phases such as fade-ins.
+    public var shadedX: [(Double, Double)] = []
 
     public init(series: [CurveSeries], title: String = "", xLabel: String = "", yLabel: String = "",
                 xScale: AxisScale = .linear, yScale: AxisScale = .linear) {
@@ -175,6 +181,21 @@ public struct CurvesFigure: Sendable {
         for (i, panel) in panels.enumerated() {
             let axes = makePanel(i, layout.frames[i])
             axes.drawGrid(on: &canvas, s)
+            // Shaded x ranges and marked x values under everything else.
+            for (a, b) in panel.shadedX where a.isFinite && b.isFinite && (panel.xScale == .linear || min(a, b) > 0) {
+                let pa = axes.point(a, axes.y.lo).x, pb = axes.point(b, axes.y.lo).x
+                canvas.fillRect(Rect(x0: min(pa, pb), y0: axes.frame.y0, x1: max(pa, pb), y1: axes.frame.y1),
+                                color: Color.gray(0.92), clip: axes.frame)
+            }
+            for v in panel.markedX where v.isFinite && (panel.xScale == .linear || v > 0) {
+                let px = axes.point(v, axes.y.lo).x
+                var segment = [Point(px, axes.frame.y0), Point(px, axes.frame.y1)]
+                if px < axes.frame.x0 || px > axes.frame.x1 { segment = [] }
+                for d in dashed(segment, on: 1.5 * s.lineWidth, off: 1.5 * s.lineWidth) {
+                    canvas.stroke(d, color: Color.gray(0.55), lineWidth: 0.6 * s.lineWidth, cap: .butt, join: .round,
+                                  clip: axes.frame)
+                }
+            }
             // Bands first, under every line.
             for (k, ser) in panel.series.enumerated() {
                 guard let lower = ser.bandLower, let upper = ser.bandUpper,

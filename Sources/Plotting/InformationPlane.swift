@@ -64,6 +64,8 @@ public struct InformationPlaneFigure: Sendable {
     public var showBounds: Bool = true
     public var xLabel: String = "I(X;T) (bits)"
     public var yLabel: String = "I(T;Y) (bits)"
+    /// The colorbar's label when points are coloured by epoch.
+    public var colorbarLabel: String = "Epoch"
     /// Marker diameter in points (matplotlib scatter s=20 is about 4.5 pt).
     public var markerSize: Double = 4.5
 
@@ -113,7 +115,7 @@ public struct InformationPlaneFigure: Sendable {
         let useLog = logEpochs && eMax > 1
         let cLo = useLog ? max(1, eMin) : eMin
         let cHi = eMax > cLo ? eMax : cLo + 1
-        let colorAxis = AxisModel(scale: useLog ? .log : .linear, lo: cLo, hi: cHi, label: "Epoch")
+        let colorAxis = AxisModel(scale: useLog ? .log : .linear, lo: cLo, hi: cHi, label: colorbarLabel)
         func epochColor(_ e: Int) -> Color {
             let t = useLog ? colorAxis.fraction(max(1, Double(e))) : (Double(e) - cLo) / (cHi - cLo)
             return colormap.color(at: t)

@@ -261,8 +261,10 @@ public struct ProgressiveRun {
             records.append(record)
             progress(record)
             try recordCritic()
-            // The end of a stage's stabilization: the next step fades in a new block, or the run is over.
-            let stageEnds = !record.level.isFadingIn && (trainer.isFinished || trainer.level.isFadingIn)
+            // The end of a stage's stabilization: the next step fades in a new block (or, without
+            // fade-in, trains at the next stage), or the run is over.
+            let stageEnds = !record.level.isFadingIn
+                && (trainer.isFinished || trainer.level.isFadingIn || trainer.level.stage != record.level.stage)
             if stageEnds {
                 let r = record.resolution
                 try writeGrid(trainer.samples(gridLatents, level: record.level), name: "samples-\(r)x\(r).png")

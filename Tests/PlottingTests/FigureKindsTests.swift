@@ -33,6 +33,31 @@ import Testing
         #expect(green > 100)
     }
 
+    @Test func markedAndShadedXRangesAreDrawnAcrossTheAxes() throws {
+        var panel = CurvesPanel(series: [CurveSeries(name: "", x: [0, 10], y: [0, 0], color: Color(hex: 0x00FF00))])
+        panel.legend = false
+        panel.xLimits = (0, 10)
+        panel.yLimits = (-1, 1)
+        panel.markedX = [5]
+        panel.shadedX = [(1, 3)]
+        let (c, frames, _) = try CurvesFigure(panels: [panel]).drawn(width: 400, height: 300, scale: 1)
+        let f = frames[0]
+        func px(_ v: Double) -> Int { Int(f.x0 + v / 10 * f.width) }
+        // The band: light grey from top to bottom of the axes at x = 2, white at x = 4.
+        for y in [Int(f.y0) + 3, Int(f.y0 + f.height / 4), Int(f.y1) - 3] {
+            let shaded = c.pixel(x: px(2), y: y), clear = c.pixel(x: px(4), y: y)
+            #expect(shaded.r == shaded.g && shaded.r > 200 && shaded.r < 250)
+            #expect(clear.r == 255 && clear.g == 255)
+        }
+        // The marked line: grey pixels in the column at x = 5, above and below the curve, with gaps (dotted).
+        var grey = 0, white = 0
+        for y in Int(f.y0) + 2..<Int(f.y0 + f.height / 3) {
+            let p = c.pixel(x: px(5), y: y)
+            if p.r < 230 && p.r == p.b { grey += 1 } else if p.r == 255 { white += 1 }
+        }
+        #expect(grey > 10 && white > 5)
+    }
+
     @Test func dashesHaveThePatternLengths() {
         let d = dashed([Point(0, 0), Point(10, 0), Point(10, 10)], on: 3, off: 1.5)
         // 20 px of path: dashes [0,3], [4.5,7.5], [9,12] (around the corner), [13.5,16.5], [18,20].
