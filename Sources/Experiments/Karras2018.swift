@@ -503,12 +503,9 @@ enum Karras2018 {
         md += "other test reals to them \(fixed(fidReals, 2)).\n"
         md += "\nLook at the grids: `karras2018-progressive-growth.png` (one row per stage, the same latents), "
         md += "`karras2018-progressive-samples-32x32.png`, `karras2018-progressive-interpolation.png`, `karras2018-progressive-reals.png`.\n"
-        md += String(format: "\nTime of this invocation (complete runs are reused): training %.0f s (measured training time of the run: %.0f s), "
-                     + "metrics and figures %.0f s.\n", trained.timeIntervalSince(started), run.swd.last?.seconds ?? .nan,
-                     Date().timeIntervalSince(trained))
-        md += "\nFigures: " + outputs.map { "`\(($0 as NSString).lastPathComponent)`" }.joined(separator: ", ") + ".\n"
-        context.log(md)
-        return try writeSummary(md, title: "karras2018 progressive", context: context, name: "karras2018-progressive.md", outputs: outputs)
+        let timing = String(format: "training %.0f s (measured training time of the run: %.0f s), metrics and figures %.0f s",
+                            trained.timeIntervalSince(started), run.swd.last?.seconds ?? .nan, Date().timeIntervalSince(trained))
+        return try finishSummary(md, experiment: "progressive", timing: timing, outputs: outputs, context: context)
     }
 
     // MARK: fade-in
@@ -626,11 +623,23 @@ enum Karras2018 {
         md += "its values are not comparable across stages (4x4 blocks can score lower than 8x8 ones).\n"
         md += "- The paper reports no number for this comparison (it describes the fade-in as avoiding a sudden shock); at this scale "
         md += "one seed is shown, and differences of a few SWD units between the runs are within what another seed could change.\n"
-        md += String(format: "\nTime of this invocation (complete runs are reused): training %.0f s, figures %.0f s.\n",
+        let timing = String(format: "training %.0f s, figures %.0f s",
                      trained.timeIntervalSince(started), Date().timeIntervalSince(trained))
+        return try finishSummary(md, experiment: "fade-in", timing: timing, outputs: outputs, context: context)
+    }
+}
+
+extension Karras2018 {
+    /// A summary's closing lines (the time of the invocation, the figures), logged and written
+    /// as `figures/karras2018-EXPERIMENT.md`.
+    static func finishSummary(_ markdown: String, experiment: String, timing: String, outputs: [String],
+                              context: ExperimentContext) throws -> ExperimentReport {
+        var md = markdown
+        md += "\nTime of this invocation (complete runs are reused): \(timing).\n"
         md += "\nFigures: " + outputs.map { "`\(($0 as NSString).lastPathComponent)`" }.joined(separator: ", ") + ".\n"
         context.log(md)
-        return try writeSummary(md, title: "karras2018 fade-in", context: context, name: "karras2018-fade-in.md", outputs: outputs)
+        return try writeSummary(md, title: "karras2018 \(experiment)", context: context, name: "karras2018-\(experiment).md",
+                                outputs: outputs)
     }
 }
 

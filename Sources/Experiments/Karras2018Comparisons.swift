@@ -162,11 +162,9 @@ extension Karras2018 {
         md += "average favours the 32x32 run.\n"
         md += "- One seed at CPU scale: the images at 4x4 and 8x8 are cheap, so the progressive run shows far more images for the same "
         md += "compute; whether that buys a lower final SWD at 32x32 is what the table says, not what the paper's 1024x1024 runs say.\n"
-        md += String(format: "\nTime of this invocation (complete runs are reused): training %.0f s, figures %.0f s.\n",
+        let timing = String(format: "training %.0f s, figures %.0f s",
                      trained.timeIntervalSince(started), Date().timeIntervalSince(trained))
-        md += "\nFigures: " + outputs.map { "`\(($0 as NSString).lastPathComponent)`" }.joined(separator: ", ") + ".\n"
-        context.log(md)
-        return try writeSummary(md, title: "karras2018 speed", context: context, name: "karras2018-speed.md", outputs: outputs)
+        return try finishSummary(md, experiment: "speed", timing: timing, outputs: outputs, context: context)
     }
 
     // MARK: ablations
@@ -266,11 +264,9 @@ extension Karras2018 {
         md += "- Equalized learning rate (f against e): SWD \(fixed(runs[2].swd.last!.levels[0], 1)) → \(fixed(runs[3].swd.last!.levels[0], 1)); "
         md += "pixel norm (g against f): \(fixed(runs[3].swd.last!.levels[0], 1)) → \(fixed(runs[4].swd.last!.levels[0], 1)).\n"
         md += "- One seed each at CPU scale: a difference of a few SWD units can come from the seed alone.\n"
-        md += String(format: "\nTime of this invocation (complete runs are reused): training %.0f s (one run at a time), figures %.0f s.\n",
+        let timing = String(format: "training %.0f s (one run at a time), figures %.0f s",
                      trained.timeIntervalSince(started), Date().timeIntervalSince(trained))
-        md += "\nFigures: " + outputs.map { "`\(($0 as NSString).lastPathComponent)`" }.joined(separator: ", ") + ".\n"
-        context.log(md)
-        return try writeSummary(md, title: "karras2018 ablations", context: context, name: "karras2018-ablations.md", outputs: outputs)
+        return try finishSummary(md, experiment: "ablations", timing: timing, outputs: outputs, context: context)
     }
 }
 
@@ -359,10 +355,8 @@ extension Karras2018 {
         md += "at its ceiling and says little; I(T;Y) then says how well the binned layer separates reals from fakes on the probe, "
         md += "which the score's probe accuracy shows directly. Same commands: `infoplane estimate RUN/critic-32x32 --reduce mean-pool`, "
         md += "`infoplane plot infoplane RUN/critic-*`.\n"
-        md += String(format: "\nTime of this invocation (complete runs are reused): training %.0f s, estimates and figures %.0f s.\n",
+        let timing = String(format: "training %.0f s, estimates and figures %.0f s",
                      trained.timeIntervalSince(started), Date().timeIntervalSince(trained))
-        md += "\nFigures: " + outputs.map { "`\(($0 as NSString).lastPathComponent)`" }.joined(separator: ", ") + ".\n"
-        context.log(md)
-        return try writeSummary(md, title: "karras2018 information", context: context, name: "karras2018-information.md", outputs: outputs)
+        return try finishSummary(md, experiment: "information", timing: timing, outputs: outputs, context: context)
     }
 }
