@@ -332,6 +332,16 @@ enum Karras2018 {
 
     /// The SWD reference images: the first `count` Fashion-MNIST test images,
     /// and as many training images (the first of the probe seed's permutation) for the reals-to-reals floor.
+    /// What every experiment starts from: its plan, the Fashion-MNIST directory, the training
+    /// images and the reference images of the SWD.
+    static func inputs(_ context: ExperimentContext) throws
+        -> (plan: Karras2018Plan, data: String, images: TrainingImages, reference: (test: Tensor, train: Tensor)) {
+        let plan = try Karras2018Plan.plan(context)
+        let data = try dataDirectory(context)
+        let images = try TrainingImages.fashionMNIST(directory: data)
+        return (plan, data, images, try referenceImages(data: data, count: plan.swdImages, training: images))
+    }
+
     static func referenceImages(data: String, count: Int, training: TrainingImages) throws -> (test: Tensor, train: Tensor) {
         let test = try TrainingImages.fashionMNIST(directory: data, test: true, count: count)
         guard test.count == count else { throw ExperimentError("karras2018: \(data) has only \(test.count) test images, \(count) needed") }
@@ -370,11 +380,8 @@ enum Karras2018 {
     // MARK: progressive
 
     static func progressive(_ context: ExperimentContext) throws -> ExperimentReport {
-        let plan = try Karras2018Plan.plan(context)
-        let data = try dataDirectory(context)
         let started = Date()
-        let images = try TrainingImages.fashionMNIST(directory: data)
-        let reference = try referenceImages(data: data, count: plan.swdImages, training: images)
+        let (plan, data, images, reference) = try inputs(context)
         let settings = self.settings(plan, data: data, seed: context.seed)
         let run = try train(name: "progressive", path: try sharedRunPath(context, "progressive"), settings: settings, plan: plan,
                             images: images, reals: reference.test, context: context, message: "progressive 4x4 → 32x32")
@@ -511,11 +518,8 @@ enum Karras2018 {
     // MARK: fade-in
 
     static func fadeIn(_ context: ExperimentContext) throws -> ExperimentReport {
-        let plan = try Karras2018Plan.plan(context)
-        let data = try dataDirectory(context)
         let started = Date()
-        let images = try TrainingImages.fashionMNIST(directory: data)
-        let reference = try referenceImages(data: data, count: plan.swdImages, training: images)
+        let (plan, data, images, reference) = try inputs(context)
         let fadeSettings = settings(plan, data: data, seed: context.seed)
         // The hard switch: each new block enters at full weight where the fade-in run's α reaches 1 (the end of its
         // fade-in phase); before that the networks train at the previous resolution, so both runs show the same images

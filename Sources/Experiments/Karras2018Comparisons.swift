@@ -52,11 +52,8 @@ extension Karras2018 {
     // MARK: speed
 
     static func speed(_ context: ExperimentContext) throws -> ExperimentReport {
-        let plan = try Karras2018Plan.plan(context)
-        let data = try dataDirectory(context)
         let started = Date()
-        let images = try TrainingImages.fashionMNIST(directory: data)
-        let reference = try referenceImages(data: data, count: plan.swdImages, training: images)
+        let (plan, data, images, reference) = try inputs(context)
         let progressiveSettings = settings(plan, data: data, seed: context.seed)
         // The 32x32 run gets the images whose proxy cost equals the progressive run's.
         let budget = GANCost.total(progressiveSettings)
@@ -277,11 +274,8 @@ extension Karras2018 {
     static let informationBins = 30
 
     static func information(_ context: ExperimentContext) throws -> ExperimentReport {
-        let plan = try Karras2018Plan.plan(context)
-        let data = try dataDirectory(context)
         let started = Date()
-        let images = try TrainingImages.fashionMNIST(directory: data)
-        let reference = try referenceImages(data: data, count: plan.swdImages, training: images)
+        let (plan, data, images, reference) = try inputs(context)
         let settings = self.settings(plan, data: data, seed: context.seed)
         let run = try train(name: "progressive", path: try sharedRunPath(context, "progressive"), settings: settings, plan: plan,
                             images: images, reals: reference.test, context: context, message: "progressive run")

@@ -533,8 +533,8 @@ extension InstrumentedRun {
         let newMetrics = Array(metrics[metricsHandedOver...])
         let (newGradients, newNoise) = (gradientRows, noiseRows)
         metricsHandedOver = metrics.count
-        gradientRows.removeAll(keepingCapacity: true)
-        noiseRows.removeAll(keepingCapacity: true)
+        gradientRows = []
+        noiseRows = []
         let state = checkpoint ? checkpointState() : nil
         if checkpoint { manifest.checkpointEpoch = epoch }
         manifest.epochsCompleted = epoch
