@@ -14,6 +14,8 @@
 //   AirQuality              AirNet-style simulated air-quality field, forecasters, scores, runs
 //   InfoTheory              entropy and mutual-information estimators, exact Gaussian MI
 //   Training                instrumented training loop, schedules, recorded runs, linear students
+//   Translation             Gu et al.'s non-autoregressive translation against an AR Transformer:
+//                           corpora, aligner, models, decoders, BLEU
 //   Plotting                raster canvas, text, axes, figures, PNG output
 //   RunFigures              figure values from run records and MI tables
 //   Analysis                estimates over whole runs, summaries and audits of runs
@@ -120,6 +122,9 @@ let package = Package(
         .target(name: "AirQuality", dependencies: [
             "ActivationStore", "ArrayIO", "Autodiff", "NeuralNets", "Plotting", "Tensors", "Training",
         ], swiftSettings: optimizedInDebug),
+        .target(name: "Translation", dependencies: [
+            "ActivationStore", "ArrayIO", "Autodiff", "NeuralNets", "Tensors", "Training", realModule,
+        ], swiftSettings: optimizedInDebug),
         .target(name: "InfoTheory", dependencies: ["Tensors", realModule], swiftSettings: nativeSettings + optimizedInDebug),
         .target(name: "Training", dependencies: [
             "ActivationStore", "ArrayIO", "Datasets", "InfoTheory", "NeuralNets", "Tensors", realModule,
@@ -175,6 +180,9 @@ let package = Package(
         ]),
         .testTarget(name: "AirQualityTests", dependencies: [
             "ActivationStore", "AirQuality", "ArrayIO", "Autodiff", "NeuralNets", "Tensors", "TestSupport", "Training",
+        ]),
+        .testTarget(name: "TranslationTests", dependencies: [
+            "ActivationStore", "ArrayIO", "Autodiff", "NeuralNets", "Tensors", "TestSupport", "Training", "Translation",
         ]),
         .testTarget(name: "ExperimentsTests", dependencies: [
             "ActivationStore", "Analysis", "ArrayIO", "Datasets", "Experiments", "NeuralNets", "ProgressiveGAN", "Tensors", "TestSupport",
