@@ -9,8 +9,9 @@
 
 import Tensors
 
-/// The sentences of one minibatch: token ids without start or end symbols,
-/// and each source token's fertility (summing to its target's length).
+/// Sentences as token ids (a split, or one minibatch of it), without start
+/// or end symbols, and each source token's fertility (summing to its
+/// target's length).
 public struct SentenceBatch: Sendable, Equatable {
     public var sources: [[Int]]
     public var targets: [[Int]]
@@ -103,20 +104,8 @@ public struct TranslationProbe: Sendable, Equatable {
     }
 }
 
-/// The sentences of a split as token ids.
-public struct EncodedSentences: Sendable {
-    public var sources: [[Int]], targets: [[Int]], fertilities: [[Int]]
-
-    public init(sources: [[Int]], targets: [[Int]], fertilities: [[Int]]) {
-        precondition(sources.count == targets.count && sources.count == fertilities.count,
-                     "EncodedSentences: \(sources.count) sources, \(targets.count) targets, \(fertilities.count) fertility rows")
-        self.sources = sources
-        self.targets = targets
-        self.fertilities = fertilities
-    }
-
-    public var count: Int { sources.count }
-
+extension SentenceBatch {
+    /// The sentences at `indices`: a minibatch of a split.
     public func batch(_ indices: some Sequence<Int>) -> SentenceBatch {
         let i = Array(indices)
         return SentenceBatch(sources: i.map { sources[$0] }, targets: i.map { targets[$0] }, fertilities: i.map { fertilities[$0] })

@@ -37,7 +37,7 @@ import Translation
     var sources: [[Int]] = []
     var g = RandomGenerator(seed: 3)
     for _ in 0..<1000 { sources.append(Array(repeating: 4, count: 1 + g.nextInt(below: 12))) }
-    let sentences = EncodedSentences(sources: sources, targets: sources, fertilities: sources.map { $0.map { _ in 1 } })
+    let sentences = SentenceBatch(sources: sources, targets: sources, fertilities: sources.map { $0.map { _ in 1 } })
     var a = RandomGenerator(seed: 9), b = RandomGenerator(seed: 9)
     let batches = sentences.epochBatches(size: 10, rng: &a)
     #expect(batches == sentences.epochBatches(size: 10, rng: &b))
