@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs what InfoPlane needs and a fresh machine may lack: the Debian
-# packages (OpenBLAS, libpng, pkg-config, Fashion-MNIST, the DejaVu font) and
+# packages (OpenBLAS, libpng, pkg-config, Fashion-MNIST, the DejaVu font,
+# Apertium with its English-Spanish pair for the translation corpus) and
 # the Python packages the tests and notebooks use. Does nothing when all are
 # present, so it is cheap to run before every build.
 set -euo pipefail
 
-debian_packages=(libopenblas-dev pkg-config libpng-dev zlib1g-dev dataset-fashion-mnist fonts-dejavu-core)
-python_modules=(numpy pytest nbformat nbclient ipykernel sklearn)
-python_packages=(numpy pytest nbformat nbclient ipykernel scikit-learn)
+debian_packages=(libopenblas-dev pkg-config libpng-dev zlib1g-dev dataset-fashion-mnist fonts-dejavu-core apertium apertium-eng-spa)
+python_modules=(numpy pytest nbformat nbclient ipykernel sklearn sacrebleu)
+python_packages=(numpy pytest nbformat nbclient ipykernel scikit-learn sacrebleu)
 
 missing=()
 for p in "${debian_packages[@]}"; do
