@@ -72,3 +72,29 @@ public func corpusBLEU(hypotheses: [[String]], references: [[String]]) -> BLEUSc
     return BLEUScore(score: score, correct: correct, total: total, precisions: precisions, brevityPenalty: bp,
                      hypothesisLength: c, referenceLength: r)
 }
+
+/// The other corpus measures of a decoder's output, as fractions.
+public struct TranslationRates: Sendable, Equatable {
+    /// Hypotheses equal to their reference, token for token.
+    public var exactMatch: Double
+    /// Hypotheses of their reference's length.
+    public var lengthAccuracy: Double
+    /// Hypothesis tokens equal to the token just before them (the repeated
+    /// words that Gu et al. (2018, Fig. 4) show as the NAT's typical error),
+    /// over all hypothesis tokens after the first of each sentence.
+    public var repeatedTokens: Double
+
+    public init(hypotheses: [[String]], references: [[String]]) {
+        precondition(hypotheses.count == references.count,
+                     "TranslationRates: \(hypotheses.count) hypotheses for \(references.count) references")
+        let n = Double(max(hypotheses.count, 1))
+        exactMatch = Double(zip(hypotheses, references).filter { $0 == $1 }.count) / n
+        lengthAccuracy = Double(zip(hypotheses, references).filter { $0.count == $1.count }.count) / n
+        var repeats = 0, pairs = 0
+        for h in hypotheses where h.count > 1 {
+            pairs += h.count - 1
+            for i in 1..<h.count where h[i] == h[i - 1] { repeats += 1 }
+        }
+        repeatedTokens = pairs == 0 ? 0 : Double(repeats) / Double(pairs)
+    }
+}

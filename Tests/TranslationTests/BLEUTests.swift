@@ -38,3 +38,11 @@ private func words(_ lines: [String]) -> [[String]] { lines.map { $0.split(separ
     let s = corpusBLEU(hypotheses: words(["a b c", "d e"]), references: words(["a b d", "d f"]))
     #expect(s.correct == [3, 1, 0, 0] && s.total == [5, 3, 1, 0] && s.score == 0)
 }
+
+@Test func translation_rates_count_exact_matches_lengths_and_repeated_tokens() {
+    let r = TranslationRates(hypotheses: words(["a b c", "d d d e", "f", ""]), references: words(["a b c", "d e f g", "g h", "x"]))
+    #expect(r.exactMatch == 0.25)
+    #expect(r.lengthAccuracy == 0.5)
+    // Pairs of neighbours: 2 in "a b c", 3 in "d d d e"; repeats: 2.
+    #expect(r.repeatedTokens == 2.0 / 5.0)
+}
