@@ -154,7 +154,7 @@ let package = Package(
             "ActivationStore", "Analysis", "ArrayIO", "Experiments", "InfoTheory", "NeuralNets", "PlotCommands", "Plotting",
             "ProgressiveGAN", "RunFigures", "Tensors", "Training",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            "Sweeps",
+            "Sweeps", "Translation",
         ], linkerSettings: staticSwiftRuntime),
         .executableTarget(name: "infoplane-bench", dependencies: [
             "ArrayIO", "Autodiff", "InfoTheory", "NeuralNets", "Plotting", "ProgressiveGAN", "Tensors", "Training",
