@@ -308,8 +308,8 @@ public struct SyntheticLanguage: Sendable {
     ///   incomplete or broken mode B ("y" alone, "z y", "y z z").
     ///
     /// A mixed output is what a model that averages over the two modes
-    /// produces; its rate over all ambiguous occurrences is
-    /// `mixedModeRate`. The generator never repeats an ambiguous word in one
+    /// produces; its rate over all ambiguous occurrences is the subject's
+    /// mixed-mode rate. The generator never repeats an ambiguous word in one
     /// sentence, so the outcome of a word is that of its occurrence.
     public func classifyAmbiguous(source: [String], hypothesis: [String]) -> [AmbiguityClassification] {
         var counts: [String: Int] = [:], bigrams: [[String]: Int] = [:]
