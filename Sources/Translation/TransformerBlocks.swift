@@ -1,7 +1,7 @@
 // The pieces the autoregressive teacher and the non-autoregressive student
 // share: the configuration, padded batches and their masks, the pre-LN
 // encoder (same parameter names in both models, so the student's encoder
-// can be initialized from the teacher's), and the pre-LN decoder sublayers.
+// can be initialized from the teacher's) and its sublayers.
 //
 // Pre-LN (Xiong et al. 2020): every sublayer reads LayerNorm(x) and adds its
 // output to the residual stream, x ← x + Dropout(F(LN(x))); one more
@@ -9,12 +9,10 @@
 // rate warm-up sensitive enough to diverge, which post-LN is not.
 //
 // Layout: sequences are [batch, length, d], padded with token 0 at the end;
-// a sentence of n real tokens has rows n... masked as attention keys,
-// ignored by the losses and zeroed in recorded states.
+// a sentence of n real tokens has rows n... masked as attention keys.
 
 import Autodiff
 import NeuralNets
-import RealModule
 import Tensors
 
 /// The sizes of a Transformer (Vaswani et al. 2017) and its regularization.
@@ -101,13 +99,6 @@ struct PositionTable {
         let rows = length <= table.shape[0] ? table.rows(0..<length) : sinusoidalPositions(length: length, dimension: dimension)
         return rows.reshaped([1, length, dimension])
     }
-}
-
-/// [batch, length, d] → [batch·heads, length, d/heads]: the layout
-/// `MultiHeadAttention.attend` takes keys and values in.
-func splitHeads(_ x: Variable, heads: Int) -> Variable {
-    let (b, l, d) = (x.shape[0], x.shape[1], x.shape[2])
-    return x.reshaped([b, l, heads, d / heads]).permuted([0, 2, 1, 3]).reshaped([b * heads, l, d / heads])
 }
 
 /// The rows of x [rows, ...] at `indices`, for tensors of any rank (beam
@@ -209,44 +200,5 @@ struct TransformerEncoder {
             outputs.append(x)
         }
         return (embedded, outputs, norm(x, c.p))
-    }
-}
-
-/// Attention to the encoder's memory through keys and values computed once
-/// (a pre-LN sublayer's core: the caller normalizes the queries and adds the residual).
-struct CrossAttention {
-    let attention: MultiHeadAttention
-    let keys, values: Variable
-    let mask: AttentionMask
-
-    init(_ attention: MultiHeadAttention, memory: Variable, sourceLengths: [Int], _ p: BoundParameters) {
-        self.attention = attention
-        (keys, values) = attention.keysAndValues(memory, p)
-        mask = AttentionMask(keyLengths: sourceLengths)
-    }
-
-    func callAsFunction(_ queries: Variable, _ c: inout PassContext) -> Variable {
-        attention.attend(queries, keys: keys, values: values, mask: mask, c.p, dropout: c.rate, rng: &c.rng)
-    }
-}
-
-/// [N, L, d] states with their padding rows zeroed, as plain tensors.
-func zeroingPadding(_ x: Variable, _ rowMask: Tensor) -> Tensor {
-    x.value * rowMask.broadcast(to: x.shape)
-}
-
-/// log Σ exp of each row of z [rows, V] (in Double), and the log-softmax
-/// entry of each row's label.
-func logSoftmaxEntries(_ z: Tensor, labels: [Int]) -> [Double] {
-    let v = z.shape[z.rank - 1]
-    return z.scalars.withUnsafeBufferPointer { buffer in
-        labels.enumerated().map { r, y in
-            let row = buffer.baseAddress! + r * v
-            var m = -Float.infinity
-            for k in 0..<v { m = max(m, row[k]) }
-            var s = 0.0
-            for k in 0..<v { s += Double.exp(Double(row[k] - m)) }
-            return Double(row[y]) - Double(m) - Double.log(s)
-        }
     }
 }

@@ -33,19 +33,8 @@ struct Bleu: ParsableCommand {
     @Flag(help: "Print one JSON object (score, counts, totals, precisions, bp, sys_len, ref_len).")
     var json = false
 
-    /// The lines of `path`, each split at white space.
-    static func sentences(_ path: String) throws -> [[String]] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw FileError(path: path, reason: FileManager.default.fileExists(atPath: path) ? "cannot be read" : "no such file")
-        }
-        guard let text = String(data: data, encoding: .utf8) else { throw FileError(path: path, reason: "is not UTF-8 text") }
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        if lines.last == "" { lines.removeLast() }
-        return lines.map { $0.split(whereSeparator: \.isWhitespace).map(String.init) }
-    }
-
     func run() throws {
-        let h = try Self.sentences(hypotheses), r = try Self.sentences(references)
+        let h = try readSentences(hypotheses), r = try readSentences(references)
         guard h.count == r.count else {
             throw FileError(path: hypotheses, reason: "has \(h.count) lines, but the references \(references) have \(r.count)")
         }

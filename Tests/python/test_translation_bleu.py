@@ -73,4 +73,4 @@ def test_bleu_refuses_files_of_different_lengths_and_a_missing_file(infoplane, t
     assert result.returncode != 0
     assert "hyp.txt" in result.stderr and "2 lines" in result.stderr and "1" in result.stderr
     result = run(infoplane, "bleu", tmp_path / "missing.txt", r, check=False)
-    assert result.returncode != 0 and "missing.txt" in result.stderr and "no such file" in result.stderr
+    assert result.returncode != 0 and "missing.txt" in result.stderr and "no such file" in result.stderr.lower()
