@@ -82,7 +82,7 @@ public struct MultiHeadAttention: Sendable, Equatable {
     public var headDimension: Int { modelDimension / heads }
 
     /// [batch, length, dModel] → [batch·heads, length, dHead].
-    func splitHeads(_ x: Variable) -> Variable {
+    public func splitHeads(_ x: Variable) -> Variable {
         let (b, l) = (x.shape[0], x.shape[1])
         return x.reshaped([b, l, heads, headDimension]).permuted([0, 2, 1, 3]).reshaped([b * heads, l, headDimension])
     }
@@ -91,6 +91,13 @@ public struct MultiHeadAttention: Sendable, Equatable {
     /// split into heads: what an incremental decoder computes once and keeps.
     public func keysAndValues(_ memory: Variable, _ p: BoundParameters) -> (keys: Variable, values: Variable) {
         (splitHeads(key(memory, p)), splitHeads(value(memory, p)))
+    }
+
+    /// Keys projected from one sequence and values from another, split into
+    /// heads (positional attention: keys from positions, values from states).
+    public func keysAndValues(keysFrom keySource: Variable, valuesFrom valueSource: Variable,
+                              _ p: BoundParameters) -> (keys: Variable, values: Variable) {
+        (splitHeads(key(keySource, p)), splitHeads(value(valueSource, p)))
     }
 
     /// Attention of queries [batch, Lq, dModel] to projected keys and values

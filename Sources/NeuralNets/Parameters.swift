@@ -33,6 +33,9 @@ public struct ParameterStore: Sendable, Equatable {
     /// Whether a parameter of this name exists.
     public func contains(_ name: String) -> Bool { index[name] != nil }
 
+    /// The position of the parameter called `name` in `names` and `tensors`.
+    public func position(of name: String) -> Int? { index[name] }
+
     /// The parameter called `name`.
     public subscript(name: String) -> Tensor {
         get {
@@ -113,7 +116,7 @@ public struct BoundParameters {
 
     /// The variable of the parameter called `name`.
     public subscript(name: String) -> Variable {
-        guard let i = store.names.firstIndex(of: name) else { preconditionFailure("BoundParameters: no parameter '\(name)'") }
+        guard let i = store.position(of: name) else { preconditionFailure("BoundParameters: no parameter '\(name)'") }
         return variables[i]
     }
 
