@@ -38,7 +38,8 @@ public enum CopyingMode: String, Codable, Sendable, CaseIterable {
 public struct NATSettings: Codable, Equatable, Sendable {
     /// How decoder inputs are copied from the source.
     public var copying: CopyingMode
-    /// Whether each decoder self-attention query is masked from its own key.
+    /// Whether each decoder self-attention query is masked from its own key
+    /// (Gu et al. 2018, §3.1). A one-token target keeps its only key.
     public var selfMask: Bool
     /// L: the fertility predictor's classes 0..<L; larger reference
     /// fertilities count as L − 1 in its loss.
