@@ -131,8 +131,11 @@ struct NATDecoderLayer {
 /// ("decoder.layer<i>.*"), a final LayerNorm ("decoder.norm.*") and the
 /// output projection ("decoder.output.*").
 public struct NonAutoregressiveTransformer: TranslationModel {
+    /// The sizes, shared with the teacher (same encoder).
     public let configuration: TransformerConfiguration
+    /// Copying, self mask and fertility classes.
     public let settings: NATSettings
+    /// Every parameter: "encoder.*", "fertility.*", then "decoder.*".
     public var store: ParameterStore
     /// The sizes of the source and target vocabularies.
     public let sourceVocabulary: Int, targetVocabulary: Int

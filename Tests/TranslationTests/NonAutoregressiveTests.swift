@@ -231,8 +231,8 @@ private func natMaxDifference(_ a: [Float], _ b: [Float]) -> Float {
     let names = ["encoder.embedding.table", "encoder.layer0.selfAttention.value.weight", "fertility.weight", "fertility.bias",
                  "decoder.layer0.positionalAttention.query.weight", "decoder.layer1.positionalAttention.key.weight",
                  "decoder.layer1.selfAttention.query.weight", "decoder.output.weight", "decoder.output.bias"]
-    for smoothing: Float in [0, 0.2] {
-        let model = natModel(seed: 7, smoothing: smoothing)
+    for (smoothing, copying): (Float, CopyingMode) in [(0, .fertility), (0.2, .fertility), (0.1, .uniform)] {
+        let model = natModel(seed: 7, settings: NATSettings(copying: copying, fertilityClasses: 6), smoothing: smoothing)
         var rng = RandomGenerator(seed: 1)
         let (_, gradients) = model.trainingStep(batch, rng: &rng)
         #expect(gradients.count == model.store.tensors.count)
@@ -255,7 +255,7 @@ private func natMaxDifference(_ a: [Float], _ b: [Float]) -> Float {
                 // the loss, ~1e-5 here): a wrong sign or a scale 10% off fails.
                 #expect(abs(g[j]) > 0.002, "\(name)[\(j)] gradient \(g[j]) too small to check")
                 #expect(abs(numeric - g[j]) <= 0.03 * abs(g[j]) + 1e-4,
-                        "\(name)[\(j)], smoothing \(smoothing): analytic \(g[j]), numeric \(numeric)")
+                        "\(name)[\(j)], \(copying), smoothing \(smoothing): analytic \(g[j]), numeric \(numeric)")
             }
         }
     }
@@ -286,22 +286,24 @@ private func natMaxDifference(_ a: [Float], _ b: [Float]) -> Float {
     for _ in 0..<60 { sources.append((0..<(2 + rng.nextInt(below: 4))).map { _ in 4 + rng.nextInt(below: 8) }) }
     let data = SentenceBatch(sources: sources, targets: sources.map { $0.map { table[$0]! } },
                              fertilities: sources.map { $0.map { _ in 1 } })
-    var model = natModel(seed: 12, vocabulary: 12)
-    let initial = model.evaluate(data)
-    var adam = Adam(learningRate: 1e-2)
-    for _ in 0..<60 {
-        for indices in data.epochBatches(size: 20, rng: &rng) {
-            let (_, gradients) = model.trainingStep(data.batch(indices), rng: &rng)
-            adam.update(&model.store.tensors, gradients: gradients, multiplier: 1)
+    for copying in CopyingMode.allCases {
+        var model = natModel(seed: 12, settings: NATSettings(copying: copying, fertilityClasses: 6), vocabulary: 12)
+        let initial = model.evaluate(data)
+        var adam = Adam(learningRate: 1e-2)
+        for _ in 0..<60 {
+            for indices in data.epochBatches(size: 20, rng: &rng) {
+                let (_, gradients) = model.trainingStep(data.batch(indices), rng: &rng)
+                adam.update(&model.store.tensors, gradients: gradients, multiplier: 1)
+            }
         }
+        let final = model.evaluate(data)
+        #expect(final.loss < 0.01 * initial.loss, "\(copying): loss \(initial.loss) → \(final.loss)")
+        #expect(model.fertilities(sources, .argmax) == data.fertilities)
+        #expect(model.fertilities(sources, .average) == data.fertilities)
+        let translations = model.translate(sources)
+        let exact = zip(translations, data.targets).filter { $0 == $1 }.count
+        #expect(final.correct >= 190 && exact >= 54, "\(copying): \(exact) of 60 translated exactly")
     }
-    let final = model.evaluate(data)
-    #expect(final.loss < 0.01 * initial.loss, "loss \(initial.loss) → \(final.loss)")
-    #expect(model.fertilities(sources, .argmax) == data.fertilities)
-    #expect(model.fertilities(sources, .average) == data.fertilities)
-    let translations = model.translate(sources)
-    let exact = zip(translations, data.targets).filter { $0 == $1 }.count
-    #expect(final.correct >= 190 && exact >= 54, "\(exact) of 60 translated exactly")
 }
 
 @Test func noisy_parallel_decoding_returns_the_candidate_the_score_prefers() {
