@@ -347,3 +347,21 @@ private func natMaxDifference(_ a: [Float], _ b: [Float]) -> Float {
     let singles = sources.map { model.noisyParallelDecode($0, samples: 5, rng: &singleRNG, score: longest) }
     #expect(batched == singles)
 }
+
+@Test func dropout_in_training_follows_the_generator_and_leaves_evaluation_alone() {
+    let batch = SentenceBatch(sources: [[5, 6, 7], [8, 9]], targets: [[11, 12, 4], [5, 6]], fertilities: [[2, 0, 1], [1, 1]])
+    let configuration = TransformerConfiguration(layers: 2, modelDimension: 16, heads: 2, feedForward: 32, dropout: 0.3,
+                                                 labelSmoothing: 0, maxLength: 12)
+    let dropped = NonAutoregressiveTransformer(configuration: configuration, settings: NATSettings(fertilityClasses: 6),
+                                               sourceVocabulary: 16, targetVocabulary: 16, seed: 7)
+    var plain = natModel(seed: 7)
+    plain.store = dropped.store
+    var a = RandomGenerator(seed: 2), b = RandomGenerator(seed: 2), c = RandomGenerator(seed: 2)
+    let first = dropped.trainingStep(batch, rng: &a), again = dropped.trainingStep(batch, rng: &b)
+    #expect(first.loss == again.loss && first.gradients == again.gradients && a == b)
+    #expect(a != RandomGenerator(seed: 2))
+    let second = dropped.trainingStep(batch, rng: &a)
+    #expect(second.loss != first.loss)
+    #expect(plain.trainingStep(batch, rng: &c).loss != first.loss)
+    #expect(dropped.evaluate(batch) == plain.evaluate(batch))
+}
