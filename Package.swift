@@ -136,7 +136,7 @@ let package = Package(
         .target(name: "Experiments", dependencies: [
             "AirQuality",
             "ActivationStore", "Analysis", "ArrayIO", "Datasets", "InfoTheory", "NeuralNets", "Plotting", "ProgressiveGAN", "RunFigures",
-            "Tensors", "Training",
+            "Tensors", "Training", "Translation",
         ]),
         .target(name: "PlotCommands", dependencies: [
             "ActivationStore", "ArrayIO", "Plotting", "RunFigures",

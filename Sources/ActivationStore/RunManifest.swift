@@ -108,13 +108,17 @@ public struct RunSettings: Codable, Sendable, Equatable {
     /// the corrupted samples marked in corrupted_mask.npy, and label-noise.csv
     /// records the memorization of the corrupted labels per epoch.
     public var labelNoise: Double?
+    /// Settings particular to a task's model (the translation task's model
+    /// kind, teacher run, targets, copying), as names and values; nil for
+    /// tasks that have none.
+    public var subject: [String: String]?
 
     public init(task: String, dataSource: String, widths: [Int], activation: String, initializer: String,
                 optimizer: [String: String], batchSize: Int, epochs: Int, seed: UInt64,
                 trainingFraction: Double, splitMethod: String, trainingSubset: Int? = nil, testSubset: Int? = nil,
                 schedule: String, activations: String, dtype: String, checkpointInterval: Int,
                 weightDecay: String? = nil, learningRateSchedule: String? = nil, mixupAlpha: Double? = nil,
-                recordedSamples: String? = nil, labelNoise: Double? = nil) {
+                recordedSamples: String? = nil, labelNoise: Double? = nil, subject: [String: String]? = nil) {
         self.task = task
         self.dataSource = dataSource
         self.widths = widths
@@ -137,6 +141,7 @@ public struct RunSettings: Codable, Sendable, Equatable {
         self.mixupAlpha = mixupAlpha
         self.recordedSamples = recordedSamples
         self.labelNoise = labelNoise
+        self.subject = subject
     }
 
     /// The names of the settings that differ between two runs, for error messages.

@@ -31,6 +31,30 @@ public struct PlannedRun: Sendable {
 /// - Throws: the first error any run raised (the others still finish).
 public func trainRuns(_ planned: [PlannedRun], workers: Int, progress: ProgressReporter,
                       message: String = "training") throws {
+    try trainRuns(planned, workers: workers, progress: progress, message: message) { plan in
+        if AtomicFile.exists(RunDirectory(plan.path).manifest) {
+            return try RecordedRun.resume(at: plan.path, requested: plan.settings)
+        }
+        return try RecordedRun.start(settings: plan.settings, at: plan.path)
+    }
+}
+
+/// `trainRuns` for the runs of any subject: `subject` builds a run's
+/// trainer and recorded samples from its settings (as `InstrumentedRun.start`
+/// and `resume` take it).
+public func trainRuns<T: EpochTraining>(_ planned: [PlannedRun], workers: Int, progress: ProgressReporter, message: String = "training",
+                                        subject: @escaping @Sendable (RunSettings) throws -> RunSubject<T>) throws {
+    try trainRuns(planned, workers: workers, progress: progress, message: message) { plan in
+        if AtomicFile.exists(RunDirectory(plan.path).manifest) {
+            return try InstrumentedRun<T>.resume(at: plan.path, requested: plan.settings, subject: subject)
+        }
+        return try InstrumentedRun<T>.start(settings: plan.settings, at: plan.path, subject: subject)
+    }
+}
+
+/// The work loop of both: `open` starts, resumes or reuses one run.
+private func trainRuns<T: EpochTraining>(_ planned: [PlannedRun], workers: Int, progress: ProgressReporter, message: String,
+                                         open: @escaping @Sendable (PlannedRun) throws -> InstrumentedRun<T>) throws {
     guard !planned.isEmpty else { return }
     let total = planned.reduce(0) { $0 + $1.settings.epochs }
     let state = BatchState(count: planned.count)
@@ -38,12 +62,7 @@ public func trainRuns(_ planned: [PlannedRun], workers: Int, progress: ProgressR
         while let i = state.next() {
             let plan = planned[i]
             do {
-                var run: RecordedRun
-                if AtomicFile.exists(RunDirectory(plan.path).manifest) {
-                    run = try RecordedRun.resume(at: plan.path, requested: plan.settings)
-                } else {
-                    run = try RecordedRun.start(settings: plan.settings, at: plan.path)
-                }
+                var run = try open(plan)
                 try run.run { p in
                     progress.update(state.set(i, p.epoch), total, message)
                 }

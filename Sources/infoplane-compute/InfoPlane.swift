@@ -21,7 +21,7 @@ struct InfoPlane: ParsableCommand {
         abstract: "Information-plane analysis of neural networks: train, record, estimate, plot.",
         version: "0.1.0",
         subcommands: [Demo.self, Reproduce.self, Train.self, Simulate.self, Sample.self, Estimate.self, Plot.self, Grid.self,
-                      AuditCommand.self, Sweep.self, Bleu.self]
+                      AuditCommand.self, Sweep.self, Bleu.self, Translate.self]
     )
 
     static func main() {

@@ -20,10 +20,12 @@ struct Train: ParsableCommand {
           infoplane train --resume runs/tanh
           infoplane train --task progan --out runs/progan
           infoplane train --task progan --images faces.npz --images-per-phase 20000 --out runs/faces
+          infoplane train --task translation --corpus synthetic:1 --model teacher --out runs/teacher
+          infoplane train --task translation --corpus synthetic:1 --model nat --teacher runs/teacher --out runs/nat
         """
     )
 
-    @Option(help: "Task: \((Tasks.names.filter { $0 != "tishby-original" } + ["progan", "air"]).joined(separator: ", ")). (default: tishby)")
+    @Option(help: "Task: \((Tasks.names.filter { $0 != "tishby-original" } + ["progan", "air", "translation"]).joined(separator: ", ")). (default: tishby)")
     var task: String?
 
     @Option(help: "Data directory: x.csv and y.csv of the original 12-bit data, or Fashion-MNIST's IDX files.")
@@ -109,6 +111,30 @@ struct Train: ParsableCommand {
     @Option(help: "air: the simulated field (.npz of `infoplane simulate air`). (default: simulate 32 x 32, 2 years, 40 stations with --seed)")
     var field: String?
 
+    @Option(help: "translation: the corpus, synthetic:SEED or apertium:SEED (English to Spanish by Apertium). (default: synthetic:1)")
+    var corpus: String?
+
+    @Option(help: "translation: the model, teacher (autoregressive) or nat. (default: teacher)")
+    var model: String?
+
+    @Option(help: "translation: the complete teacher run a NAT's encoder and distilled targets come from.")
+    var teacher: String?
+
+    @Option(help: "translation: a NAT's targets, distilled (the teacher's translations) or raw. (default: distilled)")
+    var targets: String?
+
+    @Option(help: "translation: a NAT's decoder inputs, copied by fertility or uniform. (default: fertility)")
+    var copying: String?
+
+    @Option(help: "translation: mask each NAT decoder query from its own position, true or false. (default: true)")
+    var selfMask: Bool?
+
+    @Option(help: "translation: warm-up steps of the learning rate. (default: 1000)")
+    var warmup: Int?
+
+    @Option(help: "translation: layers, d_model, heads and d_ff, comma-separated. (default: 2,64,4,256)")
+    var transformer: String?
+
     @Option(help: "Output run directory (must not hold a run).")
     var out: String?
 
@@ -128,6 +154,10 @@ struct Train: ParsableCommand {
         }
         if task == "air" || field != nil {
             try AirRunCommand.validate(self)
+            return
+        }
+        if task == "translation" || TranslationRunCommand.options(self).count > 0 {
+            try TranslationRunCommand.validate(self)
             return
         }
         if let task, !Tasks.names.contains(task) {
@@ -234,6 +264,9 @@ struct Train: ParsableCommand {
         }
         if task == "air" || resume.map(AirRunCommand.isAirRun) == true {
             return try AirRunCommand.train(self)
+        }
+        if task == "translation" || resume.map(TranslationRunCommand.isTranslationRun) == true {
+            return try TranslationRunCommand.train(self)
         }
         var recorded: RecordedRun
         if let resume {
