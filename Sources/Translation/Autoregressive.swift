@@ -146,9 +146,8 @@ public struct AutoregressiveTransformer: TranslationModel {
     public func evaluate(_ batch: SentenceBatch) -> TranslationEvaluation {
         inference { c in
             let pass = teacherForced(sources: batch.sources, targets: batch.targets, &c)
-            let scores = tokenScores(pass.logits.value, labels: pass.labels)
-            return TranslationEvaluation(loss: -scores.logProbabilities.reduce(0, +), correct: scores.correct,
-                                         tokens: scores.logProbabilities.count)
+            let scores = summedCrossEntropy(pass.logits.value, labels: pass.labels, ignoring: Vocabulary.padding)
+            return TranslationEvaluation(loss: scores.loss, correct: scores.correct, tokens: scores.count)
         }
     }
 
@@ -344,27 +343,4 @@ func argmax(_ x: Tensor, row r: Int) -> Int {
         for k in 1..<v where b[r * v + k] > b[r * v + best] { best = k }
         return best
     }
-}
-
-/// For logits [..., V] and one label per row (0 for padding, skipped): each
-/// counted row's log-probability of its label (nats, full softmax) in row
-/// order, and how many rows have their label as the argmax.
-func tokenScores(_ logits: Tensor, labels: [Int]) -> (logProbabilities: [Double], correct: Int) {
-    let v = logits.shape[logits.rank - 1]
-    let rows = logits.count / v
-    precondition(labels.count == rows, "tokenScores: \(labels.count) labels for \(rows) rows")
-    var logp: [Double] = []
-    var correct = 0
-    logits.scalars.withUnsafeBufferPointer { b in
-        for r in 0..<rows where labels[r] != Vocabulary.padding {
-            let row = b.baseAddress! + r * v
-            var m = -Float.infinity, best = 0
-            for k in 0..<v where row[k] > m { m = row[k]; best = k }
-            var s = 0.0
-            for k in 0..<v { s += Double.exp(Double(row[k] - m)) }
-            logp.append(Double(row[labels[r]] - m) - Double.log(s))
-            if best == labels[r] { correct += 1 }
-        }
-    }
-    return (logp, correct)
 }

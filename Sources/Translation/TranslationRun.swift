@@ -39,15 +39,14 @@ import NeuralNets
 import Tensors
 import Training
 
-/// The sentences of a split as token ids.
-public struct EncodedSentences: Sendable {
-    public var sources: [[Int]], targets: [[Int]], fertilities: [[Int]]
+/// The sentences of a split as token ids: a `SentenceBatch` of the whole split.
+public typealias EncodedSentences = SentenceBatch
 
-    public var count: Int { sources.count }
-
-    /// The pairs that have fertilities and fit `maxLength`, encoded.
+extension SentenceBatch {
+    /// The pairs that have fertilities, a nonempty source and both sides
+    /// within `maxLength` tokens, encoded.
     public init(_ pairs: [SentencePair], source: Vocabulary, target: Vocabulary, maxLength: Int) {
-        sources = []; targets = []; fertilities = []
+        var sources: [[Int]] = [], targets: [[Int]] = [], fertilities: [[Int]] = []
         for pair in pairs {
             guard let f = pair.fertilities, pair.source.count <= maxLength, pair.target.count <= maxLength,
                   !pair.source.isEmpty else { continue }
@@ -55,27 +54,7 @@ public struct EncodedSentences: Sendable {
             targets.append(target.encode(pair.target))
             fertilities.append(f)
         }
-    }
-
-    public func batch(_ indices: some Sequence<Int>) -> SentenceBatch {
-        let i = Array(indices)
-        return SentenceBatch(sources: i.map { sources[$0] }, targets: i.map { targets[$0] }, fertilities: i.map { fertilities[$0] })
-    }
-
-    /// Minibatches of `size` sentences for one epoch: the sentences shuffled,
-    /// sorted by source length within pools of 32 batches (so that a batch
-    /// pads little), and the batches shuffled. Always ⌈count / size⌉ batches.
-    public func epochBatches(size: Int, rng: inout RandomGenerator) -> [[Int]] {
-        var order = Array(0..<count)
-        rng.shuffle(&order)
-        var batches: [[Int]] = []
-        let pool = 32 * size
-        for start in stride(from: 0, to: count, by: pool) {
-            let sorted = order[start..<min(count, start + pool)].sorted { (sources[$0].count, $0) < (sources[$1].count, $1) }
-            for b in stride(from: 0, to: sorted.count, by: size) { batches.append(Array(sorted[b..<min(sorted.count, b + size)])) }
-        }
-        rng.shuffle(&batches)
-        return batches
+        self.init(sources: sources, targets: targets, fertilities: fertilities)
     }
 }
 
