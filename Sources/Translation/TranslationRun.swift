@@ -19,7 +19,8 @@
 // training sentences (the targets the model trains on) and the first 64
 // test sentences. Recorded tensors, each [d_model] per sample:
 //   "encoder L"  the encoder's layer-L residual stream at the source token
-//                the position is aligned to (copied from, for the NAT)
+//                whose fertility covers the position (source token i covers
+//                the next f_i positions; what a fertility-copying NAT copies)
 //   "decoder L"  the decoder's layer-L residual stream at the position
 //                (teacher-forced; the NAT's inputs copied by the fertilities)
 // Labels Y: the target token at the position. inputs.npy holds, per sample,
