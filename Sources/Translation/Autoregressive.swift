@@ -136,13 +136,6 @@ public struct AutoregressiveTransformer: TranslationModel {
         return (loss.value.scalar, p.gradients(of: loss))
     }
 
-    /// The pass without dropout, on a tape that records nothing.
-    func inference<R>(_ body: (inout PassContext) -> R) -> R {
-        let tape = Tape()
-        var c = PassContext(p: store.bind(to: tape, requiringGradients: false), rate: 0, rng: RandomGenerator(seed: 0))
-        return body(&c)
-    }
-
     public func evaluate(_ batch: SentenceBatch) -> TranslationEvaluation {
         inference { c in
             let pass = teacherForced(sources: batch.sources, targets: batch.targets, &c)

@@ -342,16 +342,6 @@ public struct NonAutoregressiveTransformer: TranslationModel {
         }
     }
 
-    /// `body` with a context on a fresh tape that records nothing (no
-    /// gradients, no dropout), the tape kept alive until `body` returns.
-    func inference<R>(_ body: (inout PassContext) -> R) -> R {
-        let tape = Tape()
-        return withExtendedLifetime(tape) {
-            var c = PassContext(p: store.bind(to: tape, requiringGradients: false), rate: 0, rng: RandomGenerator(seed: 0))
-            return body(&c)
-        }
-    }
-
     // MARK: Decoding
 
     /// Each source token's fertility, predicted in one batched pass.

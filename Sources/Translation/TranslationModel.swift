@@ -2,6 +2,7 @@
 // teacher and the non-autoregressive student train, evaluate and record
 // through the same code.
 
+import Autodiff
 import NeuralNets
 import Tensors
 
@@ -38,4 +39,16 @@ public protocol TranslationModel: Sendable {
     /// batch's fertilities), without dropout. Row t of a decoder state is
     /// the state that predicts target token t.
     func layerStates(_ batch: SentenceBatch) -> (encoder: [Tensor], decoder: [Tensor])
+}
+
+extension TranslationModel {
+    /// `body` with a context on a fresh tape that records nothing (no
+    /// gradients, no dropout), the tape kept alive until `body` returns.
+    func inference<R>(_ body: (inout PassContext) -> R) -> R {
+        let tape = Tape()
+        return withExtendedLifetime(tape) {
+            var c = PassContext(p: store.bind(to: tape, requiringGradients: false), rate: 0, rng: RandomGenerator(seed: 0))
+            return body(&c)
+        }
+    }
 }
