@@ -158,6 +158,7 @@ let package = Package(
         ], linkerSettings: staticSwiftRuntime),
         .executableTarget(name: "infoplane-bench", dependencies: [
             "ArrayIO", "Autodiff", "InfoTheory", "NeuralNets", "Plotting", "ProgressiveGAN", "Tensors", "Training",
+            "Translation",
         ]),
 
         .testTarget(name: "LinearModelTests", dependencies: ["ArrayIO", "Datasets", "InfoTheory", "Tensors", "TestSupport", "Training"]),
@@ -186,7 +187,7 @@ let package = Package(
         ]),
         .testTarget(name: "ExperimentsTests", dependencies: [
             "ActivationStore", "Analysis", "ArrayIO", "Datasets", "Experiments", "NeuralNets", "ProgressiveGAN", "Tensors", "TestSupport",
-            "Training",
+            "Training", "Translation",
         ]),
     ]
 )

@@ -7,6 +7,7 @@ virtual environment outside the repository and run
     /path/to/venv/bin/python scripts/bench_pytorch.py
 
     /path/to/venv/bin/python scripts/bench_pytorch.py steps run
+    /path/to/venv/bin/python scripts/bench_pytorch.py transformer
 
 Sections (all by default):
 
@@ -21,7 +22,13 @@ Sections (all by default):
   accuracy on both splits every epoch, every layer's activations of all 4096
   inputs saved as .npy at the 274 recorded epochs with the gradient
   statistics of their epochs), timed per epoch and per recorded epoch and
-  added up for the 8000-epoch schedule.
+  added up for the 8000-epoch schedule;
+- transformer (not in the default set): the training steps of
+  `infoplane-bench translation`, the autoregressive teacher and the NAT
+  (pre-LN, 2 layers, d 64, 4 heads, feed-forward 256, dropout 0.1 on
+  sublayers, embeddings and attention weights, label smoothing 0.1,
+  gradient clipping at norm 1, Adam), batch 64 of sources and targets of
+  10 tokens, vocabularies of 64 and 72.
 
 Timings are the minimum over several batches of at least 1 ms, with 1 and
 then 2 threads (the run: 1 thread).
@@ -184,6 +191,116 @@ def instrumented_run(epochs=8000, measured_epochs=300, seed=1):
           f"{epochs} epochs with {len(schedule)} recorded: {total:.1f} s")
 
 
+class PreLNEncoderLayer(torch.nn.Module):
+    def __init__(self, d=64, heads=4, ff=256, p=0.1):
+        super().__init__()
+        self.n1, self.n2 = torch.nn.LayerNorm(d), torch.nn.LayerNorm(d)
+        self.attention = torch.nn.MultiheadAttention(d, heads, dropout=p, batch_first=True)
+        self.ff = torch.nn.Sequential(torch.nn.Linear(d, ff), torch.nn.ReLU(), torch.nn.Linear(ff, d))
+        self.drop = torch.nn.Dropout(p)
+
+    def forward(self, x):
+        h = self.n1(x)
+        x = x + self.drop(self.attention(h, h, h, need_weights=False)[0])
+        return x + self.drop(self.ff(self.n2(x)))
+
+
+class PreLNDecoderLayer(torch.nn.Module):
+    """The teacher's layer (causal self-attention, cross-attention, feed-forward) or, with
+    `positional`, the NAT's (self-attention masked from each query's own position,
+    positional attention, cross-attention, feed-forward)."""
+
+    def __init__(self, d=64, heads=4, ff=256, p=0.1, positional=False):
+        super().__init__()
+        count = 4 if positional else 3
+        self.norms = torch.nn.ModuleList(torch.nn.LayerNorm(d) for _ in range(count))
+        self.attentions = torch.nn.ModuleList(torch.nn.MultiheadAttention(d, heads, dropout=p, batch_first=True)
+                                              for _ in range(count - 1))
+        self.ff = torch.nn.Sequential(torch.nn.Linear(d, ff), torch.nn.ReLU(), torch.nn.Linear(ff, d))
+        self.drop = torch.nn.Dropout(p)
+        self.positional = positional
+
+    def forward(self, x, memory, mask, positions=None):
+        h = self.norms[0](x)
+        x = x + self.drop(self.attentions[0](h, h, h, attn_mask=mask, need_weights=False)[0])
+        k = 1
+        if self.positional:
+            x = x + self.drop(self.attentions[1](positions, positions, self.norms[1](x), need_weights=False)[0])
+            k = 2
+        x = x + self.drop(self.attentions[k](self.norms[k](x), memory, memory, need_weights=False)[0])
+        return x + self.drop(self.ff(self.norms[k + 1](x)))
+
+
+def sinusoids(length, d=64):
+    position = torch.arange(length, dtype=torch.float32)[:, None]
+    rate = torch.exp(-math.log(10000.0) * torch.arange(0, d, 2, dtype=torch.float32) / d)
+    table = torch.zeros(length, d)
+    table[:, 0::2], table[:, 1::2] = torch.sin(position * rate), torch.cos(position * rate)
+    return table
+
+
+class Translator(torch.nn.Module):
+    def __init__(self, nat, sources=64, targets=72, d=64, layers=2, p=0.1, fertilities=50):
+        super().__init__()
+        self.nat, self.d = nat, d
+        self.source_embedding = torch.nn.Embedding(sources, d)
+        self.encoder = torch.nn.ModuleList(PreLNEncoderLayer() for _ in range(layers))
+        self.encoder_norm = torch.nn.LayerNorm(d)
+        if nat:
+            self.fertility = torch.nn.Linear(d, fertilities)
+        else:
+            self.target_embedding = torch.nn.Embedding(targets, d)
+        self.decoder = torch.nn.ModuleList(PreLNDecoderLayer(positional=nat) for _ in range(layers))
+        self.decoder_norm = torch.nn.LayerNorm(d)
+        self.output = torch.nn.Linear(d, targets)
+        self.drop = torch.nn.Dropout(p)
+        self.register_buffer("positions", sinusoids(33, d))
+
+    def forward(self, source, target_input):
+        embedded = math.sqrt(self.d) * self.source_embedding(source)
+        x = self.drop(embedded + self.positions[: source.shape[1]])
+        for layer in self.encoder:
+            x = layer(x)
+        memory = self.encoder_norm(x)
+        length = target_input.shape[1]
+        positions = self.positions[:length].expand(source.shape[0], length, self.d)
+        if self.nat:
+            # Fertility 1 everywhere: the decoder's inputs are the source embeddings in order.
+            y = self.drop(embedded[:, :length] + positions)
+            mask = torch.eye(length, dtype=torch.bool)
+        else:
+            y = self.drop(math.sqrt(self.d) * self.target_embedding(target_input) + positions)
+            mask = torch.ones(length, length, dtype=torch.bool).triu(1)
+        for layer in self.decoder:
+            y = layer(y, memory, mask, positions if self.nat else None)
+        logits = self.output(self.decoder_norm(y))
+        return logits, (self.fertility(memory) if self.nat else None)
+
+
+def transformer_step(nat, batch=64, source_length=10, target_length=10):
+    torch.manual_seed(0)
+    model = Translator(nat)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-4, betas=(0.9, 0.98), eps=1e-9)
+    source = torch.randint(4, 64, (batch, source_length))
+    target = torch.randint(4, 72, (batch, target_length))
+    # The teacher reads <s> y and predicts y </s>; the NAT predicts y from the copied source.
+    target_input = target if nat else torch.cat([torch.ones(batch, 1, dtype=torch.long), target], 1)
+    labels = target if nat else torch.cat([target, torch.full((batch, 1), 2, dtype=torch.long)], 1)
+    fertility_labels = torch.ones(batch, source_length, dtype=torch.long)
+
+    def step():
+        optimizer.zero_grad(set_to_none=True)
+        logits, fertility = model(source, target_input)
+        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), label_smoothing=0.1)
+        if nat:
+            loss = loss + F.cross_entropy(fertility.reshape(-1, fertility.shape[-1]), fertility_labels.reshape(-1))
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+
+    return step
+
+
 def main():
     sections = sys.argv[1:] or ["layers", "steps", "run"]
     print(f"PyTorch {torch.__version__}, {torch.backends.cpu.get_cpu_capability()}")
@@ -202,6 +319,11 @@ def main():
                 for optimizer in ("adam", "sgd"):
                     name = f"  {'-'.join(map(str, widths))} tanh batch {batch}, {optimizer}"
                     print(name.ljust(46) + f"{microseconds(training_step(widths, batch, optimizer)):10.1f} µs")
+        if "transformer" in sections:
+            print(f"\nTranslation training steps, batch 64, 10 + 10 tokens, torch.set_num_threads({threads})")
+            for nat in (False, True):
+                name = "  NAT" if nat else "  teacher"
+                print(name.ljust(46) + f"{microseconds(transformer_step(nat)) / 1e3:10.2f} ms")
     if "run" in sections:
         print("\nThe instrumented 12-bit run")
         instrumented_run()

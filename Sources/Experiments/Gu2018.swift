@@ -442,27 +442,42 @@ enum Gu2018Experiment {
 
     // MARK: information
 
+    /// The noise variance of the plane's KDE estimates, and the two beside it in the table.
+    static let informationNoiseVariance = 4.0
+    static let comparedNoiseVariances = [1.0, 16.0]
+
     static func information(_ context: ExperimentContext) throws -> ExperimentReport {
         let start = Date()
         let plan = Gu2018Plan.plan(context)
+        let s2 = informationNoiseVariance
         var md = "# gu2018 information: the AR and NAT decoders in the information plane\n\n"
-        md += "T: each decoder layer's residual stream at every target position of 64 test sentences (teacher-forced; the NAT's inputs copied by the reference fertilities), recorded every epoch; "
-        md += "Y: the target token at the position; X: the sample (the position). Binning: 30 equal-width bins over each layer's range, so I(X;T) = H(T) ≤ log2(samples).\n\n"
+        md += "T: each decoder layer's residual stream (d = 64) at every target position of 64 test sentences (teacher-forced; the NAT's inputs copied by the reference fertilities), recorded every epoch; "
+        md += "Y: the target token at the position; X: the input (sentence and position); the probe's test half is estimated. "
+        md += "A deterministic layer of distinct inputs has I(X;T) = H(T), and in 64 dimensions every position's state is distinct: "
+        md += "30-bin binning gives log2(samples) at every epoch (the `binning` column), and so would any estimator without noise. "
+        md += "The plane therefore shows Kolchinsky and Tracey's KDE upper bound (as Saxe et al.) of I(X; T + Z) and I(T + Z; Y), Z Gaussian of variance \(fixed(s2, 0)) per unit "
+        md += "(the states' per-unit variance is about 2 to 3, their squared distances a few hundred), with s2 = \(comparedNoiseVariances.map { fixed($0, 0) }.joined(separator: " and ")) beside it: "
+        md += "the values move with the noise, the ordering of layers and models is what to read. I(T;Y) is bounded by H(Y).\n\n"
         var panels: [InformationPlanePanel] = []
         var outputs: [String] = []
+        let layers = TransformerConfiguration().layers
+        let decoderLayers = Array((layers + 1)...(2 * layers))
         for kind in corpora {
             let models = try models(context, kind, variants: [.nat])
             md += "## \(models.title)\n\n" + runNote(models, plan)
-            var t = MarkdownTable(header: ["model", "layer", "epoch", "I(X;T)", "I(T;Y)", "epoch", "I(X;T)", "I(T;Y)", "peak I(X;T)"],
-                                  rightAligned: [false] + Array(repeating: true, count: 8))
+            let compared = comparedNoiseVariances.flatMap { ["I(X;T) s2 \(fixed($0, 0))", "I(T;Y) s2 \(fixed($0, 0))"] }
+            var t = MarkdownTable(header: ["model", "layer", "epoch", "I(X;T)", "I(T;Y)", "last epoch", "I(X;T)", "I(T;Y)", "peak I(X;T)"]
+                                  + compared + ["binning I(X;T)"],
+                                  rightAligned: [false] + Array(repeating: true, count: 9 + compared.count))
             for (name, path) in [("AR teacher", models.teacherRun), ("NAT", models.natRuns[.nat]!)] {
-                let layers = TransformerConfiguration().layers
-                let decoderLayers = Array((layers + 1)...(2 * layers))
-                let request = EstimationRequest(configuration: .binning(.edges(bins: 30)), samples: .test, layers: decoderLayers)
-                let table = try ActivationSource.run(path).estimate(request)
-                let csv = path + "/mi-binning-30-decoder.csv"
-                try table.write(to: csv)
-                outputs.append(csv)
+                let source = try ActivationSource.run(path)
+                func estimate(_ configuration: EstimatorConfiguration, epochs: [Int]? = nil, file: String) throws -> InformationTable {
+                    let table = try source.estimate(EstimationRequest(configuration: configuration, samples: .test, epochs: epochs, layers: decoderLayers))
+                    try table.write(to: path + "/" + file)
+                    outputs.append(path + "/" + file)
+                    return table
+                }
+                let table = try estimate(.kde(noiseVariance: s2, bound: .upper), file: "mi-kde-\(fixed(s2, 0))-decoder.csv")
                 let points = informationPoints(table).map { p -> InformationPlanePoint in
                     var p = p
                     p.layer -= layers
@@ -470,19 +485,29 @@ enum Gu2018Experiment {
                 }
                 panels.append(InformationPlanePanel(title: "\(models.name): \(name) decoder", points: points))
                 let epochs = Array(Set(points.map(\.epoch))).sorted()
+                let last = [epochs.last!]
+                let others = try comparedNoiseVariances.map {
+                    informationPoints(try estimate(.kde(noiseVariance: $0, bound: .upper), epochs: last, file: "mi-kde-\(fixed($0, 0))-decoder.csv"))
+                }
+                let binned = informationPoints(try estimate(.binning(.edges(bins: 30)), epochs: last, file: "mi-binning-30-decoder.csv"))
                 for layer in 1...layers {
                     let mine = points.filter { $0.layer == layer }
-                    let first = mine.first { $0.epoch == epochs.first! }!, last = mine.first { $0.epoch == epochs.last! }!
+                    let first = mine.first { $0.epoch == epochs.first! }!, end = mine.first { $0.epoch == epochs.last! }!
                     let peak = mine.map(\.ixt).max()!
-                    t.append([name, "decoder \(layer)", "\(first.epoch)", fixed(first.ixt, 3), fixed(first.ity, 3),
-                              "\(last.epoch)", fixed(last.ixt, 3), fixed(last.ity, 3), fixed(peak, 3)])
+                    let extra = others.flatMap { o -> [String] in
+                        let p = o.first { $0.layer == layer + layers }!
+                        return [fixed(p.ixt, 2), fixed(p.ity, 2)]
+                    }
+                    t.append([name, "decoder \(layer)", "\(first.epoch)", fixed(first.ixt, 2), fixed(first.ity, 2),
+                              "\(end.epoch)", fixed(end.ixt, 2), fixed(end.ity, 2), fixed(peak, 2)] + extra
+                             + [fixed(binned.first { $0.layer == layer + layers }!.ixt, 2)])
                 }
             }
             md += t.text + "\n"
         }
         var figure = InformationPlaneFigure(panels: panels)
         figure.columns = 2
-        figure.title = "Decoder layers in the information plane (binning, 30 bins; Y = target token)"
+        figure.title = "Decoder layers in the information plane (KDE upper bound, noise variance \(fixed(s2, 0)); Y = target token)"
         let png = try context.writeFigure(try figure.render(width: 1000, height: 860), "gu2018-information.png")
         md += "![information planes](gu2018-information.png)\n\n" + String(format: "Time: %.0f s.\n", Date().timeIntervalSince(start))
         return try writeSummary(md, title: "gu2018 information", context: context, name: "gu2018-information.md", outputs: [png] + outputs)

@@ -5,6 +5,7 @@
 //   .build/release/infoplane-bench process   (whole `infoplane` processes; build infoplane first)
 //   .build/release/infoplane-bench memory    (resident memory over 10,000 training steps)
 //   .build/release/infoplane-bench gan       (progressive GAN steps; gan-run K DIR trains one)
+//   .build/release/infoplane-bench translation (teacher and NAT training steps)
 //
 // Each section prints one line per measurement: time, rate, and the ratio to
 // the machine's limit where one applies (the sgemm rate for the same shapes).
@@ -28,6 +29,7 @@ if sections.contains("ksg") { runKSGBenchmarks() }
 if sections.contains("process") { runProcessBenchmarks() }
 if sections.contains("run") { runRecordedRunBenchmarks() }
 if sections.contains("gan") { runGANBenchmarks() }
+if sections.contains("translation") { runTranslationBenchmarks() }
 if sections.contains("gan-run") {
     runGANTraining(thousands: sections.compactMap { Int($0) }.first ?? 8,
                    directory: sections.last.flatMap { $0 != "gan-run" && Int($0) == nil ? $0 : nil } ?? "gan-run")
