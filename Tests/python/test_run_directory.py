@@ -1,14 +1,12 @@
 """A run directory opens with NumPy alone and agrees with its manifest."""
 import json
 import os
-import signal
-import subprocess
 import time
 
 import numpy as np
 import pytest
 
-from conftest import run
+from conftest import kill_and_resume, run
 
 
 @pytest.fixture(scope="module")
@@ -87,26 +85,16 @@ def test_kill_9_then_resume_is_byte_identical(infoplane, tmp_path):
 
     rng = np.random.default_rng(int(time.time()))
     killed = tmp_path / "killed"
-    command = [infoplane, *map(str, args), "--out", str(killed)]
-    interrupted = 0
-    for attempt in range(4):
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        # Kill once the run exists: somewhere in it, not (usually) at its end.
-        deadline = time.time() + 60
-        while not (killed / "manifest.json").exists() and time.time() < deadline:
-            time.sleep(0.002)
-        time.sleep(rng.uniform(0, 0.25))
-        process.send_signal(signal.SIGKILL)
-        process.wait()
-        manifest = json.loads((killed / "manifest.json").read_text())
+
+    def readable(manifest):
         # What the manifest vouches for is readable, whatever the moment of the kill.
         for epoch in manifest["recorded_epochs"]:
             for layer in range(1, 7):
                 np.load(killed / "activations" / f"epoch-{epoch}-layer-{layer}.npy")
-        if manifest["complete"]:
-            break
-        interrupted += 1
-        command = [infoplane, "train", "--resume", str(killed)]
+
+    # Kill once the run exists: somewhere in it, not (usually) at its end.
+    interrupted = kill_and_resume(infoplane, [infoplane, *map(str, args), "--out", str(killed)], killed,
+                                  attempts=4, max_delay=0.25, rng=rng, after_kill=readable)
     assert interrupted >= 1, "every kill came after the run had finished"
 
     run(infoplane, "train", "--resume", killed)

@@ -3,14 +3,13 @@ a small scale: the run directory opens in NumPy, a killed run resumes to the
 bytes of an uninterrupted one, a NAT trains on a teacher's distilled targets,
 and every decoder translates standard input and files."""
 import json
-import signal
 import subprocess
 import time
 
 import numpy as np
 import pytest
 
-from conftest import run
+from conftest import kill_and_resume, run
 
 CORPUS = "synthetic:3:1500:40:40"
 COMMON = ["--task", "translation", "--corpus", CORPUS, "--warmup", 20, "--seed", 4, "--checkpoint-interval", 1]
@@ -53,20 +52,8 @@ def test_the_runs_open_in_numpy(runs):
 def test_a_killed_teacher_run_resumes_to_the_same_bytes(infoplane, runs, tmp_path):
     killed = tmp_path / "killed"
     command = [infoplane, "train", *map(str, COMMON), "--model", "teacher", "--epochs", "4", "--out", str(killed)]
-    interrupted = 0
     rng = np.random.default_rng(int(time.time()))
-    for _ in range(3):
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.time() + 120
-        while not (killed / "manifest.json").exists() and time.time() < deadline:
-            time.sleep(0.005)
-        time.sleep(rng.uniform(0, 1.0))
-        process.send_signal(signal.SIGKILL)
-        process.wait()
-        if json.loads((killed / "manifest.json").read_text())["complete"]:
-            break
-        interrupted += 1
-        command = [infoplane, "train", "--resume", str(killed)]
+    interrupted = kill_and_resume(infoplane, command, killed, attempts=3, max_delay=1.0, rng=rng)
     assert interrupted >= 1, "every kill came after the run had finished"
     run(infoplane, "train", "--resume", killed)
     whole, resumed = files(runs / "teacher"), files(killed)
