@@ -86,6 +86,11 @@ enum Gu2018Variant: String, CaseIterable, Sendable {
         case .rawUniform: return "raw targets, uniform copy"
         }
     }
+
+    /// Targets and copying, as the multimodality experiment names them ("raw targets, uniform copy").
+    var targetsAndCopying: String {
+        (targets == .raw ? "raw targets" : "distilled") + (settings.copying == .uniform ? ", uniform copy" : ", fertility copy")
+    }
 }
 
 /// The decoders of Table 1.
@@ -417,26 +422,24 @@ enum Gu2018Experiment {
             let teacher = try models.translator(nil)
             let greedy = scores(decode(teacher, models, Gu2018Decoder.table1[0], seed: context.seed), models)
             row("teacher, greedy (= distilled targets' decoder)", greedy)
-            var xs: [Double] = [], ys: [Double] = []
+            var points: [ScatterSeries] = []
             for variant in [Gu2018Variant.raw, .rawUniform, .nat, .uniform] {
                 let translator = try models.translator(variant)
                 for d in [Gu2018Decoder.table1[2], Gu2018Decoder.table1[4]] {
                     let s = scores(decode(translator, models, d, seed: context.seed), models)
-                    let name = ["NAT, raw targets", "NAT, raw targets, uniform copy", "NAT, distilled", "NAT, distilled, uniform copy"][
-                        [Gu2018Variant.raw, .rawUniform, .nat, .uniform].firstIndex(of: variant)!] + ", " + d.name
-                    row(name, s)
+                    row("NAT, " + variant.targetsAndCopying + ", " + d.name, s)
                     outputs += try writeTexts(context, models, s.hypotheses, name: "gu2018-multimodality-\(models.name)-\(variant.rawValue)-\(d.file)")
-                    if synthetic && d.decoder == .nat { xs.append(s.mixed ?? .nan); ys.append(s.rates.repeatedTokens) }
+                    if synthetic && d.decoder == .nat {
+                        points.append(ScatterSeries(name: variant.targetsAndCopying, x: [100 * (s.mixed ?? .nan)], y: [100 * s.rates.repeatedTokens],
+                                                    marker: variant.targets == .raw ? .square : .circle))
+                    }
                 }
             }
             md += t.text + "\n"
             if synthetic {
-                series = [ScatterSeries(name: "teacher greedy", x: [100 * (greedy.mixed ?? .nan)], y: [100 * greedy.rates.repeatedTokens], marker: .diamond),
-                          ScatterSeries(name: "raw targets, fertility copy", x: [100 * xs[0]], y: [100 * ys[0]], marker: .square),
-                          ScatterSeries(name: "raw targets, uniform copy", x: [100 * xs[1]], y: [100 * ys[1]], marker: .square),
-                          ScatterSeries(name: "distilled, fertility copy", x: [100 * xs[2]], y: [100 * ys[2]], marker: .circle),
-                          ScatterSeries(name: "distilled, uniform copy", x: [100 * xs[3]], y: [100 * ys[3]], marker: .circle)]
-                let raw = xs[0], rawUniform = xs[1], distilled = xs[2], distilledUniform = xs[3]
+                series = [ScatterSeries(name: "teacher greedy", x: [100 * (greedy.mixed ?? .nan)], y: [100 * greedy.rates.repeatedTokens], marker: .diamond)]
+                    + points
+                let (raw, rawUniform, distilled, distilledUniform) = (points[0].x[0] / 100, points[1].x[0] / 100, points[2].x[0] / 100, points[3].x[0] / 100)
                 md += "With fertility copying, the raw NAT mixes modes on \(rate(raw)) of the ambiguous words and the distilled one on \(rate(distilled)). "
                 md += "There an ambiguous word's fertility (1 for mode A, 2 for mode B) fixes its mode before the decoder runs: the fertility latent removes the multimodality that distillation is meant to remove, as Gu et al. argue. "
                 md += "With uniform copying, the decoder gets no fertility, only the target length: the raw NAT mixes modes on \(rate(rawUniform)), the distilled one on \(rate(distilledUniform))"

@@ -3,6 +3,7 @@
 // files score to the BLEU the table prints, and the information plane is
 // not the saturated binning one.
 
+import ActivationStore
 import ArrayIO
 @testable import Experiments
 import Foundation
@@ -45,12 +46,12 @@ struct Gu2018Tests {
         for variant in Gu2018Variant.allCases { #expect(AtomicFile.exists(shared + "/\(variant.rawValue)/manifest.json")) }
         // Binning saturates at log2(samples) at every epoch; the KDE plane does not.
         let information = try String(contentsOfFile: root + "/figures/gu2018-information.md", encoding: .utf8)
-        let kde = try String(contentsOfFile: shared + "/teacher/mi-kde-4-decoder.csv", encoding: .utf8)
-        let values = kde.split(separator: "\n").filter { !$0.hasPrefix("#") && !$0.hasPrefix("epoch") }
-            .map { $0.split(separator: ",").map { Double($0)! } }
-        let binned = try String(contentsOfFile: shared + "/teacher/mi-binning-30-decoder.csv", encoding: .utf8)
-            .split(separator: "\n").filter { !$0.hasPrefix("#") && !$0.hasPrefix("epoch") }.map { Double($0.split(separator: ",")[2])! }
-        #expect(!binned.isEmpty && values.allSatisfy { $0[2] < binned[0] - 0.01 && $0[3] <= $0[2] + 1e-9 })
+        let kde = try InformationTable.read(path: shared + "/teacher/mi-kde-4-decoder.csv")
+        let binned = try InformationTable.read(path: shared + "/teacher/mi-binning-30-decoder.csv")
+        let (ixt, ity) = (kde.columns.firstIndex(of: "I_XT")!, kde.columns.firstIndex(of: "I_TY")!)
+        let saturated = binned.rows.map { $0.values[binned.columns.firstIndex(of: "I_XT")!] }
+        #expect(!saturated.isEmpty && !kde.rows.isEmpty)
+        #expect(kde.rows.allSatisfy { $0.values[ixt] < saturated[0] - 0.01 && $0.values[ity] <= $0.values[ixt] + 1e-9 })
         #expect(information.contains("KDE upper bound"))
     }
 }
